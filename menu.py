@@ -1,0 +1,1 @@
+# nuke_restore: Nuke GUI start-up (menu.py). Never raises.

@@ -1,0 +1,3 @@
+from nuke_restore.cli import entry
+
+entry()

@@ -1,0 +1,293 @@
+"""The graph model of a Nuke script: scripts, groups, nodes, knobs and connections.
+
+A ``Script`` is an ordered list of top-level items: ``Node`` objects and ``Directive`` objects (verbatim
+top-level commands that are not nodes: ``#!`` and ``#write_info`` comments, ``version``,
+``define_window_layout_xml``, ``add_layer``...). Groups and gizmos are nodes whose ``body`` is a ``Graph``
+of their inner nodes. Connections are object references by input index, never stack commands: the
+writer derives ``set``/``push`` from them.
+
+Knob values are kept as the raw TCL text Nuke wrote (``"a b"``, ``{1 2 3}``, ``true``), so parse -> write
+reproduces them exactly; ``Node.set`` formats Python values the way Nuke does (see ``values``).
+
+Example (building, as recipes do):
+
+    >>> s = Script.new()
+    >>> read = s.add("Read", [("file", "plates/src.####.exr"), ("first", 1001)], inputs=())
+    >>> grade = s.add("Grade", [("white_clamp", True)], inputs=[read])
+    >>> grade.input(0) is read, grade.knob("white_clamp")
+    (True, 'true')
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+from .values import format_value
+
+KnobSpec = Union[Sequence[Tuple[str, Any]], "dict[str, Any]", None]
+
+GROUP_CLASSES = ("Group", "Gizmo", "LiveGroup")
+
+
+@dataclass
+class Knob:
+    """One knob line: ``name`` and its value as raw TCL text (exactly as written in the file)."""
+
+    name: str
+    value: str
+    line: int = 0  # 1-based source line when parsed; 0 when built
+
+
+@dataclass
+class Directive:
+    """A top-level command kept verbatim (``version 15.1 v1``, ``#! ... -nx``, ``add_layer {...}``)."""
+
+    text: str
+    line: int = 0
+
+    @property
+    def command(self) -> str:
+        word = self.text.split(None, 1)[0] if self.text.strip() else ""
+        return "#" if word.startswith("#") else word
+
+
+class Node:
+    """A node block. Knobs are ordered; ``inputs`` holds the connected node (or None) per input index.
+
+    ``mask_inputs`` is M in ``inputs N+M``: the last M entries of ``inputs`` are mask inputs.
+    ``clone_of`` is set on a ``clone $C...`` node (its knobs are only the non-shared ones).
+    ``body`` is the inner graph of a Group/Gizmo, else None.
+    """
+
+    __slots__ = ("cls", "knobs", "inputs", "mask_inputs", "clone_of", "body", "parent", "line",
+                 "stack_var", "extra")
+
+    def __init__(
+        self,
+        cls: str,
+        knobs: Optional[List[Knob]] = None,
+        inputs: Optional[List[Optional["Node"]]] = None,
+        *,
+        mask_inputs: int = 0,
+        clone_of: Optional["Node"] = None,
+        body: Optional["Graph"] = None,
+        line: int = 0,
+    ) -> None:
+        self.cls = cls
+        self.knobs: List[Knob] = list(knobs or [])
+        self.inputs: List[Optional[Node]] = list(inputs or [])
+        self.mask_inputs = mask_inputs
+        self.clone_of = clone_of
+        self.body = body
+        self.parent: Optional[Graph] = None
+        self.line = line
+        # Parser hints for byte-exact round trips (the writer may reuse them; builders leave None).
+        self.stack_var: Optional[str] = None
+        self.extra: dict = {}
+
+    # -- knobs -------------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        raw = self.knob("name")
+        if raw is None and self.clone_of is not None:
+            return self.clone_of.name
+        return unquote(raw) if raw is not None else ""
+
+    def knob(self, name: str) -> Optional[str]:
+        """The raw value of the last knob line called ``name``, or None."""
+        for k in reversed(self.knobs):
+            if k.name == name:
+                return k.value
+        return None
+
+    def knob_line(self, name: str) -> int:
+        for k in reversed(self.knobs):
+            if k.name == name:
+                return k.line or self.line
+        return self.line
+
+    def has_knob(self, name: str) -> bool:
+        return any(k.name == name for k in self.knobs)
+
+    def set(self, name: str, value: Any) -> "Node":
+        """Set knob ``name`` to a Python value (formatted as Nuke writes it), keeping its position."""
+        text = format_value(value)
+        for k in self.knobs:
+            if k.name == name:
+                k.value = text
+                return self
+        self.knobs.append(Knob(name, text))
+        return self
+
+    def set_raw(self, name: str, tcl: str) -> "Node":
+        """Set knob ``name`` to raw TCL text (an expression ``{{...}}``, a curve...)."""
+        for k in self.knobs:
+            if k.name == name:
+                k.value = tcl
+                return self
+        self.knobs.append(Knob(name, tcl))
+        return self
+
+    def remove_knob(self, name: str) -> None:
+        self.knobs = [k for k in self.knobs if k.name != name]
+
+    def add_user_knob(self, definition: str, value: Any = None, value_name: Optional[str] = None) -> "Node":
+        """Append ``addUserKnob {definition}`` and, when given, the value line that follows it."""
+        self.knobs.append(Knob("addUserKnob", "{" + definition + "}"))
+        if value is not None:
+            if value_name is None:
+                parts = definition.split()
+                value_name = parts[1] if len(parts) > 1 else ""
+            self.knobs.append(Knob(value_name, format_value(value)))
+        return self
+
+    # -- connections -------------------------------------------------------------------------------
+    def input(self, index: int) -> Optional["Node"]:
+        return self.inputs[index] if 0 <= index < len(self.inputs) else None
+
+    def connect(self, index: int, node: Optional["Node"]) -> "Node":
+        while len(self.inputs) <= index:
+            self.inputs.append(None)
+        self.inputs[index] = node
+        return self
+
+    @property
+    def is_group(self) -> bool:
+        return self.body is not None
+
+    def __repr__(self) -> str:
+        return f"<Node {self.cls} {self.name!r}>"
+
+
+class Graph:
+    """An ordered container of nodes (and directives): a script's top level or a group's inside."""
+
+    def __init__(self, owner: Optional[Node] = None) -> None:
+        self.items: List[Union[Node, Directive]] = []
+        self.owner = owner  # the Group/Gizmo node whose body this is; None at top level
+
+    @property
+    def nodes(self) -> List[Node]:
+        return [i for i in self.items if isinstance(i, Node)]
+
+    def append(self, item: Union[Node, Directive]) -> Union[Node, Directive]:
+        if isinstance(item, Node):
+            item.parent = self
+        self.items.append(item)
+        return item
+
+    def add(
+        self,
+        cls: str,
+        knobs: KnobSpec = None,
+        inputs: Optional[Iterable[Optional[Node]]] = None,
+        *,
+        name: Optional[str] = None,
+        mask: Optional[Node] = None,
+    ) -> Node:
+        """Create a node of ``cls`` with knobs (Python values) and inputs, and append it.
+
+        ``name`` is written first, as Nuke does for most classes only after ``inputs``; pass it in
+        ``knobs`` instead to control its position.
+        """
+        node = Node(cls)
+        if name is not None:
+            node.set("name", name)
+        for k, v in _knob_items(knobs):
+            node.set(k, v)
+        for i, src in enumerate(inputs or ()):
+            node.connect(i, src)
+        if mask is not None:
+            node.inputs.append(mask)
+            node.mask_inputs = 1
+        if cls in GROUP_CLASSES:
+            node.body = Graph(owner=node)
+        self.append(node)
+        return node
+
+    def add_clone(self, original: Node, knobs: KnobSpec = None,
+                  inputs: Optional[Iterable[Optional[Node]]] = None) -> Node:
+        """A ``clone`` of ``original``: shares its knobs; ``knobs`` are the clone's own (xpos, ypos)."""
+        node = Node(original.cls, clone_of=original)
+        for k, v in _knob_items(knobs):
+            node.set(k, v)
+        for i, src in enumerate(inputs or ()):
+            node.connect(i, src)
+        self.append(node)
+        return node
+
+    def find(self, name: str) -> Optional[Node]:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        return None
+
+    def walk(self) -> Iterator[Node]:
+        """Every node, depth first, group bodies right after their group."""
+        for n in self.nodes:
+            yield n
+            if n.body is not None:
+                yield from n.body.walk()
+
+    def consumers(self, node: Node) -> List[Tuple[Node, int]]:
+        """(consumer, input index) pairs inside this graph that take ``node``."""
+        return [(n, i) for n in self.nodes for i, s in enumerate(n.inputs) if s is node]
+
+
+class Script(Graph):
+    """A whole file. ``kind`` is 'script' (File > Save), 'clipboard' (``set cut_paste_input``),
+    'gizmo' (a Gizmo/Group file) or 'bare' (a node paste with no header)."""
+
+    def __init__(self, kind: str = "script", path: Optional[str] = None) -> None:
+        super().__init__(owner=None)
+        self.kind = kind
+        self.path = path
+        # Parser hints for byte-exact output.
+        self.newline = "\n"
+        self.trailing_newline = True
+        self.extra: dict = {}
+
+    @classmethod
+    def new(cls, version: str = "15.1 v1", *, root_knobs: KnobSpec = None,
+            kind: str = "script") -> "Script":
+        """A new script as Nuke starts one: ``#!`` line, ``version``, and a ``Root`` (for 'script')."""
+        s = cls(kind=kind)
+        if kind == "script":
+            s.append(Directive(f"#! nuke -nx"))
+            s.append(Directive(f"version {version}"))
+            s.add("Root", [("inputs", 0)] + list(_knob_items(root_knobs)))
+        elif kind == "clipboard":
+            s.append(Directive("set cut_paste_input [stack 0]"))
+            s.append(Directive(f"version {version}"))
+        elif kind == "gizmo":
+            s.append(Directive(f"version {version}"))
+        return s
+
+    @property
+    def root(self) -> Optional[Node]:
+        for n in self.nodes:
+            if n.cls == "Root":
+                return n
+        return None
+
+    @property
+    def version(self) -> Optional[str]:
+        for d in self.items:
+            if isinstance(d, Directive) and d.command == "version":
+                return d.text.split(None, 1)[1].strip() if " " in d.text else None
+        return None
+
+
+def _knob_items(knobs: KnobSpec) -> Iterable[Tuple[str, Any]]:
+    if knobs is None:
+        return ()
+    if isinstance(knobs, dict):
+        return list(knobs.items())
+    return list(knobs)
+
+
+def unquote(raw: str) -> str:
+    """The string a raw TCL word stands for (``"a b"`` -> ``a b``, ``{x}`` -> ``x``), without evaluating."""
+    from .values import parse_word
+
+    return parse_word(raw)

@@ -1,0 +1,129 @@
+"""Knob values: Python values <-> TCL words as Nuke writes them. Nothing here evaluates TCL.
+
+>>> format_value(True), format_value(0.5), format_value(2.0), format_value("a b"), format_value([1, 0, 0.25])
+('true', '0.5', '2', '"a b"', '{1 0 0.25}')
+>>> format_value("x[y]"), format_value(""), format_value(Expr("parent.size*2"))
+('"x\\\\[y]"', '""', '{{parent.size*2}}')
+>>> parse_word('"a \\\\[b] \\\\"c\\\\""'), parse_word("{1 2}"), parse_word("bare")
+('a [b] "c"', '1 2', 'bare')
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+# A bare word is safe when it has no whitespace and nothing TCL would act on.
+_BARE_SAFE = re.compile(r'^[^\s"{}\[\]$\\;#]+$')
+# '#' is fine after the first character (paths like render.####.exr are written bare by Nuke).
+_BARE_SAFE_HASH = re.compile(r'^[^\s"{}\[\]$\\;#][^\s"{}\[\]$\\;]*$')
+
+_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "[": "\\[",
+    "{": "\\{",
+    "}": "\\}",
+    "$": "\\$",
+    "\n": "\\n",
+    "\t": "\\t",
+    "\r": "\\r",
+}
+_UNESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
+
+
+class Raw(str):
+    """Raw TCL text written verbatim (a curve, a prepared list)."""
+
+
+class Expr(str):
+    """An expression, written ``{{expr}}`` (quoted inside when it has spaces)."""
+
+
+def quote(text: str) -> str:
+    """``text`` as one TCL word in Nuke's style: bare when safe, else a ``"..."`` string with escapes."""
+    if text and _BARE_SAFE_HASH.match(text):
+        return text
+    return '"' + "".join(_ESCAPES.get(ch, ch) for ch in text) + '"'
+
+
+def format_number(x: float) -> str:
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, int):
+        return str(x)
+    if math.isnan(x) or math.isinf(x):
+        raise ValueError(f"cannot write {x!r} as a knob value")
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    text = repr(float(x))
+    if "e" in text:
+        text = f"{x:.9g}"
+    return text
+
+
+def format_value(value: Any) -> str:
+    """Format a Python value as Nuke writes a knob value."""
+    if isinstance(value, Raw):
+        return str(value)
+    if isinstance(value, Expr):
+        inner = str(value)
+        if any(c.isspace() for c in inner) or '"' in inner:
+            inner = quote(inner)
+        return "{{" + inner + "}}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return format_number(value)
+    if isinstance(value, (list, tuple)):
+        return "{" + " ".join(_format_list_item(v) for v in value) + "}"
+    if value is None:
+        return '""'
+    return quote(str(value))
+
+
+def _format_list_item(v: Any) -> str:
+    if isinstance(v, Expr):
+        return "{" + str(v) + "}"
+    if isinstance(v, (list, tuple)):
+        return format_value(v)
+    if isinstance(v, str) and not isinstance(v, Raw):
+        if v and _BARE_SAFE_HASH.match(v):
+            return v
+        return quote(v)
+    return format_value(v)
+
+
+def parse_word(raw: str) -> str:
+    """The literal string a raw TCL word stands for, without substitution.
+
+    ``"..."`` loses its quotes and backslash escapes; ``{...}`` loses its outer braces; a bare word is
+    returned as is (with backslash escapes resolved).
+    """
+    if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
+        return _unescape(raw[1:-1])
+    if len(raw) >= 2 and raw[0] == "{" and raw[-1] == "}":
+        return raw[1:-1]
+    if "\\" in raw:
+        return _unescape(raw)
+    return raw
+
+
+def _unescape(text: str) -> str:
+    out = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n:
+            nxt = text[i + 1]
+            out.append(_UNESCAPES.get(nxt, nxt))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def parse_bool(raw: str) -> bool:
+    return parse_word(raw).strip().lower() in ("true", "1", "yes", "on")

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Set up and run every check: ruff, the Python 3.9 check of the Nuke-side code (vermin), then pytest.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$here"
+"$here/scripts/setup.sh" imaging,test
+py="$here/.venv/bin/python"
+echo "== ruff"
+"$py" -m ruff check nuke_restore tests bench init.py menu.py
+echo "== vermin (code that runs inside Nuke must run on Python 3.9)"
+"$py" -m vermin --no-tips --violations -t=3.9- --backport dataclasses --eval-annotations \
+  init.py menu.py nuke_restore/__init__.py nuke_restore/errors.py nuke_restore/_optional.py \
+  nuke_restore/fileio.py nuke_restore/nk nuke_restore/nukeside nuke_restore/recipes nuke_restore/config
+echo "== pytest"
+"$py" -m pytest -q "$@"
