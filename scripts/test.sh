@@ -8,7 +8,7 @@ py="$here/.venv/bin/python"
 echo "== ruff"
 "$py" -m ruff check nuke_restore tests bench init.py menu.py
 echo "== vermin (code that runs inside Nuke must run on Python 3.9)"
-"$py" -m vermin --no-tips --violations -t=3.9- --backport dataclasses --eval-annotations \
+"$here/.venv/bin/vermin" --no-tips --violations -t=3.9- --backport dataclasses --eval-annotations \
   init.py menu.py nuke_restore/__init__.py nuke_restore/errors.py nuke_restore/_optional.py \
   nuke_restore/fileio.py nuke_restore/nk nuke_restore/nukeside nuke_restore/recipes nuke_restore/config
 echo "== pytest"
