@@ -1,0 +1,85 @@
+"""``nuke-restore demo DIR``: the whole workflow on bundled sample data, no Nuke needed.
+
+Steps (each prints one summary line; later steps need the ``imaging`` extra and are skipped with a note
+when it is missing):
+
+1. footage   sample source/reference sequences made from real photographs (known cuts, warps, fading)
+2. curate    cut detection and training/preview frame picks -> curation.json
+3. align     reference-to-source registration -> align.json
+4. config    a job config covering every procedure -> job.yaml
+5. build     one validated .nk per shot and procedure -> scripts/
+6. baseline  colour baseline fitted on the training pairs -> baseline/*.cube
+7. qc        HTML report comparing source, reference and baseline -> qc/report.html
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Callable, List
+
+from ..errors import MissingDependencyError, NukeRestoreError
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "demo",
+        help="run the whole workflow on bundled sample data (no Nuke needed)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("dir", nargs="?", default="demo-out", help="output folder (default: demo-out)")
+    p.add_argument("--force", action="store_true", help="overwrite a previous demo in DIR")
+    p.add_argument("--no-imaging", action="store_true",
+                   help="skip the imaging steps (footage, curate, align, baseline, qc)")
+    return p
+
+
+class _Steps:
+    def __init__(self) -> None:
+        self.rows: List[tuple] = []
+
+    def run(self, name: str, fn: Callable[[], str]) -> bool:
+        t0 = time.perf_counter()
+        try:
+            summary = fn()
+        except MissingDependencyError as exc:
+            self._print(name, "skipped", str(exc), t0)
+            return False
+        self._print(name, "ok", summary, t0)
+        return True
+
+    def _print(self, name: str, status: str, summary: str, t0: float) -> None:
+        dt = time.perf_counter() - t0
+        self.rows.append((name, status, summary, dt))
+        print(f"[{name:>8}] {status:7} {dt:6.2f}s  {summary}", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import _demo_steps as steps
+
+    out = Path(args.dir)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        marker = out / steps.MARKER
+        if not marker.exists():
+            raise NukeRestoreError(
+                "folder exists and is not a previous demo; choose another or pass --force",
+                path=str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    state = steps.DemoState(out=out, force=True)
+    runner = _Steps()
+    use_imaging = not args.no_imaging
+    if use_imaging:
+        use_imaging = runner.run("footage", lambda: steps.footage(state))
+    if use_imaging:
+        runner.run("curate", lambda: steps.curate(state))
+        runner.run("align", lambda: steps.align(state))
+    runner.run("config", lambda: steps.config(state))
+    runner.run("build", lambda: steps.build(state))
+    if use_imaging:
+        runner.run("baseline", lambda: steps.baseline(state))
+        runner.run("qc", lambda: steps.qc(state))
+    (out / steps.MARKER).write_text(json.dumps({"steps": [r[0] for r in runner.rows]}) + "\n")
+    print(f"demo written to {out}")
+    return 0
