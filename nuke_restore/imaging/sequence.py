@@ -1,0 +1,520 @@
+"""Image sequences on disk: Nuke-style frame patterns, missing-frame checks, threaded proxy reads.
+
+Patterns understood by :meth:`FrameSequence.from_path`:
+
+* ``shot.####.exr`` - Nuke: a run of ``#`` is the zero padding (``#`` alone = no padding);
+* ``shot.@@@@.exr`` - a run of ``@`` counts digits the same way;
+* ``shot.%04d.exr`` / ``shot.%d.exr`` - printf padding (what Nuke writes in Read ``file`` knobs);
+* ``shot.$F4.exr`` / ``shot.$F.exr`` - Houdini style;
+* ``shot.1001.exr`` - one member of a sequence: the siblings that differ only in that number are found;
+* a folder holding exactly one image sequence;
+* a single still image (one frame, numbered by the digits in its name, else 1).
+
+Every pixel read goes through OpenImageIO, so EXR, DPX, TIFF, PNG, JPEG and the rest of its formats work.
+Reads return float32 ``H x W x 3`` RGB: alpha and extra channels are dropped, a single channel is
+repeated into three, 8/16-bit files are normalised to 0..1 by OpenImageIO.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..errors import ImagingError, OutputExistsError
+from .progress import progress_bar
+
+logger = logging.getLogger(__name__)
+
+#: File extensions treated as images when a folder or a member file is given.
+IMAGE_EXTENSIONS = frozenset(
+    ".exr .sxr .dpx .cin .tif .tiff .png .jpg .jpeg .jpe .bmp .tga .sgi .rgb .hdr .pfm .ppm .webp .jxl"
+    .split()
+)
+
+# One frame token in a pattern; group names say which style matched.
+_TOKEN_RE = re.compile(
+    r"(?P<hash>#+)|(?P<at>@+)|%(?P<pct>0?\d*)d|\$F(?P<houdini>\d*)"
+)
+# The last run of digits in a file name (optionally negative), then the rest without digits.
+_MEMBER_RE = re.compile(r"^(?P<head>.*?)(?P<num>-?\d+)(?P<tail>[^\d]*)$")
+
+
+def _format_frames(frames: Iterable[int]) -> str:
+    """Compact frame list ('1-3,5,7-9'), via fileseq when it is installed."""
+    frames = sorted(set(frames))
+    try:
+        import fileseq
+
+        return str(fileseq.FrameSet(frames))
+    except Exception:  # fileseq missing or refusing an odd set: a plain list still reads fine
+        return ",".join(str(f) for f in frames)
+
+
+def _oiio():
+    from .._optional import require
+
+    return require("OpenImageIO", "imaging")
+
+
+@dataclass
+class FrameSequence:
+    """A numbered image sequence (or a single still) on disk.
+
+    Attributes:
+        pattern: the path template with a ``{frame}`` style token replaced by ``%0Nd`` printf padding
+            (``padding`` 0 means a still image: ``pattern`` is the file itself).
+        first: first frame of the range in use.
+        last: last frame of the range in use.
+        frames: existing frames inside first..last, sorted.
+        missing: frames inside first..last with no file.
+        padding: zero padding of the frame number (0 for a still).
+    """
+
+    pattern: str
+    first: int
+    last: int
+    frames: List[int] = field(default_factory=list)
+    missing: List[int] = field(default_factory=list)
+    padding: int = 4
+    _files: Dict[int, str] = field(default_factory=dict, repr=False)
+    _still: Optional[str] = field(default=None, repr=False)
+
+    # -- construction ---------------------------------------------------------------------------
+    @classmethod
+    def from_path(cls, pattern, first: Optional[int] = None, last: Optional[int] = None
+                  ) -> FrameSequence:
+        """Find the sequence named by ``pattern`` (see the module docstring for the forms).
+
+        Args:
+            pattern: a pattern, one member file, a folder, or a still image.
+            first: first frame to use; default the first existing frame.
+            last: last frame to use; default the last existing frame.
+
+        Raises:
+            ImagingError: nothing matches, the folder holds no or several sequences, or the range is empty.
+        """
+        text = os.fspath(pattern)
+        path = Path(text)
+        if _TOKEN_RE.search(path.name):
+            return cls._from_pattern(text, first, last)
+        if path.is_dir():
+            return cls._from_folder(path, first, last)
+        if path.is_file():
+            return cls._from_member(path, first, last)
+        raise ImagingError("no such file, folder or frame pattern", path=text)
+
+    @classmethod
+    def _from_pattern(cls, text: str, first, last) -> FrameSequence:
+        path = Path(text)
+        m = _TOKEN_RE.search(path.name)
+        if m.group("hash") is not None:
+            pad = len(m.group("hash"))
+            pad = 0 if pad == 1 else pad
+        elif m.group("at") is not None:
+            pad = len(m.group("at"))
+            pad = 0 if pad == 1 else pad
+        elif m.group("pct") is not None:
+            pad = int(m.group("pct") or 0)
+        else:
+            pad = int(m.group("houdini") or 0)
+        head, tail = path.name[: m.start()], path.name[m.end():]
+        if _TOKEN_RE.search(tail):
+            raise ImagingError("more than one frame token in the pattern", path=text)
+        folder = path.parent
+        files = _scan(folder, head, tail, pad)
+        return cls._make(str(folder / f"{head}%0{pad}d{tail}") if pad else
+                         str(folder / f"{head}%d{tail}"), pad, files, first, last, text)
+
+    @classmethod
+    def _from_member(cls, path: Path, first, last) -> FrameSequence:
+        m = _MEMBER_RE.match(path.name)
+        if m is None or path.suffix.lower() not in IMAGE_EXTENSIONS:
+            return cls._still_image(path, None)
+        head, num, tail = m.group("head"), m.group("num"), m.group("tail")
+        files, pad = _scan_any(path.parent, head, tail)
+        if len(files) <= 1:
+            return cls._still_image(path, int(num))
+        pattern = str(path.parent / (f"{head}%0{pad}d{tail}" if pad else f"{head}%d{tail}"))
+        return cls._make(pattern, pad, files, first, last, str(path))
+
+    @classmethod
+    def _from_folder(cls, folder: Path, first, last) -> FrameSequence:
+        groups: Dict[Tuple[str, str], List[Path]] = {}
+        stills = []
+        for entry in sorted(folder.iterdir()):
+            if not entry.is_file() or entry.suffix.lower() not in IMAGE_EXTENSIONS:
+                continue
+            if entry.name.startswith("."):
+                continue
+            m = _MEMBER_RE.match(entry.name)
+            if m is None:
+                stills.append(entry)
+                continue
+            groups.setdefault((m.group("head"), m.group("tail")), []).append(entry)
+        seqs = {k: v for k, v in groups.items() if len(v) > 1}
+        if len(seqs) == 1:
+            members = next(iter(seqs.values()))
+            return cls._from_member(members[0], first, last)
+        if not seqs:
+            raise ImagingError("no image sequence in this folder", path=str(folder))
+        names = ", ".join(f"{h}#{t}" for h, t in sorted(seqs))
+        raise ImagingError(f"several image sequences in this folder ({names}); name one with a "
+                           "pattern such as shot.####.exr", path=str(folder))
+
+    @classmethod
+    def _still_image(cls, path: Path, number: Optional[int]) -> FrameSequence:
+        frame = 1 if number is None else number
+        seq = cls(pattern=str(path), first=frame, last=frame, frames=[frame], missing=[],
+                  padding=0)
+        seq._files = {frame: str(path)}
+        seq._still = str(path)
+        return seq
+
+    @classmethod
+    def _make(cls, pattern: str, pad: int, files: Dict[int, str], first, last, given: str
+              ) -> FrameSequence:
+        if not files:
+            raise ImagingError("no frames match this pattern", path=given)
+        lo = min(files) if first is None else int(first)
+        hi = max(files) if last is None else int(last)
+        if hi < lo:
+            raise ImagingError(f"empty frame range {lo}-{hi}", path=given)
+        frames = sorted(f for f in files if lo <= f <= hi)
+        if not frames:
+            raise ImagingError(f"no frames in the range {lo}-{hi}", path=given)
+        have = set(frames)
+        missing = [f for f in range(lo, hi + 1) if f not in have]
+        seq = cls(pattern=pattern, first=lo, last=hi, frames=frames, missing=missing, padding=pad)
+        seq._files = {f: files[f] for f in frames}
+        return seq
+
+    # -- queries --------------------------------------------------------------------------------
+    @property
+    def is_still(self) -> bool:
+        return self._still is not None
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.frames)
+
+    def nuke_pattern(self) -> str:
+        """The pattern as a Nuke Read ``file`` knob wants it (``####`` padding; ``#`` unpadded)."""
+        if self._still:
+            return self._still
+        token = "#" * self.padding if self.padding else "#"
+        return re.sub(r"%0?\d*d", token, self.pattern)
+
+    def path(self, frame: int) -> str:
+        """File path of ``frame`` (whether or not it exists)."""
+        if self._still is not None:
+            return self._still
+        if frame in self._files:
+            return self._files[frame]
+        return _render(self.pattern, self.padding, frame)
+
+    def exists(self, frame: int) -> bool:
+        return frame in self._files
+
+    def check(self, require_all: bool = True, headers: bool = False) -> None:
+        """Raise ImagingError when frames are missing (or, with ``headers``, unreadable).
+
+        Args:
+            require_all: fail on any gap inside first..last (else only log it).
+            headers: also open every existing file and check it is an image of the first frame's size.
+        """
+        if self.missing:
+            msg = f"missing frames {_format_frames(self.missing)} in {self.first}-{self.last}"
+            if require_all:
+                raise ImagingError(msg, path=self.pattern)
+            logger.warning("%s: %s", self.pattern, msg)
+        if headers:
+            size = None
+            for f in self.frames:
+                w, h, _ = self.spec(f)
+                if size is None:
+                    size = (w, h)
+                elif (w, h) != size:
+                    raise ImagingError(f"frame {f} is {w}x{h}, frame {self.frames[0]} is "
+                                       f"{size[0]}x{size[1]}", path=self.path(f))
+
+    def spec(self, frame: Optional[int] = None) -> Tuple[int, int, int]:
+        """(width, height, channels) of ``frame`` (default the first) read from the header only."""
+        frame = self.frames[0] if frame is None else frame
+        p = self._existing(frame)
+        oiio = _oiio()
+        inp = oiio.ImageInput.open(p)
+        if inp is None:
+            raise ImagingError(f"frame {frame}: cannot open: {_oiio_error(oiio)}", path=p)
+        try:
+            s = inp.spec()
+            return s.width, s.height, s.nchannels
+        finally:
+            inp.close()
+
+    @property
+    def size(self) -> Tuple[int, int]:
+        """(width, height) of the first frame."""
+        w, h, _ = self.spec()
+        return w, h
+
+    # -- pixels ---------------------------------------------------------------------------------
+    def _existing(self, frame: int) -> str:
+        if self._still is not None:
+            return self._still
+        try:
+            return self._files[frame]
+        except KeyError:
+            raise ImagingError(f"frame {frame} is missing", path=self.path(frame)) from None
+
+    def read(self, frame: int, proxy: int = 1) -> np.ndarray:
+        """Pixels of ``frame`` as float32 H x W x 3 RGB, box-downscaled by the integer ``proxy``."""
+        return read_image(self._existing(frame), proxy=proxy, frame=frame)
+
+    def read_many(
+        self,
+        frames: Optional[Sequence[int]] = None,
+        proxy: int = 1,
+        threads: Optional[int] = None,
+        progress: bool = False,
+    ) -> Iterator[Tuple[int, np.ndarray]]:
+        """Read ``frames`` (default all existing) on a thread pool, yielding ``(frame, pixels)`` in order.
+
+        OpenImageIO decodes without holding the GIL, so threads overlap decoding. At most
+        ``2 * threads`` frames are in flight, so memory stays bounded on long sequences.
+        """
+        frames = list(self.frames if frames is None else frames)
+        for f in frames:
+            self._existing(f)  # fail before any work on a missing frame
+        threads = threads or min(8, os.cpu_count() or 2)
+        bar = progress_bar(total=len(frames), desc="read", enabled=progress)
+        try:
+            if threads <= 1 or len(frames) <= 1:
+                for f in frames:
+                    yield f, self.read(f, proxy)
+                    bar.update(1)
+                return
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                window = 2 * threads
+                pending = []
+                it = iter(frames)
+                for f in it:
+                    pending.append((f, pool.submit(self.read, f, proxy)))
+                    if len(pending) >= window:
+                        break
+                while pending:
+                    f, fut = pending.pop(0)
+                    img = fut.result()
+                    nxt = next(it, None)
+                    if nxt is not None:
+                        pending.append((nxt, pool.submit(self.read, nxt, proxy)))
+                    yield f, img
+                    bar.update(1)
+        finally:
+            bar.close()
+
+
+def _render(pattern: str, pad: int, frame: int) -> str:
+    if pad:
+        return re.sub(r"%0?\d*d", lambda _m: f"{frame:0{pad}d}" if frame >= 0 else
+                      f"-{-frame:0{pad}d}", pattern, count=1)
+    return re.sub(r"%d", str(frame), pattern, count=1)
+
+
+def _scan(folder: Path, head: str, tail: str, pad: int, strict: bool = True) -> Dict[int, str]:
+    """Files in ``folder`` named head + number + tail whose number fits the padding."""
+    if not folder.is_dir():
+        return {}
+    rx = re.compile(re.escape(head) + r"(-?\d+)" + re.escape(tail) + r"$")
+    found: Dict[int, str] = {}
+    for name in os.listdir(folder):
+        m = rx.match(name)
+        if not m:
+            continue
+        num = m.group(1)
+        digits = num.lstrip("-")
+        if not strict:
+            found[int(num)] = str(folder / name)
+            continue
+        # Padded patterns: exactly `pad` digits, or more without a leading zero (frame 12345 of ####).
+        if pad and not (len(digits) == pad or (len(digits) > pad and not digits.startswith("0"))):
+            continue
+        if not pad and len(digits) > 1 and digits.startswith("0"):
+            continue
+        found[int(num)] = str(folder / name)
+    return found
+
+
+def _scan_any(folder: Path, head: str, tail: str) -> Tuple[Dict[int, str], int]:
+    """Siblings named head + number + tail, and the padding they imply.
+
+    A number with a leading zero fixes the padding; otherwise equal-length numbers (1001..1100)
+    count as padded to that length, mixed lengths (9, 10, 11) as unpadded.
+    """
+    allf = _scan(folder, head, tail, 0, strict=False)
+    numbers = [Path(p).name[len(head): len(Path(p).name) - len(tail)].lstrip("-")
+               for p in allf.values()]
+    zero_padded = [len(n) for n in numbers if len(n) > 1 and n.startswith("0")]
+    lengths = {len(n) for n in numbers}
+    if zero_padded:
+        pad = max(zero_padded)
+    elif len(lengths) == 1:
+        pad = lengths.pop()
+        pad = 0 if pad == 1 else pad
+    else:
+        pad = 0
+    return _scan(folder, head, tail, pad), pad
+
+
+def _oiio_error(oiio) -> str:
+    try:
+        return oiio.geterror() or "unknown error"
+    except Exception:  # older bindings
+        return "unknown error"
+
+
+def box_downscale(img: np.ndarray, factor: int) -> np.ndarray:
+    """Average ``factor x factor`` blocks (edges that do not fill a block are cropped)."""
+    if factor <= 1:
+        return img
+    h, w = img.shape[:2]
+    h2, w2 = h // factor, w // factor
+    if h2 == 0 or w2 == 0:
+        raise ImagingError(f"proxy {factor} is larger than the {w}x{h} image")
+    c = img.shape[2] if img.ndim == 3 else 1
+    v = img[: h2 * factor, : w2 * factor].reshape(h2, factor, w2, factor, c)
+    out = v.mean(axis=(1, 3), dtype=np.float32)
+    return out if img.ndim == 3 else out[..., 0]
+
+
+def read_image(path, proxy: int = 1, frame: Optional[int] = None) -> np.ndarray:
+    """Read an image file as float32 H x W x 3 RGB (see the module docstring).
+
+    Args:
+        path: any format OpenImageIO reads.
+        proxy: integer box-downscale factor for analysis passes.
+        frame: frame number, only used to name the frame in error messages.
+
+    Raises:
+        ImagingError: the file is missing, unreadable or truncated.
+    """
+    oiio = _oiio()
+    p = os.fspath(path)
+    where = f"frame {frame}: " if frame is not None else ""
+    if not os.path.exists(p):
+        raise ImagingError(f"{where}file does not exist", path=p)
+    inp = oiio.ImageInput.open(p)
+    if inp is None:
+        raise ImagingError(f"{where}cannot read image: {_oiio_error(oiio)}", path=p)
+    try:
+        spec = inp.spec()
+        nch = spec.nchannels
+        data = inp.read_image(0, 0, 0, min(nch, 3), "float")
+        if data is None or inp.has_error:
+            msg = inp.geterror() if inp.has_error else _oiio_error(oiio)
+            raise ImagingError(f"{where}corrupt or truncated image: {msg}", path=p)
+    finally:
+        inp.close()
+    arr = np.asarray(data, dtype=np.float32)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.shape[2] == 1:
+        arr = np.repeat(arr, 3, axis=2)
+    elif arr.shape[2] == 2:  # luminance + alpha
+        arr = np.repeat(arr[..., :1], 3, axis=2)
+    if proxy and proxy > 1:
+        arr = box_downscale(arr, int(proxy))
+    return np.ascontiguousarray(arr)
+
+
+_DTYPES = {"half": "half", "float": "float", "uint8": "uint8", "uint16": "uint16", "uint32": "uint32"}
+
+
+def write_image(path, array: np.ndarray, dtype: str = "half", force: bool = False,
+                compression: Optional[str] = None, quality: Optional[int] = None) -> Path:
+    """Write ``array`` (H x W x C, float in 0..1 for integer formats) atomically.
+
+    The image goes to a temporary file beside ``path`` (same extension, so OpenImageIO picks the
+    format), which is renamed over ``path`` only when complete.
+
+    Args:
+        path: target; the extension selects the format.
+        array: H x W, H x W x 3 or H x W x 4 pixels.
+        dtype: pixel type in the file: ``half``, ``float``, ``uint8``, ``uint16``.
+        force: overwrite an existing file.
+        compression: e.g. ``zip`` or ``dwaa:45`` for EXR.
+        quality: JPEG quality 1-100.
+
+    Raises:
+        OutputExistsError: ``path`` exists and ``force`` is false.
+        ImagingError: the format cannot be written.
+    """
+    oiio = _oiio()
+    path = Path(path)
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(_DTYPES)}")
+    if path.exists() and not force:
+        raise OutputExistsError("exists; use --force to overwrite", path=str(path))
+    arr = np.asarray(array)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if dtype.startswith("uint") and arr.dtype.kind == "f":
+        arr = np.clip(arr, 0.0, 1.0)
+    arr = np.ascontiguousarray(arr, dtype=np.float32 if arr.dtype.kind == "f" else arr.dtype)
+    h, w, c = arr.shape
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=str(path.parent))
+    os.close(fd)
+    try:
+        out = oiio.ImageOutput.create(tmp)
+        if out is None:
+            raise ImagingError(f"cannot write this format: {_oiio_error(oiio)}", path=str(path))
+        spec = oiio.ImageSpec(w, h, c, _DTYPES[dtype])
+        if compression:
+            spec.attribute("compression", compression)
+        if quality is not None:
+            spec.attribute("compression", f"jpeg:{int(quality)}")
+        if not out.open(tmp, spec):
+            raise ImagingError(f"cannot open for writing: {out.geterror()}", path=str(path))
+        ok = out.write_image(arr)
+        out.close()
+        if not ok:
+            raise ImagingError(f"write failed: {out.geterror()}", path=str(path))
+        _chmod_like_new_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def _chmod_like_new_file(path: str) -> None:
+    # mkstemp creates 0600; give the file the mode a plain open() would (0666 minus umask).
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
+def check_same_size(seq_a: FrameSequence, seq_b: FrameSequence) -> None:
+    """Raise ImagingError when the first frames of the two sequences differ in size."""
+    wa, ha, _ = seq_a.spec()
+    wb, hb, _ = seq_b.spec()
+    if (wa, ha) != (wb, hb):
+        pa, pb = seq_a.path(seq_a.frames[0]), seq_b.path(seq_b.frames[0])
+        raise ImagingError(f"size mismatch: {pa} is {wa}x{ha} but {pb} is {wb}x{hb}", path=pa)
+
+
+def common_frames(seq_a: FrameSequence, seq_b: FrameSequence) -> List[int]:
+    """Frames present in both sequences, sorted."""
+    return sorted(set(seq_a.frames) & set(seq_b.frames))
