@@ -19,7 +19,7 @@ Example (building, as recipes do):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from .values import format_value
@@ -29,13 +29,35 @@ KnobSpec = Union[Sequence[Tuple[str, Any]], "dict[str, Any]", None]
 GROUP_CLASSES = ("Group", "Gizmo", "LiveGroup")
 
 
-@dataclass
 class Knob:
-    """One knob line: ``name`` and its value as raw TCL text (exactly as written in the file)."""
+    """One knob line: ``name`` and its value as raw TCL text (exactly as written in the file).
 
-    name: str
-    value: str
-    line: int = 0  # 1-based source line when parsed; 0 when built
+    ``pre`` (the whitespace before the name), ``sep`` (between name and value) and ``qname`` (the name as
+    written when it was quoted) are parser hints for byte-exact output; built knobs leave them None.
+    They take no part in equality.
+    """
+
+    __slots__ = ("name", "value", "line", "pre", "sep", "qname")
+
+    def __init__(self, name: str, value: str, line: int = 0, pre: Optional[str] = None,
+                 sep: Optional[str] = None, qname: Optional[str] = None) -> None:
+        self.name = name
+        self.value = value
+        self.line = line  # 1-based source line when parsed; 0 when built
+        self.pre = pre
+        self.sep = sep
+        self.qname = qname
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Knob):
+            return NotImplemented
+        return self.name == other.name and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.value))
+
+    def __repr__(self) -> str:
+        return f"Knob({self.name!r}, {self.value!r}, line={self.line})"
 
 
 @dataclass
@@ -60,17 +82,17 @@ class Node:
     """
 
     __slots__ = ("cls", "knobs", "inputs", "mask_inputs", "clone_of", "body", "parent", "line",
-                 "stack_var", "extra")
+                 "stack_var", "extra", "head", "close", "clone_var")
 
     def __init__(
         self,
         cls: str,
         knobs: Optional[List[Knob]] = None,
-        inputs: Optional[List[Optional["Node"]]] = None,
+        inputs: Optional[List[Optional[Node]]] = None,
         *,
         mask_inputs: int = 0,
-        clone_of: Optional["Node"] = None,
-        body: Optional["Graph"] = None,
+        clone_of: Optional[Node] = None,
+        body: Optional[Graph] = None,
         line: int = 0,
     ) -> None:
         self.cls = cls
@@ -83,6 +105,9 @@ class Node:
         self.line = line
         # Parser hints for byte-exact round trips (the writer may reuse them; builders leave None).
         self.stack_var: Optional[str] = None
+        self.head: Optional[str] = None  # the header as written ("Grade {", "clone $C1a2b3c00 {")
+        self.close: Optional[str] = None  # the text from the last knob to the closing brace
+        self.clone_var: Optional[str] = None  # the variable a parsed clone named its original by
         self.extra: dict = {}
 
     # -- knobs -------------------------------------------------------------------------------------
@@ -109,7 +134,7 @@ class Node:
     def has_knob(self, name: str) -> bool:
         return any(k.name == name for k in self.knobs)
 
-    def set(self, name: str, value: Any) -> "Node":
+    def set(self, name: str, value: Any) -> Node:
         """Set knob ``name`` to a Python value (formatted as Nuke writes it), keeping its position."""
         text = format_value(value)
         for k in self.knobs:
@@ -119,7 +144,7 @@ class Node:
         self.knobs.append(Knob(name, text))
         return self
 
-    def set_raw(self, name: str, tcl: str) -> "Node":
+    def set_raw(self, name: str, tcl: str) -> Node:
         """Set knob ``name`` to raw TCL text (an expression ``{{...}}``, a curve...)."""
         for k in self.knobs:
             if k.name == name:
@@ -131,7 +156,7 @@ class Node:
     def remove_knob(self, name: str) -> None:
         self.knobs = [k for k in self.knobs if k.name != name]
 
-    def add_user_knob(self, definition: str, value: Any = None, value_name: Optional[str] = None) -> "Node":
+    def add_user_knob(self, definition: str, value: Any = None, value_name: Optional[str] = None) -> Node:
         """Append ``addUserKnob {definition}`` and, when given, the value line that follows it."""
         self.knobs.append(Knob("addUserKnob", "{" + definition + "}"))
         if value is not None:
@@ -142,10 +167,10 @@ class Node:
         return self
 
     # -- connections -------------------------------------------------------------------------------
-    def input(self, index: int) -> Optional["Node"]:
+    def input(self, index: int) -> Optional[Node]:
         return self.inputs[index] if 0 <= index < len(self.inputs) else None
 
-    def connect(self, index: int, node: Optional["Node"]) -> "Node":
+    def connect(self, index: int, node: Optional[Node]) -> Node:
         while len(self.inputs) <= index:
             self.inputs.append(None)
         self.inputs[index] = node
@@ -159,12 +184,33 @@ class Node:
         return f"<Node {self.cls} {self.name!r}>"
 
 
+class _PasteInput(Node):
+    """The input a clipboard snippet is pasted onto (``push $cut_paste_input``); never written as a node."""
+
+    def __init__(self) -> None:
+        super().__init__("cut_paste_input")
+
+    @property
+    def name(self) -> str:
+        return "cut_paste_input"
+
+    def __repr__(self) -> str:
+        return "<paste input>"
+
+
+#: Stands for "connected to whatever is selected when the snippet is pasted" in ``Node.inputs``.
+PASTE_INPUT: Node = _PasteInput()
+
+
 class Graph:
     """An ordered container of nodes (and directives): a script's top level or a group's inside."""
 
     def __init__(self, owner: Optional[Node] = None) -> None:
         self.items: List[Union[Node, Directive]] = []
         self.owner = owner  # the Group/Gizmo node whose body this is; None at top level
+        # Parser hint: the commands exactly as read (see parser.Layout); the writer replays them
+        # when they still describe the graph's connections, else regenerates set/push.
+        self.layout = None
 
     @property
     def nodes(self) -> List[Node]:
@@ -233,6 +279,45 @@ class Graph:
         """(consumer, input index) pairs inside this graph that take ``node``."""
         return [(n, i) for n in self.nodes for i, s in enumerate(n.inputs) if s is node]
 
+    def signature(self) -> tuple:
+        """A comparable summary of the graph: directives, nodes, knobs, values and connections.
+
+        Two graphs with equal signatures are the same Nuke graph (layout and variable names aside).
+        Connections are given as node positions in ``walk()`` order, so object identity does not matter.
+        """
+        index: dict = {}
+        for i, n in enumerate(self.walk()):
+            index[id(n)] = i
+
+        def ref(n: Optional[Node]) -> object:
+            if n is None:
+                return None
+            if n is PASTE_INPUT:
+                return "paste"
+            return index.get(id(n), "outside")
+
+        def sig(graph: Graph) -> tuple:
+            out = []
+            for item in graph.items:
+                if isinstance(item, Directive):
+                    out.append(("dir", item.text))
+                    continue
+                ins = list(item.inputs)
+                while ins and ins[-1] is None and len(ins) > item.mask_inputs:
+                    ins.pop()
+                out.append((
+                    item.cls,
+                    tuple((k.name, k.value) for k in item.knobs if k.name != "inputs"),
+                    tuple(ref(s) for s in ins),
+                    item.mask_inputs if any(ins[len(ins) - item.mask_inputs:]) else 0,
+                    ref(item.clone_of) if item.clone_of is not None
+                    else item.extra.get("clone_ref"),
+                    None if item.body is None else sig(item.body),
+                ))
+            return tuple(out)
+
+        return sig(self)
+
 
 class Script(Graph):
     """A whole file. ``kind`` is 'script' (File > Save), 'clipboard' (``set cut_paste_input``),
@@ -246,14 +331,16 @@ class Script(Graph):
         self.newline = "\n"
         self.trailing_newline = True
         self.extra: dict = {}
+        # Problems a lenient parse accepted (NkSyntaxError objects with locations).
+        self.warnings: list = []
 
     @classmethod
     def new(cls, version: str = "15.1 v1", *, root_knobs: KnobSpec = None,
-            kind: str = "script") -> "Script":
+            kind: str = "script") -> Script:
         """A new script as Nuke starts one: ``#!`` line, ``version``, and a ``Root`` (for 'script')."""
         s = cls(kind=kind)
         if kind == "script":
-            s.append(Directive(f"#! nuke -nx"))
+            s.append(Directive("#! nuke -nx"))
             s.append(Directive(f"version {version}"))
             s.add("Root", [("inputs", 0)] + list(_knob_items(root_knobs)))
         elif kind == "clipboard":
@@ -262,6 +349,11 @@ class Script(Graph):
         elif kind == "gizmo":
             s.append(Directive(f"version {version}"))
         return s
+
+    @property
+    def paste_input(self) -> Node:
+        """The clipboard paste input (connect a node to it to write ``push $cut_paste_input``)."""
+        return PASTE_INPUT
 
     @property
     def root(self) -> Optional[Node]:

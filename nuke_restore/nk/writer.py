@@ -1,208 +1,448 @@
-"""Write a model back to .nk text in Nuke's canonical style.
+"""Write a model back to .nk text in Nuke's style.
 
-The stack commands are derived from connections: each node is written after the subtrees of its inputs
-(highest input first, so input 0 ends on top of the stack), an input written earlier is brought back with
-``push $N...`` (and gets a ``set N... [stack 0]`` after it), an empty input is ``push 0``.
+Connections are the truth; the stack commands are derived from them. Two modes:
+
+* **Replay** (default, when possible): a parsed script whose ``Graph.layout`` still describes every
+  connection (checked by running the recorded commands on the current model) is written with its
+  original commands, variable names, indentation and spacing, so an unmodified file comes back byte
+  for byte and an edited knob changes only its own line.
+* **Regenerate** (built graphs, edited connections, or ``canonical=True`` as ``nuke-restore fmt``
+  uses): nodes are written in the graph's item order, each after its inputs (a depth-first order
+  that keeps a parsed file's order), with ``push $N`` / ``push 0`` only where the stack does not already
+  hold the inputs, ``set N [stack 0]`` after nodes that are pushed again or cloned, ``inputs N`` /
+  ``N+M`` recomputed, one space of indentation per nesting level. Variable names keep the parsed ones
+  when unique, else are derived deterministically from the node's position and name (``N1a2b3c00``).
+
+Nodes built in code (``line == 0``) have their class knobs ordered as Nuke writes them (``inputs``
+first, then the class's knob order from ``schema.load_schema().knob_order(cls)`` when the compiled
+schema is installed; otherwise the order given), user knobs last as defined.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
-from typing import Dict, List, Optional, Set
+import logging
+import re
+from typing import Dict, List, Optional, Set, Tuple
 
-from .model import Directive, Graph, Knob, Node, Script
+from ..errors import NukeRestoreError
+from .lexer import encode
+from .model import PASTE_INPUT, Directive, Graph, Knob, Node, Script
+from .values import parse_word
 
-# Classes that do not take part in the stack (they neither pop nor push).
-_NO_STACK = {"Root"}
+logger = logging.getLogger(__name__)
 
+__all__ = ["write_bytes", "write_file", "write_script"]
 
-def write_script(script: Graph) -> str:
-    """Return the .nk text for ``script`` (a Script or any Graph)."""
-    out: List[str] = []
-    _GraphWriter(out, depth=0).write(script)
-    nl = getattr(script, "newline", "\n")
-    text = nl.join(out)
-    if getattr(script, "trailing_newline", True):
-        text += nl
-    return text
-
-
-def _var_name(node: Node, prefix: str, used: Set[str]) -> str:
-    hint = node.stack_var
-    if hint and hint[0] == prefix and hint not in used:
-        return hint
-    # Deterministic: derived from the node's class, name and position in the file.
-    seed = f"{node.cls}/{node.name}/{id(node.parent) and len(used)}"
-    digest = hashlib.sha1(seed.encode("utf-8")).hexdigest()[:7]
-    name = f"{prefix}{digest}0"
-    while name in used:
-        digest = hashlib.sha1((seed + name).encode("utf-8")).hexdigest()[:7]
-        name = f"{prefix}{digest}0"
-    return name
+_INPUTS = re.compile(r"^\s*(\d+)(?:\s*\+\s*(\d+))?\s*$")
+_SET = re.compile(r"^set\s+\S+\s+\[\s*stack\s+(\d+)\s*\]$")
+_HEAD = re.compile(r"^(\S+)[ \t]*\{$")
+_CLONE_HEAD = re.compile(r"^clone[ \t]+\$(\S+)[ \t]*\{$")
+_REF_CLONE_HEAD = re.compile(r"^clone[ \t]+(\S+)[ \t]+(\S+)[ \t]*\{$")
+_PASTE_SET = "set cut_paste_input [stack 0]"
+_BARE_NAME = re.compile(r'^[^\s"{}\[\]\\$;]+$')
 
 
-class _GraphWriter:
-    def __init__(self, out: List[str], depth: int) -> None:
-        self.out = out
-        self.depth = depth
+def write_script(script: Graph, *, canonical: bool = False) -> str:
+    """The .nk text for ``script`` (a Script, or any Graph written as a top level).
 
-    def write(self, graph: Graph) -> None:
-        order = self._order(graph)
-        # Which nodes are brought back with push $var (or are clone originals): they need a `set`.
-        written: Set[int] = set()
-        needs_var: Set[int] = set()
-        plan: List[tuple] = []
-        top: Optional[Node] = None
-        for item in order:
-            if isinstance(item, Directive):
-                plan.append(("directive", item))
-                continue
-            node = item
-            n_in = _input_count(node)
-            if node.cls not in _NO_STACK:
-                # Pushes needed so that input 0 ends on top: only the last written node can be
-                # used without a push, and only as input 0 with nothing pushed after it.
-                for i in reversed(range(n_in)):
-                    src = node.inputs[i]
-                    if src is None:
-                        plan.append(("push0",))
-                    elif i == 0 and src is top and not _pushed_since(plan):
-                        pass
-                    else:
-                        needs_var.add(id(src))
-                        plan.append(("push", src))
-            plan.append(("node", node))
-            if node.clone_of is not None:
-                needs_var.add(id(node.clone_of))
-            written.add(id(node))
-            top = node if node.cls not in _NO_STACK else top
+    ``canonical=True`` ignores every layout hint from the parser (what ``nuke-restore fmt`` writes).
+    """
+    w = _Writer(canonical)
+    return w.write(script)
 
-        used: Set[str] = set()
-        names: Dict[int, str] = {}
-        nodes_by_id = {id(n): n for n in graph.nodes}
-        for nid in sorted(needs_var, key=lambda k: _position(graph, nodes_by_id.get(k))):
-            n = nodes_by_id.get(nid)
-            if n is None:
-                continue
-            prefix = "C" if any(m.clone_of is n for m in graph.nodes) else "N"
-            names[nid] = _var_name(n, prefix, used)
-            used.add(names[nid])
 
-        self._names_live = names
-        pad = " " * self.depth
-        for step in plan:
-            kind = step[0]
-            if kind == "directive":
-                self.out.append(step[1].text)
-            elif kind == "push0":
-                self.out.append(f"{pad}push 0")
-            elif kind == "push":
-                self.out.append(f"{pad}push ${names[id(step[1])]}")
+def write_bytes(script: Script, *, canonical: bool = False) -> bytes:
+    """Like ``write_script`` but encoded as the file was (newline style, BOM, non-UTF-8 bytes)."""
+    text = write_script(script, canonical=canonical)
+    extra = getattr(script, "extra", {})
+    newline = getattr(script, "newline", "\n")
+    return encode(text, newline, bool(extra.get("bom")) and not canonical)
+
+
+def write_file(script: Script, path, *, force: bool = False, canonical: bool = False):
+    """Write ``script`` to ``path`` atomically; an existing file needs ``force=True``."""
+    from ..fileio import write_atomic
+
+    return write_atomic(path, write_bytes(script, canonical=canonical), force=force)
+
+
+# -- inputs ----------------------------------------------------------------------------------------
+def declared_inputs(node: Node) -> Optional[Tuple[int, int]]:
+    """(N, M) as the node's own ``inputs`` knob says (no knob: one input; Root: none)."""
+    if node.cls == "Root" and node.clone_of is None:
+        return 0, 0
+    raw = node.knob("inputs")
+    if raw is None:
+        return 1, 0
+    m = _INPUTS.match(raw)
+    if m is None:
+        return None
+    return int(m.group(1)), int(m.group(2) or 0)
+
+
+def input_counts(node: Node) -> Tuple[int, int]:
+    """(N, M) to write for the node's connections: trailing empty inputs dropped, masks kept whole."""
+    ins = node.inputs
+    m = min(node.mask_inputs, len(ins))
+    n = len(ins) - m
+    if m and any(x is not None for x in ins[n:]):
+        return n, m
+    k = n
+    while k and ins[k - 1] is None:
+        k -= 1
+    return k, 0
+
+
+def _trimmed(seq: List[Optional[Node]]) -> List[Optional[Node]]:
+    k = len(seq)
+    while k and seq[k - 1] is None:
+        k -= 1
+    return seq[:k]
+
+
+# -- knob order for built nodes --------------------------------------------------------------------
+@functools.cache
+def _class_order(cls: str) -> Optional[Dict[str, int]]:
+    try:
+        from .schema import load_schema  # written by the schema compiler; optional here
+    except ImportError:
+        return None
+    try:
+        order = load_schema().knob_order(cls)
+    except Exception as exc:  # a missing/stale schema must not stop writing
+        logger.debug("no knob order for %s: %s", cls, exc)
+        return None
+    if not order:
+        return None
+    return {name: i for i, name in enumerate(order)}
+
+
+def _ordered_knobs(node: Node) -> List[Knob]:
+    knobs = node.knobs
+    if node.line or any(k.line for k in knobs):
+        return list(knobs)
+    # Class knobs come before the first user knob definition; user knobs keep their own order.
+    cut = next((i for i, k in enumerate(knobs) if k.name == "addUserKnob"), len(knobs))
+    head, tail = knobs[:cut], knobs[cut:]
+    order = _class_order(node.cls)
+    big = 1 << 20
+    if order is None:
+        key = {id(k): (0 if k.name == "inputs" else 1, i) for i, k in enumerate(head)}
+    else:
+        key = {id(k): (0 if k.name == "inputs" else 1, order.get(k.name, big), i)
+               for i, k in enumerate(head)}
+    return sorted(head, key=lambda k: key[id(k)]) + tail
+
+
+def _knob_name(name: str) -> str:
+    if name and _BARE_NAME.match(name):
+        return name
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# -- the writer ------------------------------------------------------------------------------------
+class _Writer:
+    def __init__(self, canonical: bool) -> None:
+        self.canonical = canonical
+        self.out: List[str] = []
+        self.names: Dict[int, str] = {}
+        self.used: Set[str] = set()
+        self.needs_var: Dict[int, Node] = {}
+        self.clone_originals: Set[int] = set()
+
+    def write(self, top: Graph) -> str:
+        if not self.canonical and _replay_ok(top):
+            self._replay(top, 0)
+            self.out.append(top.layout.tail)
+            return "".join(self.out)
+        plans: Dict[int, list] = {}
+        self._plan_all(top, plans, top=True)
+        self._assign_names(top)
+        self._emit(top, plans, 0)
+        trailing = getattr(top, "trailing_newline", True)
+        if trailing:
+            self.out.append("\n")
+        return "".join(self.out)
+
+    # -- replay ------------------------------------------------------------------------------------
+    def _replay(self, graph: Graph, depth: int) -> None:
+        out = self.out
+        for kind, obj, lead, raw in graph.layout.ops:
+            out.append(lead)
+            if kind == "node":
+                self._node(obj, depth, obj.clone_var, obj.knobs, True)
+                if obj.body is not None:
+                    self._replay(obj.body, depth + 1)
+            elif kind == "dir":
+                out.append(obj.text)
             else:
-                node = step[1]
-                self._write_node(node)
-                if id(node) in names:
-                    self.out.append(f"{pad}set {names[id(node)]} [stack 0]")
+                out.append(raw)
 
+    # -- regenerate: plan ----------------------------------------------------------------------------
+    def _plan_all(self, graph: Graph, plans: Dict[int, list], top: bool = False) -> None:
+        plans[id(graph)] = self._plan(graph, top)
+        for node in graph.nodes:
+            if node.body is not None:
+                self._plan_all(node.body, plans)
 
-    def _order(self, graph: Graph) -> List[object]:
-        """Items in writing order: directives where they stand, each node after its input subtrees."""
-        done: Set[int] = set()
-        order: List[object] = []
+    def _plan(self, graph: Graph, top: bool) -> list:
         members = {id(n) for n in graph.nodes}
+        order: List[Node] = []
+        state: Dict[int, int] = {}  # 1 = in progress, 2 = placed
 
         def visit(node: Node) -> None:
-            if id(node) in done:
-                return
-            done.add(id(node))
-            for i in reversed(range(_input_count(node))):
-                src = node.inputs[i]
-                if src is not None and id(src) in members:
-                    visit(src)
-            if node.clone_of is not None and id(node.clone_of) in members:
-                visit(node.clone_of)
-            order.append(node)
+            # Iterative DFS (deep chains would overflow recursion): inputs high -> 0, clone original first.
+            work = [(node, False)]
+            while work:
+                cur, expanded = work.pop()
+                key = id(cur)
+                if expanded:
+                    state[key] = 2
+                    order.append(cur)
+                    continue
+                st = state.get(key)
+                if st == 2:
+                    continue
+                if st == 1:
+                    raise NukeRestoreError(f"cycle in the node graph through {cur.cls} {cur.name!r}")
+                state[key] = 1
+                work.append((cur, True))
+                deps: List[Node] = []
+                if cur.clone_of is not None and id(cur.clone_of) in members:
+                    deps.append(cur.clone_of)
+                n, m = input_counts(cur)
+                for i in reversed(range(n + m)):
+                    src = cur.inputs[i]
+                    if src is not None and id(src) in members:
+                        deps.append(src)
+                # Pushed in reverse so the first dependency is placed first.
+                for d in reversed(deps):
+                    if state.get(id(d)) != 2:
+                        work.append((d, False))
 
+        steps: list = []
         for item in graph.items:
             if isinstance(item, Node):
                 visit(item)
             else:
-                order.append(item)
-        return order
+                order.append(item)  # type: ignore[arg-type]  # directives stay where they stood
+        stack: List[Optional[Node]] = []
+        uses_paste = False
+        for node in order:
+            if isinstance(node, Directive):
+                steps.append(("dir", node))
+                continue
+            n, m = input_counts(node)
+            total = n + m
+            if node.cls == "Root" and node.clone_of is None:
+                total = 0
+            needed = [node.inputs[i] for i in reversed(range(total))]  # bottom .. top
+            if total:
+                j = self._reusable(stack, needed)
+                for src in needed[j:]:
+                    if src is None:
+                        steps.append(("push0",))
+                    elif src is PASTE_INPUT:
+                        steps.append(("paste",))
+                        uses_paste = True
+                    else:
+                        steps.append(("push", src))
+                        self.needs_var[id(src)] = src
+                    stack.append(src)
+                del stack[len(stack) - total:]
+            steps.append(("node", node))
+            if node.clone_of is not None:
+                self.needs_var[id(node.clone_of)] = node.clone_of
+                self.clone_originals.add(id(node.clone_of))
+            if node.cls != "Root" or node.clone_of is not None:
+                stack.append(node)
+        if top and uses_paste and not any(
+                isinstance(i, Directive) and i.text.strip() == _PASTE_SET for i in graph.items):
+            steps.insert(0, ("dir", Directive(_PASTE_SET)))
+        return steps
 
-    def _write_node(self, node: Node) -> None:
-        pad = " " * self.depth
-        kpad = pad + " "
-        head = f"{pad}clone ${self._clone_var(node)} {{" if node.clone_of is not None else f"{pad}{node.cls} {{"
-        self.out.append(head)
-        inputs_text = _inputs_text(node)
-        knobs = list(node.knobs)
-        if not any(k.name == "inputs" for k in knobs) and inputs_text is not None:
-            knobs.insert(0, Knob("inputs", inputs_text))
-        for k in knobs:
-            if k.name == "inputs":
-                value = inputs_text if inputs_text is not None else k.value
-                if inputs_text is None and node.cls != "Root":
-                    continue
-                self.out.append(f"{kpad}inputs {value}")
+    @staticmethod
+    def _reusable(stack: List[Optional[Node]], needed: List[Optional[Node]]) -> int:
+        """How many of ``needed`` (bottom first) are already the top of ``stack``."""
+        for j in range(min(len(needed), len(stack)), 0, -1):
+            top = stack[len(stack) - j:]
+            if all(a is b for a, b in zip(top, needed[:j])):
+                return j
+        return 0
+
+    def _assign_names(self, top: Graph) -> None:
+        # Deterministic: walk order; parsed names kept when they fit and are unique.
+        index = 0
+        for node in top.walk():
+            index += 1
+            if id(node) not in self.needs_var:
+                continue
+            prefix = "C" if id(node) in self.clone_originals else "N"
+            hint = node.stack_var
+            if hint and hint[0] == prefix and hint not in self.used:
+                name = hint
             else:
-                self.out.append(f"{kpad}{_knob_name(k.name)} {k.value}" if k.value != "" else f"{kpad}{_knob_name(k.name)}")
-        self.out.append(f"{pad}}}")
-        if node.body is not None:
-            inner = _GraphWriter(self.out, self.depth + 1)
-            inner.write(node.body)
-            self.out.append(f"{pad}end_group")
+                seed = f"{index}/{node.cls}/{node.name}"
+                salt = 0
+                while True:
+                    digest = hashlib.sha1(f"{seed}/{salt}".encode()).hexdigest()[:6]
+                    name = f"{prefix}{digest}00"
+                    if name not in self.used:
+                        break
+                    salt += 1
+            self.used.add(name)
+            self.names[id(node)] = name
 
-    def _clone_var(self, node: Node) -> str:
-        return self._names_for_clone.get(id(node.clone_of), "C0")
+    # -- regenerate: emit ----------------------------------------------------------------------------
+    def _emit(self, graph: Graph, plans: Dict[int, list], depth: int) -> None:
+        out = self.out
+        pad = " " * depth
+        for step in plans[id(graph)]:
+            kind = step[0]
+            lead = "\n" + pad if out else ""
+            if kind == "dir":
+                out.append(lead + step[1].text)
+            elif kind == "push0":
+                out.append(lead + "push 0")
+            elif kind == "paste":
+                out.append(lead + "push $cut_paste_input")
+            elif kind == "push":
+                out.append(f"{lead}push ${self.names[id(step[1])]}")
+            else:
+                node = step[1]
+                out.append(lead)
+                clone_var = self.names.get(id(node.clone_of)) if node.clone_of is not None else None
+                self._node(node, depth, clone_var, self._knobs_for_regen(node), not self.canonical)
+                if node.body is not None:
+                    self._emit(node.body, plans, depth + 1)
+                    out.append(f"\n{pad}end_group")
+                # After end_group for a group: the group is on the stack only from there on.
+                name = self.names.get(id(node))
+                if name is not None:
+                    out.append(f"\n{pad}set {name} [stack 0]")
 
-    @property
-    def _names_for_clone(self) -> Dict[int, str]:
-        return getattr(self, "_names_live", {})
+    def _knobs_for_regen(self, node: Node) -> List[Knob]:
+        knobs = _ordered_knobs(node)
+        if node.cls == "Root" and node.clone_of is None:
+            return knobs
+        n, m = input_counts(node)
+        want = f"{n}+{m}" if m else (None if n == 1 else str(n))
+        for i, k in enumerate(knobs):
+            if k.name != "inputs":
+                continue
+            have = _INPUTS.match(k.value)
+            have_nm = (int(have.group(1)), int(have.group(2) or 0)) if have else None
+            if have_nm == ((n, m) if want is not None else (1, 0)):
+                return knobs
+            knobs = list(knobs)
+            if want is None:
+                del knobs[i]
+            else:
+                knobs[i] = Knob("inputs", want, k.line, k.pre, k.sep)
+            return knobs
+        if want is not None:
+            knobs = [Knob("inputs", want)] + list(knobs)
+        return knobs
+
+    # -- one node block ------------------------------------------------------------------------------
+    def _node(self, node: Node, depth: int, clone_var: Optional[str], knobs: List[Knob],
+              hints: bool) -> None:
+        out = self.out
+        pad = " " * depth
+        head = node.head if hints else None
+        if node.clone_of is not None:
+            m = _CLONE_HEAD.match(head) if head else None
+            if m is None or m.group(1) != clone_var:
+                head = f"clone ${clone_var} {{"
+        elif node.extra.get("clone_ref"):
+            ref = node.extra["clone_ref"]
+            m = _REF_CLONE_HEAD.match(head) if head else None
+            if m is None or m.group(1) != ref or m.group(2) != node.cls:
+                head = f"clone {ref} {node.cls} {{"
+        else:
+            m = _HEAD.match(head) if head else None
+            if m is None or m.group(1) != node.cls:
+                head = f"{node.cls} {{"
+        out.append(head)
+        default_pre = "\n" + pad + " "
+        for k in knobs:
+            value = k.value if k.value != "" else '""'
+            if hints and k.pre is not None:
+                qname = k.qname
+                if qname is None or parse_word(qname) != k.name:
+                    qname = _knob_name(k.name) if qname is not None or not k.name else k.name
+                out.append(k.pre)
+                out.append(qname)
+                out.append(k.sep if k.sep else " ")
+                out.append(value)
+            else:
+                out.append(f"{default_pre}{_knob_name(k.name)} {value}")
+        close = node.close if hints and node.close is not None else f"\n{pad}}}"
+        out.append(close)
 
 
-def _knob_name(name: str) -> str:
-    if not name or any(c.isspace() for c in name):
-        return '"' + name + '"'
-    return name
+def _replay_ok(top: Graph) -> bool:
+    """True when the recorded commands, run on the current model, give exactly its connections."""
+    variables: Dict[str, Optional[Node]] = {}
 
-
-def _input_count(node: Node) -> int:
-    # Trailing empty inputs are not written; a connected mask keeps every normal input slot.
-    normal = len(node.inputs) - node.mask_inputs
-    k = normal
-    while k > 0 and node.inputs[k - 1] is None:
-        k -= 1
-    if node.mask_inputs and any(node.inputs[normal:]):
-        return normal + node.mask_inputs
-    return k
-
-
-def _inputs_text(node: Node) -> Optional[str]:
-    if node.cls == "Root":
-        return "0"
-    normal = len(node.inputs) - node.mask_inputs
-    k = _input_count(node)
-    if node.mask_inputs and k > normal:
-        return f"{normal}+{node.mask_inputs}"
-    if k == 1:
-        return None
-    return str(k)
-
-
-def _pushed_since(plan: List[tuple]) -> bool:
-    """True when something was pushed after the last node written (so it is no longer on top)."""
-    for step in reversed(plan):
-        if step[0] == "node":
+    def sim(graph: Graph) -> bool:
+        layout = graph.layout
+        if layout is None:
             return False
-        if step[0] in ("push", "push0"):
-            return True
-    return False
+        ops = layout.ops
+        objs = [op[1] for op in ops if op[0] == "node" or op[0] == "dir"]
+        items = graph.items
+        if len(objs) != len(items) or any(a is not b for a, b in zip(objs, items)):
+            return False
+        stack: List[Optional[Node]] = []
+        for kind, obj, _lead, raw in ops:
+            if kind == "node":
+                node = obj
+                if node.clone_of is not None:
+                    if node.clone_var is None or variables.get(node.clone_var) is not node.clone_of:
+                        return False
+                elif node.clone_var is not None:
+                    return False
+                decl = declared_inputs(node)
+                if decl is None:
+                    return False
+                total = decl[0] + decl[1]
+                if node.mask_inputs != decl[1]:
+                    return False
+                if total:
+                    taken = stack[len(stack) - total:] if len(stack) >= total else list(stack)
+                    del stack[len(stack) - len(taken):]
+                    taken.reverse()
+                    if len(node.inputs) > total or _trimmed(taken) != _trimmed(node.inputs):
+                        # identity comparison: list equality uses ==, Node has no __eq__ -> identity
+                        return False
+                elif _trimmed(node.inputs):
+                    return False
+                if node.body is not None:
+                    if not sim(node.body):
+                        return False
+                    last = node.body.layout.ops[-1] if node.body.layout.ops else None
+                    if last is None or last[0] != "end":
+                        return False
+                if node.cls != "Root" or node.clone_of is not None:
+                    stack.append(node)
+            elif kind == "dir":
+                if obj.text.strip() == _PASTE_SET and not stack:
+                    variables["cut_paste_input"] = PASTE_INPUT
+            elif kind == "push0":
+                stack.append(None)
+            elif kind == "push":
+                if obj in variables:
+                    stack.append(variables[obj])
+                elif obj == "cut_paste_input":
+                    stack.append(PASTE_INPUT)
+                else:
+                    stack.append(None)  # a lenient parse left this input empty; do the same
+            elif kind == "set":
+                m = _SET.match(raw)
+                depth = int(m.group(1)) if m else 0
+                variables[obj] = stack[-1 - depth] if depth < len(stack) else None
+        return True
 
-
-def _position(graph: Graph, node: Optional[Node]) -> int:
-    if node is None:
-        return 1 << 30
-    try:
-        return graph.items.index(node)
-    except ValueError:
-        return 1 << 30
+    return sim(top)

@@ -1,0 +1,444 @@
+"""Parse .nk/.gizmo text into the graph model (``model.Script``). Standard library only.
+
+The parser runs Nuke's stack machine without evaluating anything: every node block pops its inputs
+(``inputs N`` or ``N+M``; no line means one input; the top of the stack is input 0) and pushes itself;
+``set V [stack 0]`` names the top, ``push $V`` / ``push 0`` push a named node / an empty slot;
+``Group``/``Gizmo`` bodies run on their own stack until ``end_group``; ``clone $C {...}`` makes a clone.
+Connections end up as object references in ``Node.inputs``; the stack commands themselves are kept
+only as a layout hint (``Graph.layout``) so the writer can give real files back byte for byte.
+
+Every problem is one ``NkSyntaxError`` with path, line and column.
+
+>>> s = parse_text("Blur {\\n inputs 0\\n name B1\\n}\\nGrade {\\n name G1\\n}\\n")
+>>> [n.name for n in s.nodes], s.find("G1").input(0).name
+(['B1', 'G1'], 'B1')
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from typing import Dict, List, Optional, Tuple, Union
+
+from ..errors import NkSyntaxError
+from .lexer import HSPACE, KNOB_FAST, SPACE, WS, Source, check_not_encrypted, decode
+from .model import GROUP_CLASSES, PASTE_INPUT, Directive, Graph, Knob, Node, Script
+from .values import parse_word
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Layout", "parse_bytes", "parse_file", "parse_text", "parse_inputs"]
+
+_INPUTS = re.compile(r"^\s*(\d+)(?:\s*\+\s*(\d+))?\s*$")
+_STACK_REF = re.compile(r"^\[\s*stack\s+(\d+)\s*\]$")
+_PASTE_VAR = "cut_paste_input"
+# Commands kept verbatim as top-level directives.
+_DIRECTIVES = ("version", "define_window_layout_xml", "add_layer")
+
+
+class Layout:
+    """How a graph's commands were written: the writer replays this when it still fits the graph.
+
+    ``ops`` holds one tuple per command, in file order: ``(kind, obj, lead, raw)`` where kind is
+    ``node``/``dir`` (obj = the Node/Directive), ``push``/``set`` (obj = variable name), ``push0`` or
+    ``end`` (``end_group``); ``lead`` is the exact text before the command (newlines, indentation,
+    blank lines) and ``raw`` the command text for stack commands. ``tail`` is the text after the last
+    command (top level only).
+    """
+
+    __slots__ = ("ops", "tail")
+
+    def __init__(self) -> None:
+        self.ops: List[tuple] = []
+        self.tail = ""
+
+
+def parse_inputs(value: str) -> Optional[Tuple[int, int]]:
+    """``"2+1"`` -> (2, 1); ``"3"`` -> (3, 0); anything else -> None."""
+    m = _INPUTS.match(value)
+    if m is None:
+        return None
+    return int(m.group(1)), int(m.group(2) or 0)
+
+
+class _Frame:
+    __slots__ = ("graph", "stack", "layout", "owner", "pos")
+
+    def __init__(self, graph: Graph, owner: Optional[Node], pos: int) -> None:
+        self.graph = graph
+        self.stack: List[Optional[Node]] = []
+        self.layout = Layout()
+        self.owner = owner
+        self.pos = pos
+        graph.layout = self.layout
+
+
+class _Parser:
+    def __init__(self, src: Source, strict: bool = True, warnings: Optional[list] = None) -> None:
+        self.src = src
+        self.strict = strict
+        self.warnings = warnings if warnings is not None else []
+        self.text = src.text
+        self.vars: Dict[str, Optional[Node]] = {}
+        self.line = 1  # line number at self.pos (kept incrementally; LineIndex is for errors)
+        self._interned: Dict[str, str] = {}
+
+    def intern(self, s: str) -> str:
+        return self._interned.setdefault(s, s)
+
+    # -- top level ----------------------------------------------------------------------------------
+    def parse(self, script: Script) -> Script:
+        text = self.text
+        n = len(text)
+        frames = [_Frame(script, None, 0)]
+        pos = 0
+        src = self.src
+        while True:
+            start = pos
+            pos = SPACE.match(text, pos).end()
+            lead = text[start:pos]
+            self.line += lead.count("\n")
+            if pos >= n:
+                frames[-1].layout.tail = lead
+                break
+            frame = frames[-1]
+            c = text[pos]
+            if c == "#":
+                end = text.find("\n", pos)
+                end = n if end < 0 else end
+                d = Directive(text[pos:end], line=self.line)
+                frame.graph.append(d)
+                frame.layout.ops.append(("dir", d, lead, None))
+                pos = end
+                continue
+            if c == "}":
+                raise src.error("unexpected '}' with no open node or brace group (unbalanced "
+                                "leftover from hand-editing?)", pos)
+            word_end = src.scan_word(pos)
+            word = text[pos:word_end]
+            if word == "push":
+                pos = self._push(frame, pos, word_end, lead)
+            elif word == "set":
+                pos = self._set(frame, pos, word_end, lead)
+            elif word == "end_group":
+                pos = self._line_end(word_end, "end_group")
+                if len(frames) == 1:
+                    raise src.error("end_group without a Group or Gizmo to close", word_end - 9)
+                frame.layout.ops.append(("end", None, lead, word))
+                frames.pop()
+                owner = frame.owner
+                outer = frames[-1]
+                outer.stack.append(owner)
+            elif word == "clone":
+                pos = self._clone(frames, pos, word_end, lead)
+            else:
+                after = HSPACE.match(text, word_end).end()
+                if after < n and text[after] == "{" and word not in _DIRECTIVES:
+                    pos = self._node(frames, word, pos, after, lead, None)
+                else:
+                    pos = self._directive(frame, pos, word_end, lead)
+        if len(frames) > 1:
+            owner = frames[-1].owner
+            raise src.error(f"{owner.cls} {owner.name!r} opened at line {owner.line} has no "
+                            "end_group (file truncated?)", n)
+        return script
+
+    def _line_end(self, pos: int, what: str) -> int:
+        """Check that only whitespace follows on this line; return the offset of that whitespace."""
+        text = self.text
+        end = HSPACE.match(text, pos).end()
+        if end < len(text) and text[end] != "\n":
+            raise self.src.error(f"unexpected text after {what}: {text[end:end + 20]!r}", end)
+        return pos
+
+    def _words_to_eol(self, pos: int) -> int:
+        """Scan words from ``pos`` to the end of the command (the end of the line outside words)."""
+        text = self.text
+        n = len(text)
+        src = self.src
+        end = pos
+        while True:
+            p = HSPACE.match(text, end).end()
+            if p >= n or text[p] == "\n":
+                return end
+            if text[p] == "}":
+                raise src.error("unexpected '}' (unbalanced brace)", p)
+            end = src.scan_word(p)
+
+    def _directive(self, frame: _Frame, pos: int, word_end: int, lead: str) -> int:
+        end = self._words_to_eol(word_end)
+        raw = self.text[pos:end]
+        d = Directive(raw, line=self.line)
+        self.line += raw.count("\n")
+        frame.graph.append(d)
+        frame.layout.ops.append(("dir", d, lead, None))
+        return end
+
+    def _args(self, pos: int, count: int, what: str) -> Tuple[List[str], int]:
+        text = self.text
+        n = len(text)
+        out = []
+        end = pos
+        for _ in range(count):
+            p = HSPACE.match(text, end).end()
+            if p >= n or text[p] in "\n}":
+                raise self.src.error(f"{what}: missing argument", p)
+            end = self.src.scan_word(p)
+            out.append(text[p:end])
+        self._line_end(end, what)
+        return out, end
+
+    def _push(self, frame: _Frame, pos: int, word_end: int, lead: str) -> int:
+        (arg,), end = self._args(word_end, 1, "push")
+        raw = self.text[pos:end]
+        if arg == "0":
+            frame.stack.append(None)
+            frame.layout.ops.append(("push0", None, lead, raw))
+            return end
+        if not arg.startswith("$") or len(arg) < 2:
+            raise self.src.error(f"push expects $variable or 0, got {arg!r}", pos)
+        var = arg[1:]
+        if var.startswith("{") and var.endswith("}"):
+            var = var[1:-1]
+        if var not in self.vars:
+            if var == _PASTE_VAR:
+                node: Optional[Node] = PASTE_INPUT
+            else:
+                err = self.src.error(f"push ${var}: unknown variable (no 'set {var} [stack 0]' "
+                                     "before it)", pos)
+                if self.strict:
+                    raise err
+                # Nuke reports this and goes on with an empty input; so does lenient mode.
+                self.warnings.append(err)
+                node = None
+        else:
+            node = self.vars[var]
+        frame.stack.append(node)
+        frame.layout.ops.append(("push", var, lead, raw))
+        return end
+
+    def _set(self, frame: _Frame, pos: int, word_end: int, lead: str) -> int:
+        (var, ref), end = self._args(word_end, 2, "set")
+        raw = self.text[pos:end]
+        m = _STACK_REF.match(ref)
+        if m is None:
+            # Not a stack command (a TCL variable): keep it verbatim.
+            return self._directive(frame, pos, word_end, lead)
+        depth = int(m.group(1))
+        stack = frame.stack
+        if var == _PASTE_VAR and not stack:
+            # Clipboard header: whatever is selected when pasting.
+            d = Directive(raw, line=self.line)
+            frame.graph.append(d)
+            frame.layout.ops.append(("dir", d, lead, None))
+            self.vars[var] = PASTE_INPUT
+            return end
+        node = stack[-1 - depth] if depth < len(stack) else None
+        self.vars[var] = node
+        if node is not None and node is not PASTE_INPUT and node.stack_var is None:
+            node.stack_var = var
+        frame.layout.ops.append(("set", var, lead, raw))
+        return end
+
+    def _clone(self, frames: List[_Frame], pos: int, word_end: int, lead: str) -> int:
+        text = self.text
+        p = HSPACE.match(text, word_end).end()
+        if p >= len(text) or text[p] in "\n{}":
+            raise self.src.error("clone expects $variable {knobs}", p)
+        if text[p] != "$":
+            # Clone of a node outside this file (pasted from another script):
+            # ``clone node18e3d27400|Read|13140 Read {`` - the knobs are all there; keep the reference.
+            ref_end = self.src.scan_word(p)
+            q = HSPACE.match(text, ref_end).end()
+            if q >= len(text) or text[q] in "\n{}":
+                raise self.src.error("clone <id> expects a node class and {knobs}", q)
+            cls_end = self.src.scan_word(q)
+            after = HSPACE.match(text, cls_end).end()
+            if after >= len(text) or text[after] != "{":
+                raise self.src.error("clone: expected '{' with the clone's knobs", after)
+            return self._node(frames, text[q:cls_end], pos, after, lead, None,
+                              clone_ref=text[p:ref_end])
+        var_end = self.src.scan_word(p)
+        var = text[p + 1:var_end]
+        after = HSPACE.match(text, var_end).end()
+        if after >= len(text) or text[after] != "{":
+            raise self.src.error(f"clone ${var}: expected '{{' with the clone's knobs", after)
+        original = self.vars.get(var)
+        if original is None or original is PASTE_INPUT:
+            raise self.src.error(f"clone ${var}: unknown variable (no 'set {var} [stack 0]' after "
+                                 "the original node)", p)
+        return self._node(frames, original.cls, pos, after, lead, (original, var))
+
+    # -- node blocks --------------------------------------------------------------------------------
+    def _node(self, frames: List[_Frame], cls: str, pos: int, brace: int, lead: str,
+              clone: Optional[Tuple[Node, str]], clone_ref: Optional[str] = None) -> int:
+        text = self.text
+        src = self.src
+        n = len(text)
+        intern = self.intern
+        frame = frames[-1]
+        node_line = self.line
+        node = Node(cls, line=node_line)
+        node.head = text[pos:brace + 1]
+        if clone is not None:
+            node.clone_of, node.clone_var = clone
+        if clone_ref is not None:
+            node.extra["clone_ref"] = clone_ref
+        knobs = node.knobs
+        i = brace + 1
+        line = node_line
+        fast = KNOB_FAST.match
+        space = SPACE.match
+        inputs_value: Optional[str] = None
+        inputs_pos = pos
+        while True:
+            m = fast(text, i)
+            if m is not None:
+                pre, name, sep, value = m.groups()
+                line += pre.count("\n")
+                knobs.append(Knob(intern(name), value, line, intern(pre), intern(sep)))
+                if name == "inputs":
+                    inputs_value, inputs_pos = value, m.start(4)
+                i = m.end()
+                continue
+            j = space(text, i).end()
+            if j >= n:
+                raise src.error(f"unclosed node: the '{{' of {cls} opened at line {node_line} is "
+                                "never closed (file truncated?)", brace)
+            if text[j] == "}":
+                line += text.count("\n", i, j)
+                node.close = intern(text[i:j + 1])
+                i = j + 1
+                break
+            pre = text[i:j]
+            line += pre.count("\n")
+            name_end = src.scan_word(j)
+            if name_end == j:  # cannot happen for a non-space, non-'}' char; guard progress anyway
+                raise src.error(f"unexpected character {text[j]!r} in node {cls}", j)
+            qname = text[j:name_end]
+            k = HSPACE.match(text, name_end).end()
+            if k < n and text[k] == "\n":
+                # A knob name alone on its line: Nuke pairs words regardless of lines, so allow it.
+                k = space(text, k).end()
+            if k >= n or text[k] == "}":
+                raise src.error(f"knob {qname!r} of {cls} has no value", j)
+            value_end = src.scan_word(k)
+            value = text[k:value_end]
+            name = parse_word(qname) if qname[0] in '"{\\' or "\\" in qname else qname
+            knob = Knob(intern(name), value, line, intern(pre), intern(text[name_end:k]),
+                        qname if name != qname else None)
+            knobs.append(knob)
+            if name == "inputs":
+                inputs_value, inputs_pos = value, k
+            line += text.count("\n", name_end, value_end)
+            i = value_end
+        self.line = line
+
+        # Inputs: pop from this frame's stack (top = input 0).
+        if cls == "Root" and clone is None:
+            n_in, n_mask, explicit = 0, 0, True
+        elif inputs_value is None:
+            n_in, n_mask, explicit = 1, 0, False
+        else:
+            parsed = parse_inputs(inputs_value)
+            if parsed is None:
+                raise src.error(f"inputs must be N or N+M, got {inputs_value!r} on {cls}", inputs_pos)
+            n_in, n_mask = parsed
+            explicit = True
+        total = n_in + n_mask
+        stack = frame.stack
+        if total:
+            # An empty stack is normal (a saved gizmo's ``Gizmo { inputs 3`` or a pasted node: their
+            # inputs are connected later); a stack that holds some but too few entries is not.
+            if stack and len(stack) < total and explicit:
+                err = src.error(f"stack underflow: {cls} (line {node_line}) takes {total} inputs "
+                                f"but only {len(stack)} are on the stack", inputs_pos)
+                if self.strict:
+                    raise err
+                self.warnings.append(err)
+            taken = stack[len(stack) - total:] if len(stack) >= total else list(stack)
+            del stack[len(stack) - len(taken):]
+            taken.reverse()
+            taken.extend([None] * (total - len(taken)))
+            node.inputs = taken
+        node.mask_inputs = n_mask
+        frame.graph.append(node)
+        frame.layout.ops.append(("node", node, lead, None))
+
+        is_group = cls in GROUP_CLASSES and clone is None
+        if is_group:
+            node.body = Graph(owner=node)
+            frames.append(_Frame(node.body, node, pos))
+        elif cls != "Root" or clone is not None:
+            stack.append(node)
+        # Only whitespace may follow a node's closing brace on its line.
+        end = HSPACE.match(text, i).end()
+        if end < n and text[end] != "\n":
+            raise src.error(f"unexpected text after the closing brace of {cls}: "
+                            f"{text[end:end + 20]!r}", end)
+        return i
+
+
+def _kind(script: Script) -> str:
+    for item in script.items:
+        if isinstance(item, Directive) and item.command == "set" and _PASTE_VAR in item.text:
+            return "clipboard"
+    nodes = script.nodes
+    if any(n.cls == "Root" for n in nodes):
+        return "script"
+    if any(n.body is not None for n in nodes):
+        return "gizmo"
+    return "bare"
+
+
+def parse_text(text: str, path: Optional[Union[str, os.PathLike]] = None, *,
+               strict: bool = True) -> Script:
+    """Parse decoded .nk text (``\\r\\n`` newlines are accepted). Raises NkSyntaxError.
+
+    ``strict=False`` accepts what Nuke itself only reports and skips (``push`` of an unknown variable,
+    a stack underflow): the input is left empty and the problem is kept in ``script.warnings``.
+    """
+    newline = "\n"
+    if "\r\n" in text and text.count("\r\n") == text.count("\n"):
+        newline = "\r\n"
+        text = text.replace("\r\n", "\n")
+    return _parse(text, None if path is None else str(path), newline, False, strict)
+
+
+def parse_bytes(data: bytes, path: Optional[Union[str, os.PathLike]] = None, *,
+                strict: bool = True) -> Script:
+    """Parse the bytes of a .nk/.gizmo file. Raises NkSyntaxError (EncryptedScriptError for
+    Non-Commercial/Indie scripts). See ``parse_text`` for ``strict``."""
+    spath = None if path is None else str(path)
+    check_not_encrypted(data, spath)
+    text, newline, bom = decode(data)
+    return _parse(text, spath, newline, bom, strict)
+
+
+def parse_file(path: Union[str, os.PathLike], *, strict: bool = True) -> Script:
+    """Read and parse a .nk/.gizmo file. An unreadable file raises NkSyntaxError too."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise NkSyntaxError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
+    return parse_bytes(data, path, strict=strict)
+
+
+def _parse(text: str, path: Optional[str], newline: str, bom: bool, strict: bool) -> Script:
+    script = Script(kind="script", path=path)
+    script.newline = newline
+    script.extra["bom"] = bom
+    parser = _Parser(Source(text, path), strict, script.warnings)
+    try:
+        parser.parse(script)
+    except RecursionError as exc:  # pragma: no cover - pathological nesting
+        raise NkSyntaxError("nesting too deep", path=path) from exc
+    script.kind = _kind(script)
+    layout = script.layout
+    script.trailing_newline = layout.tail.endswith("\n")
+    return script
+
+
+# Keep WS importable from here for callers that tokenise values (writer, validate).
+__all__ += ["WS"]
