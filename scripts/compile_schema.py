@@ -143,7 +143,11 @@ def scan_nodes(text: str) -> Iterator[Tuple[str, List[str], List[str], bool]]:
             clone_class[cmd[1][0]] = last_class
             continue
         is_clone = head == "clone"
-        if is_clone and len(cmd) >= 3:
+        if is_clone and len(cmd) == 4:
+            # `clone node1a2b|Camera2|13140 Camera2 {...}` (seen in a Nuke 10 file)
+            cls = cmd[2][0]
+            body_word, body_start = cmd[3]
+        elif is_clone and len(cmd) == 3:
             cls = clone_class.get(cmd[1][0].lstrip("$"), "")
             body_word, body_start = cmd[2]
         elif head not in _COMMANDS and len(cmd) == 2 and cmd[1][0].startswith("{"):

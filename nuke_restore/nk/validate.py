@@ -1,0 +1,431 @@
+"""Check a parsed or built script against what Nuke knows: classes, knobs, menus, inputs, names.
+
+Nothing here executes anything: values are compared as text, TCL and Python are only looked at.
+Every finding is a ``Diagnostic`` naming file, line, node, knob and value. Codes and severities are
+listed in ``CODES`` and documented in docs/validation.md.
+
+    >>> from nuke_restore.nk.model import Script
+    >>> s = Script.new()
+    >>> m = s.add("Merge2", [("operation", "ovr")], inputs=(), name="Merge1")
+    >>> [str(d) for d in validate_script(s)]
+    ["<script>: error[bad-enum-value] Merge1.operation=ovr: not a value of Merge2.operation (did you mean 'over'?)"]
+"""
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from dataclasses import asdict, dataclass, replace
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+
+from . import model as _model
+from .model import GROUP_CLASSES, Graph, Node, Script
+from .schema import ClassInfo, Schema, is_expression, load_schema
+from .values import parse_word
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CODES", "Diagnostic", "Rule", "validate_script", "summarize"]
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+_SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
+
+# code -> (default severity, one-line meaning). docs/validation.md mirrors this table.
+CODES: Dict[str, Tuple[str, str]] = {
+    "syntax-error": (ERROR, "the file cannot be read as a Nuke script (reported by the parser)"),
+    "unknown-class": (WARNING, "class not in Nuke 17.0v3 nor in real files: a plugin or gizmo "
+                               "that must be installed (error when only the letter case differs "
+                               "from a Nuke class)"),
+    "unknown-knob": (ERROR, "knob the class does not have (warning/info on corpus-only classes "
+                            "and on classes whose knobs depend on state)"),
+    "legacy-knob": (INFO, "knob older Nukes wrote that Nuke 17.0v3 no longer lists"),
+    "bad-enum-value": (ERROR, "value not in the knob's menu (warning when the menu depends on the "
+                              "OCIO config or installed plugins)"),
+    "wrong-input-count": (ERROR, "more inputs than the class has"),
+    "missing-required-input": (ERROR, "an input the node cannot work without is not connected"),
+    "unresolved-variable": (ERROR, "push/clone of a variable never set, or an input outside the "
+                                   "node's group level"),
+    "unclosed-group": (ERROR, "a Group/Gizmo with no end_group"),
+    "duplicate-name": (ERROR, "two nodes with the same name in one group level"),
+    "python-callback": (WARNING, "[untrusted] Python that Nuke runs on load, change or render"),
+    "python-in-tcl": (WARNING, "[untrusted] [python ...] inside a TCL value: runs when evaluated"),
+    "python-button": (WARNING, "[untrusted] Python button or Python user knob"),
+    "tcl-script-button": (WARNING, "[untrusted] TCL script button or command menu"),
+}
+
+Rule = Callable[[Script], Iterable["Diagnostic"]]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding. ``str()`` is ``path:line: severity[code] node.knob=value: message``."""
+
+    code: str
+    severity: str
+    message: str
+    path: Optional[str] = None
+    line: Optional[int] = None
+    node: Optional[str] = None
+    knob: Optional[str] = None
+    value: Optional[str] = None
+
+    def __str__(self) -> str:
+        where = self.path or "<script>"
+        if self.line:
+            where += f":{self.line}"
+        subject = self.node or ""
+        if self.knob:
+            subject += f".{self.knob}"
+        if self.value is not None:
+            subject += f"={_short(self.value)}"
+        subject = f" {subject}" if subject else ""
+        return f"{where}: {self.severity}[{self.code}]{subject}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _short(value: str, limit: int = 60) -> str:
+    text = value.replace("\n", "\\n")
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------------------------------
+# Evidence tables
+
+# Python callback knobs Nuke runs by itself: the PythonKnob names of the 17.0v3 scan, plus the Root
+# script callbacks (Root is not in the scan; the knobs share the names of nuke.addOnScriptLoad & co,
+# https://learn.foundry.com/nuke/developers/130/pythondevguide/callbacks.html).
+CALLBACK_KNOBS = frozenset({
+    "autolabel", "knobChanged", "onCreate", "onDestroy", "updateUI", "beforeRender",
+    "beforeFrameRender", "afterFrameRender", "afterRender", "renderProgress", "afterRecording",
+    "afterReplay", "beforeRecording", "beforeReplay", "onScriptLoad", "onScriptSave",
+    "onScriptClose",
+})
+# addUserKnob type ids (nk-format.md section 7): 22 PyScript_Knob (Python button), 52 PythonKnob,
+# 32 Script_Knob (TCL button), 35 Pulldown_Knob (menu of TCL commands).
+_PY_USER_TYPES = {22: "Python button", 52: "Python knob"}
+_TCL_USER_TYPES = {32: "TCL script button", 35: "TCL command menu"}
+_PYTHON_CALL = re.compile(r"\[\s*python\b")
+
+# Inputs a node cannot do its job without, by class: {class: {index: label}}. Evidence: CopyCat's
+# reference page lists Input and Ground Truth; Preview is optional and "only visible when the Input
+# and Ground Truth are connected" (learn.foundry.com/nuke/content/reference_guide/air_nodes/copycat.html).
+# Most other nodes treat an empty input as black, so they are not listed.
+REQUIRED_INPUTS: Dict[str, Dict[int, str]] = {
+    "CopyCat": {0: "Input", 1: "Ground Truth"},
+}
+
+# Menus whose items come from the OCIO config, the installed plugins or the machine, so the 17.0v3
+# scan only shows one installation's list (corpus: Read `colorspace matte_paint`).
+_DYNAMIC_MENU_KNOB = re.compile(r"(?i)(colou?rspace|lut$|^view$|^display$|viewerprocess|"
+                                r"outputtransform|^file_type$|codec|^gpuName$|^font)")
+
+
+def _dynamic_menu(knob: str, values: Sequence[str]) -> bool:
+    if _DYNAMIC_MENU_KNOB.search(knob):
+        return True
+    return "scene_linear" in values or any(v.startswith("Colorspaces/") for v in values)
+
+
+# --------------------------------------------------------------------------------------------------
+# The checker
+
+class _Checker:
+    def __init__(self, script: Script, schema: Schema, untrusted: bool) -> None:
+        self.script = script
+        self.schema = schema
+        self.untrusted = untrusted
+        self.path = script.path
+        self.out: List[Diagnostic] = []
+        self.case_index = {c.lower(): c for c in schema.classes()}
+
+    def emit(self, code: str, message: str, node: Optional[Node] = None, knob: Optional[str] = None,
+             value: Optional[str] = None, line: Optional[int] = None,
+             severity: Optional[str] = None, node_name: Optional[str] = None) -> None:
+        if line is None and node is not None:
+            line = node.knob_line(knob) if knob else node.line
+        self.out.append(Diagnostic(
+            code=code,
+            severity=severity or CODES[code][0],
+            message=message,
+            path=self.path,
+            line=line or None,
+            node=node_name if node_name is not None else (_qualified(node) if node else None),
+            knob=knob,
+            value=value,
+        ))
+
+    # -- graph levels ------------------------------------------------------------------------------
+    def graph(self, graph: Graph) -> None:
+        members = {id(n) for n in graph.nodes}
+        seen: Dict[str, Node] = {}
+        for node in graph.nodes:
+            name = node.knob("name")
+            if name is not None and node.cls != "Root":
+                key = _model.unquote(name)
+                if key in seen:
+                    first = seen[key]
+                    self.emit("duplicate-name", f"name also used by the {first.cls} at line "
+                              f"{first.line}" if first.line else "name used twice in this group",
+                              node, "name", name)
+                else:
+                    seen[key] = node
+            self.node(node, members)
+            if node.body is not None:
+                self.graph(node.body)
+
+    # -- nodes -------------------------------------------------------------------------------------
+    def node(self, node: Node, members: Set[int]) -> None:
+        original = node.clone_of
+        cls = node.cls
+        info = self.schema.class_info(cls)
+        self.inputs(node, members, info)
+        if info is None:
+            self.unknown_class(node)
+        user = _user_knobs(node)
+        if original is not None:
+            user |= _user_knobs(original)
+        for knob in node.knobs:
+            name = knob.name
+            if name == "addUserKnob":
+                self.user_knob(node, knob.value, knob.line)
+                continue
+            if name == "inputs":
+                continue
+            if self.untrusted:
+                self.code_in_knob(node, name, knob.value)
+            if name in user or info is None:
+                continue
+            self.knob(node, info, name, knob.value)
+        if cls in GROUP_CLASSES and original is None and node.body is None:
+            self.emit("unclosed-group", f"{cls} has no body (no end_group)", node)
+
+    def unknown_class(self, node: Node) -> None:
+        cls = node.cls
+        exact = self.case_index.get(cls.lower())
+        if exact is not None:
+            self.emit("unknown-class", f"unknown class {cls!r}: Nuke class names are case-"
+                      f"sensitive, did you mean {exact!r}?", node, severity=ERROR)
+        elif cls.endswith(".gizmo"):
+            self.emit("unknown-class", f"gizmo instance: needs {cls} on the NUKE_PATH", node)
+        elif cls.startswith("OFX"):
+            self.emit("unknown-class", "OFX plugin not in the Nuke 17.0v3 scan: needs the plugin "
+                      "installed", node)
+        else:
+            # VectorBlur -> VectorBlur2: Nuke renames a class with a number when it replaces it.
+            newer = [c for c in self.schema.classes()
+                     if c.startswith(cls) and c[len(cls):].isdigit()]
+            extra = f" (Nuke 17.0v3 has {newer[0]!r}: an older version of it?)" if newer else ""
+            self.emit("unknown-class", f"class {cls!r} is not a Nuke 17.0v3 node: needs a plugin "
+                      f"or gizmo of that name{extra}", node)
+
+    def knob(self, node: Node, info: ClassInfo, name: str, raw: str) -> None:
+        k = self.schema.knob(node.cls, name)
+        if k is None:
+            k = self._derived_knob(node.cls, name)
+        if k is None:
+            if info.source == "corpus":
+                self.emit("unknown-knob", f"{name!r} was not seen on {node.cls} in real files "
+                          "(the class is known only from them)", node, name, raw, severity=INFO)
+            elif info.dynamic:
+                self.emit("unknown-knob", f"{name!r} is not a {node.cls} knob in Nuke 17.0v3 "
+                          f"({info.dynamic})", node, name, raw, severity=INFO)
+            else:
+                hint = difflib.get_close_matches(name, self.schema.knob_order(node.cls), n=1,
+                                                 cutoff=0.75)
+                extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+                self.emit("unknown-knob", f"{node.cls} has no knob {name!r}{extra}", node, name,
+                          raw)
+            return
+        if k.source == "corpus" and info.source == "facts":
+            self.emit("legacy-knob", f"{name!r} is not a {node.cls} knob in Nuke 17.0v3; older "
+                      "Nukes wrote it", node, name, raw)
+        if k.enum is not None and k.type == "Enumeration_Knob":
+            self.enum(node, name, raw, k.enum)
+
+    def _derived_knob(self, cls: str, name: str):
+        # `white_panelDropped` (UI state of a color knob) and `shadows.gamma` (a sub-knob).
+        for sep in ("_panelDropped", "."):
+            if sep in name:
+                base = name.split(sep, 1)[0]
+                if base and self.schema.knob(cls, base) is not None:
+                    return self.schema.knob(cls, base)
+        return None
+
+    def enum(self, node: Node, name: str, raw: str, values: Tuple[str, ...]) -> None:
+        text = raw.strip()
+        if not text or is_expression(text):
+            return
+        if text.startswith("{"):
+            # `{{0} B}` / `{0} B`: an index followed by the item name (dynamic menus).
+            inner = text[1:-1].strip() if text.endswith("}") else text
+            parts = inner.split(None, 1)
+            if len(parts) != 2 or not re.match(r"^\{?\d+\}?$", parts[0]):
+                return
+            text = parts[1]
+        value = parse_word(text)
+        if value in values:
+            return
+        folded = {v.lower(): v for v in values}
+        if value.lower() in folded:
+            # Older Nukes wrote `filter Impulse`/`Notch` and the files load: menus match any case.
+            self.emit("bad-enum-value", f"matches {folded[value.lower()]!r} except for letter "
+                      "case (older Nukes wrote it this way)", node, name, raw, severity=INFO)
+            return
+        if re.fullmatch(r"\d+", value) and int(value) < len(values):
+            return  # an item index; Enumeration_Knob reads numbers as indices
+        dynamic = _dynamic_menu(name, values)
+        hint = difflib.get_close_matches(value, values, n=1, cutoff=0.6)
+        extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+        if dynamic:
+            self.emit("bad-enum-value", f"{value!r} is not in the Nuke 17.0v3 default menu of "
+                      f"{node.cls}.{name}; this menu depends on the OCIO config or installed "
+                      f"plugins{extra}", node, name, raw, severity=WARNING)
+        else:
+            self.emit("bad-enum-value", f"not a value of {node.cls}.{name}{extra}", node, name,
+                      raw)
+
+    # -- inputs ------------------------------------------------------------------------------------
+    def inputs(self, node: Node, members: Set[int], info: Optional[ClassInfo]) -> None:
+        paste = getattr(_model, "PASTE_INPUT", None)
+        for i, src in enumerate(node.inputs):
+            if src is None or src is paste:
+                continue
+            if id(src) not in members:
+                where = "another group level" if src.parent is not None else "no graph"
+                self.emit("unresolved-variable", f"input {i} is {src.cls} {src.name!r} from "
+                          f"{where}: a .nk file cannot connect it", node)
+        # Trailing empty slots do not count: a bare paste with no `inputs` line reads as one empty
+        # input, and real files write `inputs 4` after `push 0`s on a group with two Inputs.
+        total = max((i + 1 for i, s in enumerate(node.inputs) if s is not None), default=0)
+        limit = self._max_inputs(node, info)
+        # A parsed node with no `inputs` line got the parser's default count, not the file's.
+        implicit = node.line and node.knob("inputs") is None
+        if limit is not None and total > limit and not implicit:
+            if node.cls in GROUP_CLASSES:
+                # Seen in a real file (nested_group.nk): connections past a group's Input nodes.
+                self.emit("wrong-input-count", f"the {node.cls} has {limit} Input node(s) but "
+                          f"input {total - 1} is connected", node, "inputs", node.knob("inputs"),
+                          severity=WARNING)
+            else:
+                self.emit("wrong-input-count", f"{node.cls} takes at most {limit} input(s) "
+                          f"(mask included), input {total - 1} is connected", node,
+                          "inputs", node.knob("inputs"))
+        required = REQUIRED_INPUTS.get(node.cls)
+        if required:
+            for i, label in sorted(required.items()):
+                if node.input(i) is None:
+                    self.emit("missing-required-input", f"input {i} ({label}) is not connected",
+                              node)
+
+    def _max_inputs(self, node: Node, info: Optional[ClassInfo]) -> Optional[int]:
+        if info is None or info.inputs is None:
+            return None
+        if node.cls in GROUP_CLASSES:
+            group = node.clone_of.body if node.clone_of is not None else node.body
+            if group is None:
+                return None
+            # A group's inputs are its Input nodes (plus a mask input when one is flagged).
+            return sum(1 for n in group.nodes if n.cls == "Input") + node.mask_inputs
+        return info.inputs[1]
+
+    # -- untrusted code ----------------------------------------------------------------------------
+    def code_in_knob(self, node: Node, name: str, raw: str) -> None:
+        if name in CALLBACK_KNOBS:
+            if _model.unquote(raw).strip():
+                self.emit("python-callback", f"{name} runs Python "
+                          f"{'when the script loads' if name.startswith('onScript') else 'by itself'}",
+                          node, name, raw)
+            return
+        k = self.schema.knob(node.cls, name)
+        if k is not None and k.is_python and _model.unquote(raw).strip():
+            self.emit("python-button", f"{k.type} holds Python", node, name, raw)
+            return
+        if _PYTHON_CALL.search(raw):
+            self.emit("python-in-tcl", "[python ...] runs when the value is evaluated", node, name,
+                      raw)
+
+    def user_knob(self, node: Node, definition: str, line: int) -> None:
+        parts = _user_knob_parts(definition)
+        if parts is None:
+            return
+        ktype, kname = parts
+        if not self.untrusted:
+            return
+        if ktype in _PY_USER_TYPES:
+            self.emit("python-button", f"user knob type {ktype} ({_PY_USER_TYPES[ktype]}) holds "
+                      "Python", node, kname, definition, line=line or None)
+        elif ktype in _TCL_USER_TYPES:
+            self.emit("tcl-script-button", f"user knob type {ktype} ({_TCL_USER_TYPES[ktype]}) "
+                      "holds TCL", node, kname, definition, line=line or None)
+        elif _PYTHON_CALL.search(definition):
+            self.emit("python-in-tcl", "[python ...] in a user knob definition", node, kname,
+                      definition, line=line or None)
+
+
+def _qualified(node: Node) -> str:
+    names = [node.name or node.cls]
+    graph = node.parent
+    while graph is not None and graph.owner is not None:
+        owner = graph.owner
+        names.append(owner.name or owner.cls)
+        graph = owner.parent
+    return ".".join(reversed(names))
+
+
+def _user_knob_parts(definition: str) -> Optional[Tuple[int, str]]:
+    text = definition.strip()
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1]
+    words = text.split(None, 2)
+    if len(words) < 2 or not words[0].isdigit():
+        return None
+    return int(words[0]), _model.unquote(words[1])
+
+
+def _user_knobs(node: Node) -> Set[str]:
+    names = set()
+    for k in node.knobs:
+        if k.name == "addUserKnob":
+            parts = _user_knob_parts(k.value)
+            if parts is not None:
+                names.add(parts[1])
+    return names
+
+
+def validate_script(script: Script, *, untrusted: bool = False, strict: bool = False,
+                    rules: Iterable[Rule] = (), schema: Optional[Schema] = None) -> List[Diagnostic]:
+    """Validate ``script`` and return its findings in file order.
+
+    Args:
+        script: a parsed or built script.
+        untrusted: also report code the script would run (callbacks, ``[python]``, script buttons).
+        strict: report warnings as errors.
+        rules: extra callables ``rule(script) -> Iterable[Diagnostic]`` (workflow graph rules).
+        schema: the schema to check against (default: the packaged one).
+    """
+    checker = _Checker(script, schema or load_schema(), untrusted)
+    checker.graph(script)
+    found = list(checker.out)
+    for rule in rules:
+        found.extend(rule(script))
+    if strict:
+        found = [replace(d, severity=ERROR) if d.severity == WARNING else d for d in found]
+    order = {id(d): i for i, d in enumerate(found)}
+    found.sort(key=lambda d: (d.path or "", d.line or 0, order[id(d)]))
+    return found
+
+
+def summarize(diagnostics: Iterable[Diagnostic]) -> Dict[str, int]:
+    """Counts per severity: ``{"error": n, "warning": n, "info": n}``."""
+    counts = {ERROR: 0, WARNING: 0, INFO: 0}
+    for d in diagnostics:
+        counts[d.severity] = counts.get(d.severity, 0) + 1
+    return counts
+
+
+def iter_nodes(script: Script) -> Iterator[Node]:  # pragma: no cover - convenience for rules
+    return script.walk()
