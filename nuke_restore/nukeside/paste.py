@@ -112,7 +112,8 @@ def paste_script_text(script_text: str, undo_label: str) -> List[Any]:
     anchor = _bounds(list(nuke.selectedNodes()))
     text = clipboard_text(script_text)
     fd, path = tempfile.mkstemp(prefix="nuke_restore_paste_", suffix=".nk")
-    undo = nuke.Undo
+    # An instance works on every Nuke (older ones have instance methods, 17.x class-level ones).
+    undo = nuke.Undo()
     undo.begin()
     undo.name(undo_label)
     try:

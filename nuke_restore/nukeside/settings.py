@@ -1,0 +1,214 @@
+"""The setup dialog's values, their steps ⇄ epochs arithmetic, and the job-config dict they make.
+
+Nuke's own Python has no PyYAML, so the Nuke side never needs YAML to build: the dialog fills a
+``JobSettings``, ``to_config_dict()`` turns it into the plain dict that
+``nuke_restore.config.config_from_dict`` reads (the same structure a YAML job file holds), and
+``jobfile`` saves/loads that dict as YAML when PyYAML is importable, else as JSON.
+Standard library only.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Dict, List, Optional
+
+PROCEDURES = ("chroma", "spatial", "combined", "matchgrade")
+STAGES = ("training", "inference")
+GRANULARITIES = ("shot", "scene", "sequence")
+ALIGNMENT_MODES = ("none", "auto", "manual", "auto+manual")
+MODEL_SIZES = ("Small", "Medium", "Large")  # CopyCat modelSize (nuke-facts)
+CROP_SIZES = (32, 64, 128, 256, 512)  # CopyCat cropSize (nuke-facts)
+
+
+def epochs_for_steps(steps: int, batch_size: int, pairs: int) -> int:
+    """CopyCat's Epochs for a target of ``steps`` (Total Steps = Epochs × pairs ÷ batch).
+
+    >>> epochs_for_steps(40000, 3, 4)   # the Muralla shot: 4 pairs, batch 3
+    30000
+    """
+    if pairs <= 0 or batch_size <= 0:
+        return 0
+    return max(1, round(steps * batch_size / pairs))
+
+
+def steps_for_epochs(epochs: int, batch_size: int, pairs: int) -> int:
+    """Total Steps CopyCat reports for ``epochs`` (Epochs × pairs ÷ batch).
+
+    >>> steps_for_epochs(334, 1, 33)     # Candy Candy
+    11022
+    """
+    if pairs <= 0 or batch_size <= 0:
+        return 0
+    return round(epochs * pairs / batch_size)
+
+
+def suggest_frames(first: int, last: int, count: int = 4) -> List[int]:
+    """First, last and evenly spaced frames in between (the workflow's default pick).
+
+    >>> suggest_frames(471, 499)
+    [471, 480, 490, 499]
+    """
+    if last < first:
+        first, last = last, first
+    span = last - first
+    if count <= 1 or span == 0:
+        return [first]
+    count = min(count, span + 1)
+    return sorted({first + round(i * span / (count - 1)) for i in range(count)})
+
+
+def suggest_preview(frames: List[int]) -> Optional[int]:
+    """An untrained frame for CopyCat's Preview: the middle of the widest gap between picks."""
+    picks = sorted(set(frames))
+    best = None
+    for a, b in zip(picks, picks[1:]):
+        if b - a >= 2 and (best is None or b - a > best[1] - best[0]):
+            best = (a, b)
+    return None if best is None else (best[0] + best[1]) // 2
+
+
+@dataclass
+class ClipSettings:
+    path: str = ""
+    first: int = 1
+    last: int = 1
+    colorspace: str = ""
+
+
+@dataclass
+class CopyCatSettings:
+    model_size: str = "Medium"
+    batch_size: int = 3
+    crop_size: int = 512
+    steps: int = 40000
+    checkpoint_interval: int = 10000
+    contact_sheet_interval: int = 100
+    multi_resolution: bool = True
+    use_gpu: bool = True
+
+
+@dataclass
+class JobSettings:
+    """Everything the setup dialog asks for."""
+
+    shot: str = "shot010"
+    procedure: str = "chroma"
+    stage: str = "training"
+    granularity: str = "shot"
+    source: ClipSettings = field(default_factory=ClipSettings)
+    reference: ClipSettings = field(default_factory=ClipSettings)
+    training_frames: List[int] = field(default_factory=list)
+    preview_frame: Optional[int] = None
+    alignment: str = "auto"
+    copycat: CopyCatSettings = field(default_factory=CopyCatSettings)
+    output_dir: str = "restore"
+    format_name: str = ""
+
+    @property
+    def pairs(self) -> int:
+        return len(set(self.training_frames))
+
+    @property
+    def epochs(self) -> int:
+        return epochs_for_steps(self.copycat.steps, self.copycat.batch_size, self.pairs)
+
+    # -- persistence (QSettings / job files) -------------------------------------------------------
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> JobSettings:
+        """Lenient: unknown keys are ignored and wrong types fall back to defaults (a corrupt
+        remembered state must never stop the dialog from opening)."""
+        out = cls()
+        if not isinstance(data, dict):
+            return out
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            current = getattr(out, f.name)
+            if isinstance(current, (ClipSettings, CopyCatSettings)):
+                setattr(out, f.name, _sub_from_dict(type(current), value))
+            elif f.name == "training_frames":
+                if isinstance(value, list) and all(isinstance(v, int) for v in value):
+                    out.training_frames = list(value)
+            elif f.name == "preview_frame":
+                out.preview_frame = value if isinstance(value, int) else None
+            elif isinstance(value, type(current)):
+                setattr(out, f.name, value)
+        return out
+
+    # -- the job config ----------------------------------------------------------------------------
+    def to_config_dict(self) -> Dict[str, Any]:
+        """The job-config dict (what a YAML job file holds) for ``config_from_dict``."""
+        job: Dict[str, Any] = {
+            "name": self.shot,
+            "procedure": self.procedure,
+            "granularity": self.granularity,
+            "output_dir": self.output_dir,
+            "source": _clip_dict(self.source),
+            "frames": {"training": list(self.training_frames)},
+            "alignment": {"mode": self.alignment},
+            "copycat": {
+                "model_size": self.copycat.model_size,
+                "batch_size": self.copycat.batch_size,
+                "crop_size": self.copycat.crop_size,
+                "steps": self.copycat.steps,
+                "checkpoint_interval": self.copycat.checkpoint_interval,
+                "contact_sheet_interval": self.copycat.contact_sheet_interval,
+                "multi_resolution": self.copycat.multi_resolution,
+                "use_gpu": self.copycat.use_gpu,
+            },
+        }
+        if self.reference.path:
+            job["reference"] = _clip_dict(self.reference)
+        if self.preview_frame is not None:
+            job["frames"]["preview"] = self.preview_frame
+        if self.format_name:
+            job["format"] = self.format_name
+        return job
+
+
+def _clip_dict(clip: ClipSettings) -> Dict[str, Any]:
+    out: Dict[str, Any] = {"path": clip.path, "first": clip.first, "last": clip.last}
+    if clip.colorspace:
+        out["colorspace"] = clip.colorspace
+    return out
+
+
+def _sub_from_dict(cls: type, data: Any) -> Any:
+    out = cls()
+    if isinstance(data, dict):
+        for f in fields(cls):
+            value = data.get(f.name)
+            if value is not None and type(value) is type(getattr(out, f.name)):
+                setattr(out, f.name, value)
+    return out
+
+
+def settings_from_config_dict(job: Dict[str, Any]) -> JobSettings:
+    """The dialog values for a job-config dict (the inverse of ``JobSettings.to_config_dict``).
+
+    Lenient like ``from_dict``: what cannot be read keeps its default, and the dialog's inline
+    validation then points at the field.
+    """
+    out = JobSettings()
+    if not isinstance(job, dict):
+        return out
+    flat: Dict[str, Any] = {
+        "shot": job.get("name"),
+        "procedure": job.get("procedure"),
+        "granularity": job.get("granularity"),
+        "output_dir": job.get("output_dir"),
+        "format_name": job.get("format"),
+        "source": job.get("source"),
+        "reference": job.get("reference"),
+        "alignment": (job.get("alignment") or {}).get("mode")
+        if isinstance(job.get("alignment"), dict) else None,
+        "copycat": job.get("copycat"),
+    }
+    frames = job.get("frames")
+    if isinstance(frames, dict):
+        flat["training_frames"] = frames.get("training")
+        flat["preview_frame"] = frames.get("preview")
+    return JobSettings.from_dict({k: v for k, v in flat.items() if v is not None})
