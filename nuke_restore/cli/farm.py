@@ -1,0 +1,295 @@
+"""``nuke-restore farm CONFIG -o DIR``: everything a render farm needs to train, render and check.
+
+For each shot: the .nk scripts, one POSIX shell script per training rank (exporting COPYCAT_MAIN_ADDR,
+COPYCAT_MAIN_PORT, COPYCAT_RANK, COPYCAT_WORLD_SIZE and optionally COPYCAT_SYNC_INTERVAL, then running
+``nuke -V 2 -F 1 -X <CopyCat> --gpu script.nk``), a local launcher, render and QC scripts, plus
+Thinkbox Deadline job files and an OpenCue job spec that schedule them (training -> inference -> QC).
+
+Distributed training needs a batch size of at least the world size; a smaller batch is refused unless
+--batch-size overrides it (steps are kept: epochs are recomputed from the config's steps rule).
+Without --main-addr, rank 0 publishes its address on shared storage when it starts.
+
+``nuke-restore farm --log FILE...`` reads CopyCat/Nuke terminal logs and reports progress and failures.
+See docs/farm.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+from ..errors import FarmError, NukeRestoreError
+
+logger = logging.getLogger(__name__)
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "farm",
+        help="write farm jobs (Deadline, OpenCue, shell) to train CopyCat, render and QC",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("config", nargs="?", help="job config (YAML)")
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder for scripts and jobs")
+    p.add_argument("--shot", action="append", metavar="NAME", help="only this shot (repeatable)")
+    p.add_argument("--world-size", type=int, default=1, metavar="N",
+                   help="training processes per CopyCat node (default 1: not distributed)")
+    p.add_argument("--batch-size", type=int, metavar="N",
+                   help="override the config's CopyCat batch size (Manual), e.g. to reach the "
+                        "world size")
+    p.add_argument("--manager", action="append", choices=None, metavar="NAME",
+                   help="deadline, opencue or shell (repeatable; default: all three)")
+    p.add_argument("--port", type=int, metavar="P",
+                   help="COPYCAT_MAIN_PORT of the first training job (+1 for each further job); "
+                        "default: a port seeded from the job name")
+    p.add_argument("--main-addr", metavar="HOST",
+                   help="fixed COPYCAT_MAIN_ADDR (rank 0 must run there); default: rank 0 "
+                        "publishes its address on shared storage at start")
+    p.add_argument("--sync-interval", type=int, metavar="N",
+                   help="COPYCAT_SYNC_INTERVAL: share gradients every N steps (CopyCat default 1)")
+    p.add_argument("--gpus", metavar="IDS",
+                   help="GPU indices for --gpu, e.g. 0,1 (rank k uses the k-th, round robin)")
+    p.add_argument("--cpu", action="store_true", help="do not pass --gpu to Nuke")
+    p.add_argument("--nuke", default="nuke", metavar="PATH",
+                   help="Nuke executable on the farm (default: nuke)")
+    p.add_argument("--nuke-arg", action="append", default=[], metavar="ARG",
+                   help="extra argument for every Nuke command, e.g. --nukex (repeatable)")
+    p.add_argument("--path-map", action="append", default=[], metavar="FROM=TO",
+                   help="rewrite paths for the farm's mount points (repeatable)")
+    p.add_argument("--chunk-size", type=int, default=10, metavar="N",
+                   help="frames per render task (default 10)")
+    p.add_argument("--batch-name", metavar="NAME",
+                   help="Deadline batch / OpenCue job prefix (default: the project name)")
+    p.add_argument("--cue-show", default="testing", help="OpenCue show (default: testing)")
+    p.add_argument("--cue-user", help="OpenCue user (default: $USER)")
+    p.add_argument("--qc-command", metavar="CMD",
+                   help="command the QC task runs after checking the renders exist; {shot} and "
+                        "{config} are replaced")
+    p.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    p.add_argument("--log", action="append", metavar="FILE",
+                   help="parse CopyCat/Nuke terminal log(s) instead; exit 1 on failures")
+    p.add_argument("--json", action="store_true", help="with --log: print JSON")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.log:
+        return _report_logs(args.log, args.json)
+    if not args.config:
+        raise FarmError("a job config is required (or --log FILE to read logs)")
+    if not args.output:
+        raise FarmError("-o DIR is required: the folder for the farm scripts and jobs")
+    from ..farm import FarmSettings, PathMap, build_plan, parse_gpus, write_plan
+    from ..farm.model import MANAGERS
+
+    managers = tuple(dict.fromkeys(args.manager or MANAGERS))
+    if "shell" not in managers:
+        # The shell scripts are the payload every manager runs; they are always written.
+        managers = managers + ("shell",)
+    config = _load(args.config)
+    settings = FarmSettings(
+        world_size=args.world_size,
+        managers=managers,
+        port=args.port,
+        main_addr=args.main_addr,
+        sync_interval=args.sync_interval,
+        gpus=parse_gpus(args.gpus),
+        use_gpu=not args.cpu,
+        nuke=args.nuke,
+        nuke_args=tuple(args.nuke_arg),
+        path_maps=tuple(PathMap.parse(m) for m in args.path_map),
+        batch_name=_safe(args.batch_name or _project_name(config)),
+        chunk_size=args.chunk_size,
+        cue_show=args.cue_show,
+        cue_user=_safe(args.cue_user or os.environ.get("USER") or os.environ.get("LOGNAME")
+                       or "nuke-restore"),
+    ).validate()
+    if args.batch_size is not None:
+        _override_batch(config, args.batch_size)
+    _check_batches(config, settings.world_size, args.batch_size)
+    specs = _specs(config, args.shot)
+    out = Path(args.output).resolve()
+    qc = _qc_builder(args.qc_command, Path(args.config).resolve())
+    plan = build_plan(specs, settings, str(out), qc_builder=qc)
+    if args.dry_run:
+        from ..farm import plan_files
+
+        for rel in sorted(plan_files(plan)):
+            print(out / rel)
+        return 0
+    written = write_plan(plan, out, force=args.force)
+    _print_summary(plan, out, written)
+    return 0
+
+
+# --- config -> ScriptSpec ----------------------------------------------------------------------------
+def _load(path: str):
+    from ..config import load_config
+
+    return load_config(path)
+
+
+def _project_name(config) -> str:
+    project = getattr(config, "project", None)
+    return getattr(project, "name", None) or "nuke_restore"
+
+
+def _safe(text: str) -> str:
+    from ..farm.model import safe_name
+
+    return safe_name(text)
+
+
+def _override_batch(config, batch: int) -> None:
+    if not 1 <= batch <= 64:
+        raise FarmError(f"--batch-size {batch}: must be between 1 and 64 (CopyCat batchSize)")
+    for proc in getattr(config, "procedures", []):
+        if "training" in proc.scripts:
+            # Manual batch; the config's steps/epochs rule recomputes epochs from it.
+            proc.copycat.batch_size = batch
+
+
+def _check_batches(config, world_size: int, override: Optional[int]) -> None:
+    """Refuse early, naming the config field, before any script is built."""
+    from ..farm import check_batch
+
+    for index, proc in enumerate(getattr(config, "procedures", [])):
+        if "training" not in proc.scripts:
+            continue
+        field_name = f"procedures[{index}].copycat.batch_size (or copycat.batch_size)"
+        try:
+            check_batch(proc.copycat.batch_size, world_size, field_name,
+                        f"procedure {proc.name!r}")
+        except FarmError as exc:
+            raise FarmError(exc.message, path=getattr(config, "path", None),
+                            line=getattr(proc, "line", None)) from None
+
+
+def _specs(config, shots: Optional[Sequence[str]]):
+    from ..farm import ScriptSpec
+    from ..recipes import build_scripts
+
+    if shots:
+        for name in shots:
+            config.shot(name)  # ConfigError naming the known shots
+    built = build_scripts(config, shots=list(shots) if shots else None)
+    specs = []
+    for item in built:
+        meta = dict(getattr(item, "metadata", None) or {})
+        shot_name = getattr(item, "shot", None) or meta.get("shot") or _shot_of(config, item)
+        frames = _frames(config, shot_name, meta)
+        specs.append(ScriptSpec(
+            shot=str(shot_name),
+            procedure=str(getattr(item, "procedure", "") or meta.get("procedure", "")),
+            kind=str(item.kind),
+            relpath=str(item.relpath),
+            text=str(item.text),
+            copycat_nodes=tuple(getattr(item, "copycat_nodes", ()) or ()),
+            batch_size=getattr(item, "batch_size", None),
+            batch_field=_batch_field(config, getattr(item, "procedure", "")),
+            write_nodes=_write_nodes(getattr(item, "write_nodes", ()) or ()),
+            frames=frames,
+            after=tuple(meta.get("after", ()) or ()),
+        ))
+    return specs
+
+
+def _shot_of(config, item) -> str:
+    names = [s.name for s in getattr(config, "shots", [])]
+    rel = str(getattr(item, "relpath", ""))
+    for name in sorted(names, key=len, reverse=True):
+        if name in rel.replace("\\", "/").split("/") or name in str(getattr(item, "name", "")):
+            return name
+    return "all"
+
+
+def _frames(config, shot_name: str, meta: dict) -> Optional[Tuple[int, int]]:
+    for first_key, last_key in (("first", "last"), ("first_frame", "last_frame")):
+        if first_key in meta and last_key in meta:
+            return int(meta[first_key]), int(meta[last_key])
+    if isinstance(meta.get("frames"), (list, tuple)) and len(meta["frames"]) == 2:
+        return int(meta["frames"][0]), int(meta["frames"][1])
+    for shot in getattr(config, "shots", []):
+        if shot.name == shot_name:
+            return int(shot.first), int(shot.last)
+    return None
+
+
+def _batch_field(config, procedure: str) -> str:
+    for index, proc in enumerate(getattr(config, "procedures", [])):
+        if proc.name == procedure:
+            return f"procedures[{index}].copycat.batch_size"
+    return "copycat.batch_size"
+
+
+def _write_nodes(items) -> Tuple[Tuple[str, str], ...]:
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append((item, ""))
+        elif isinstance(item, dict):
+            out.append((str(item.get("name")), str(item.get("file") or item.get("path") or "")))
+        else:
+            name, path = (list(item) + [""])[:2]
+            out.append((str(name), str(path or "")))
+    return tuple(out)
+
+
+def _qc_builder(template: Optional[str], config_path: Path):
+    def build(shot: str, renders) -> Tuple[str, ...]:
+        if not template:
+            return ()
+        text = template.replace("{shot}", shot).replace("{config}", str(config_path))
+        return tuple(shlex.split(text))
+
+    return build
+
+
+# --- output -----------------------------------------------------------------------------------------
+def _print_summary(plan, out: Path, written: List[Path]) -> None:
+    settings = plan.settings
+    for shot in plan.shots:
+        for task in shot.trainings:
+            mode = (f"{task.world_size} ranks, main "
+                    f"{settings.main_addr or 'published by rank 0'}:{task.port}"
+                    if settings.distributed else "1 process")
+            print(f"{shot.shot}: train {task.copycat_node} ({mode}) -> "
+                  f"{out / shot.shot / task.name}")
+        for task in [*shot.renders, *shot.qc]:
+            print(f"{shot.shot}: {task.name} after {', '.join(task.depends_on) or 'nothing'}")
+    if "deadline" in settings.managers:
+        print(f"Deadline: sh {out / 'deadline' / 'submit_deadline.sh'}")
+    if "opencue" in settings.managers:
+        print(f"OpenCue:  python3 {out / 'opencue' / 'submit_opencue.py'}")
+    print(f"{len(written)} files written to {out}")
+
+
+def _report_logs(paths: Sequence[str], as_json: bool) -> int:
+    from ..farm import parse_log
+
+    failed = False
+    results = {}
+    for name in paths:
+        try:
+            with open(name, encoding="utf-8", errors="replace") as handle:
+                summary = parse_log(handle)
+        except OSError as exc:
+            raise NukeRestoreError(f"cannot read log: {exc.strerror}", path=name) from None
+        failed = failed or summary.failed
+        results[name] = summary
+    if as_json:
+        json.dump({k: v.to_dict() for k, v in results.items()}, sys.stdout, indent=2,
+                  sort_keys=True)
+        print()
+    else:
+        for name, summary in results.items():
+            print(f"{name}: {summary.headline()}")
+    logging.getLogger("nuke_restore").debug("parsed %d log(s)", len(paths))
+    return 1 if failed else 0

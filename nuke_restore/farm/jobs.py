@@ -1,0 +1,112 @@
+"""Assemble every file of a farm plan, then write them all or none.
+
+Order of work: plan (validated) -> every file's text in memory -> check no file would be overwritten
+without ``force`` -> write each atomically. A bad setting therefore leaves the output folder untouched.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+from pathlib import Path
+from typing import Dict, List
+
+from ..errors import OutputExistsError
+from ..fileio import write_atomic
+from .deadline import deadline_files
+from .model import FarmPlan, QcTask, RenderTask, TrainingTask
+from .opencue import opencue_files
+from .shell import command_line, shell_files
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "farm.json"
+
+
+def _task_record(task) -> dict:
+    record = {"name": task.name, "depends_on": list(task.depends_on)}
+    if isinstance(task, TrainingTask):
+        record.update({
+            "kind": "training",
+            "script": task.script_path,
+            "copycat_node": task.copycat_node,
+            "batch_size": task.batch_size,
+            "data_directory": task.data_directory,
+            "world_size": task.world_size,
+            "main_addr": task.main_addr,
+            "port": task.port,
+            "ranks": [
+                {"rank": r.rank, "gpu": r.gpu, "keeps_checkpoints": r.keeps_checkpoints,
+                 "env": dict(r.env), "argv": list(r.argv), "command": command_line(r.argv)}
+                for r in task.ranks
+            ],
+        })
+    elif isinstance(task, RenderTask):
+        record.update({"kind": task.kind, "script": task.script_path,
+                       "write_nodes": list(task.write_nodes),
+                       "frames": list(task.frames) if task.frames else None,
+                       "outputs": list(task.outputs)})
+    elif isinstance(task, QcTask):
+        record.update({"kind": "qc", "argv": list(task.argv)})
+    return record
+
+
+def manifest(plan: FarmPlan) -> str:
+    settings = plan.settings
+    data = {
+        "generator": "nuke-restore farm",
+        "farm_root": plan.farm_root,
+        "world_size": settings.world_size,
+        "main_addr": settings.main_addr or "rendezvous (rank 0 publishes its address)",
+        "managers": list(settings.managers),
+        "path_maps": [{"from": m.source, "to": m.target} for m in settings.path_maps],
+        "scripts": sorted(plan.scripts),
+        "shots": [{"shot": s.shot, "tasks": [_task_record(t) for t in s.tasks()]}
+                  for s in plan.shots],
+    }
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def plan_files(plan: FarmPlan) -> Dict[str, str]:
+    """Every file of the plan: path relative to the output folder -> text."""
+    files: Dict[str, str] = dict(plan.scripts)
+    expected = {}
+    for shot in plan.shots:
+        outputs = [(path, r.frames) for r in shot.renders for path in r.outputs]
+        for task in shot.qc:
+            expected[task.name] = outputs
+    _merge(files, shell_files(plan, expected))
+    if "deadline" in plan.settings.managers:
+        _merge(files, deadline_files(plan))
+    if "opencue" in plan.settings.managers:
+        _merge(files, opencue_files(plan))
+    files[MANIFEST] = manifest(plan)
+    return files
+
+
+def _merge(files: Dict[str, str], more: Dict[str, str]) -> None:
+    for path, text in more.items():
+        if path in files:
+            raise OutputExistsError(f"two generated files share the path {path}; rename a shot or "
+                                    "procedure")
+        files[path] = text
+
+
+def write_plan(plan: FarmPlan, out_dir, force: bool = False) -> List[Path]:
+    out = Path(out_dir)
+    files = plan_files(plan)
+    targets = [(out / rel, text) for rel, text in sorted(files.items())]
+    if not force:
+        for path, _ in targets:
+            if path.exists():
+                raise OutputExistsError("exists; use --force to overwrite", path=str(path))
+    written = []
+    for path, text in targets:
+        write_atomic(path, text, force=True)
+        if path.suffix in (".sh", ".py"):
+            mode = path.stat().st_mode
+            os.chmod(path, mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        written.append(path)
+    logger.info("wrote %d farm files to %s", len(written), out)
+    return written
