@@ -19,13 +19,13 @@ from dataclasses import asdict, dataclass, replace
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from . import model as _model
-from .model import GROUP_CLASSES, Graph, Node, Script
+from .model import GROUP_CLASSES, Directive, Graph, Node, Script
 from .schema import ClassInfo, Schema, is_expression, load_schema
 from .values import parse_word
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CODES", "Diagnostic", "Rule", "validate_script", "summarize"]
+__all__ = ["CODES", "Diagnostic", "Rule", "diagnostic_from_error", "summarize", "validate_script"]
 
 ERROR = "error"
 WARNING = "warning"
@@ -48,6 +48,10 @@ CODES: Dict[str, Tuple[str, str]] = {
     "unresolved-variable": (ERROR, "push/clone of a variable never set, or an input outside the "
                                    "node's group level"),
     "unclosed-group": (ERROR, "a Group/Gizmo with no end_group"),
+    "unknown-command": (ERROR, "a top-level line that is neither a node block nor a command Nuke "
+                               "writes"),
+    "stack-underflow": (WARNING, "a node takes more inputs than the stack holds; the missing ones "
+                                 "stay empty (lenient parse)"),
     "duplicate-name": (ERROR, "two nodes with the same name in one group level"),
     "python-callback": (WARNING, "[untrusted] Python that Nuke runs on load, change or render"),
     "python-in-tcl": (WARNING, "[untrusted] [python ...] inside a TCL value: runs when evaluated"),
@@ -60,7 +64,10 @@ Rule = Callable[[Script], Iterable["Diagnostic"]]
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One finding. ``str()`` is ``path:line: severity[code] node.knob=value: message``."""
+    """One finding. ``str()`` is ``path:line: severity[code] node.knob=value: message``.
+
+    ``column`` is set only for findings that come from the parser.
+    """
 
     code: str
     severity: str
@@ -70,16 +77,19 @@ class Diagnostic:
     node: Optional[str] = None
     knob: Optional[str] = None
     value: Optional[str] = None
+    column: Optional[int] = None
 
     def __str__(self) -> str:
         where = self.path or "<script>"
         if self.line:
             where += f":{self.line}"
+            if self.column:
+                where += f":{self.column}"
         subject = self.node or ""
         if self.knob:
             subject += f".{self.knob}"
         if self.value is not None:
-            subject += f"={_short(self.value)}"
+            subject += f"={shorten(self.value)}"
         subject = f" {subject}" if subject else ""
         return f"{where}: {self.severity}[{self.code}]{subject}: {self.message}"
 
@@ -87,7 +97,7 @@ class Diagnostic:
         return asdict(self)
 
 
-def _short(value: str, limit: int = 60) -> str:
+def shorten(value: str, limit: int = 60) -> str:
     text = value.replace("\n", "\\n")
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
@@ -109,6 +119,9 @@ CALLBACK_KNOBS = frozenset({
 _PY_USER_TYPES = {22: "Python button", 52: "Python knob"}
 _TCL_USER_TYPES = {32: "TCL script button", 35: "TCL command menu"}
 _PYTHON_CALL = re.compile(r"\[\s*python\b")
+
+# Top-level commands other than node blocks and stack commands (nk-format.md section 1).
+_KNOWN_COMMANDS = frozenset({"#", "version", "define_window_layout_xml", "add_layer", "set"})
 
 # Inputs a node cannot do its job without, by class: {class: {index: label}}. Evidence: CopyCat's
 # reference page lists Input and Ground Truth; Preview is optional and "only visible when the Input
@@ -160,6 +173,7 @@ class _Checker:
 
     # -- graph levels ------------------------------------------------------------------------------
     def graph(self, graph: Graph) -> None:
+        self.directives(graph)
         members = {id(n) for n in graph.nodes}
         seen: Dict[str, Node] = {}
         for node in graph.nodes:
@@ -176,6 +190,14 @@ class _Checker:
             self.node(node, members)
             if node.body is not None:
                 self.graph(node.body)
+
+    def directives(self, graph: Graph) -> None:
+        for item in graph.items:
+            if isinstance(item, Directive) and item.command not in _KNOWN_COMMANDS:
+                word = item.command or item.text.strip()[:20]
+                self.emit("unknown-command", f"{word!r} is not a command Nuke writes in a script "
+                          "(not a node block: no '{' on the same line?)", line=item.line or None,
+                          value=item.text.strip())
 
     # -- nodes -------------------------------------------------------------------------------------
     def node(self, node: Node, members: Set[int]) -> None:
@@ -408,8 +430,9 @@ def validate_script(script: Script, *, untrusted: bool = False, strict: bool = F
         schema: the schema to check against (default: the packaged one).
     """
     checker = _Checker(script, schema or load_schema(), untrusted)
+    found = [diagnostic_from_error(err) for err in getattr(script, "warnings", ())]
     checker.graph(script)
-    found = list(checker.out)
+    found.extend(checker.out)
     for rule in rules:
         found.extend(rule(script))
     if strict:
@@ -417,6 +440,22 @@ def validate_script(script: Script, *, untrusted: bool = False, strict: bool = F
     order = {id(d): i for i, d in enumerate(found)}
     found.sort(key=lambda d: (d.path or "", d.line or 0, order[id(d)]))
     return found
+
+
+def diagnostic_from_error(err: Exception) -> Diagnostic:
+    """A parser error (raised, or kept in ``script.warnings`` by a lenient parse) as a finding."""
+    message = getattr(err, "message", None) or str(err)
+    if "unknown variable" in message:
+        code = "unresolved-variable"
+    elif "end_group" in message:
+        code = "unclosed-group"
+    elif "stack underflow" in message:
+        code = "stack-underflow"
+    else:
+        code = "syntax-error"
+    return Diagnostic(code=code, severity=CODES[code][0], message=message,
+                      path=getattr(err, "path", None), line=getattr(err, "line", None),
+                      column=getattr(err, "column", None))
 
 
 def summarize(diagnostics: Iterable[Diagnostic]) -> Dict[str, int]:
