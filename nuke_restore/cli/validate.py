@@ -20,8 +20,8 @@ from ..nk.validate import (
     INFO,
     WARNING,
     Diagnostic,
-    shorten,
     diagnostic_from_error,
+    shorten,
     summarize,
 )
 
