@@ -1,0 +1,264 @@
+"""Commands under the recording fake: prefill from Reads, validate, paste as one undo step unwired."""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, List
+
+import pytest
+
+from nuke_restore.nk.model import Script
+from nuke_restore.nk.writer import write_script
+from nuke_restore.nukeside import commands, paste
+from nuke_restore.nukeside.settings import JobSettings
+
+
+@dataclass
+class Built:
+    """Stand-in for recipes.BuiltScript (name, procedure, kind, script, text)."""
+
+    name: str
+    procedure: str
+    kind: str
+    script: Any
+    text: str = ""
+    metadata: dict = field(default_factory=dict)
+
+
+def _graph(name: str) -> Built:
+    s = Script.new(root_knobs=[("format", "2048 1556 0 0 2048 1556 1 2K_Super_35(full-ap)")])
+    read = s.add("Read", [("inputs", 0), ("file", "plates/src.####.exr"), ("first", 1001),
+                          ("last", 1010), ("name", f"Read_{name}"), ("xpos", 0), ("ypos", 0)])
+    grade = s.add("Grade", [("white_clamp", True), ("name", f"Grade_{name}"), ("xpos", 0),
+                            ("ypos", 100)], inputs=[read])
+    s.add("Remove", [("channels", "alpha"), ("name", f"Remove_{name}"), ("xpos", 0), ("ypos", 200)],
+          inputs=[grade])
+    return Built(name, "chroma", "training", s, write_script(s))
+
+
+class StubCore:
+    """Replaces commands._core: records what the command asked of the core."""
+
+    def __init__(self, built: List[Built], diagnostics=()):
+        self.built = built
+        self.diagnostics = list(diagnostics)
+        self.configs: List[dict] = []
+
+    def __call__(self, module: str, name: str):
+        if name == "config_from_dict":
+            return lambda d: self.configs.append(d) or {"config": d}
+        if name == "build_scripts":
+            return lambda config: list(self.built)
+        if name == "rules_for":
+            return lambda built: ()
+        if name == "validate_script":
+            return lambda script, rules=(): list(self.diagnostics)
+        raise AssertionError(f"unexpected core lookup {module}.{name}")
+
+
+@dataclass
+class Finding:
+    severity: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@pytest.fixture
+def selection(fake_nuke):
+    fake_nuke.add_node("Read", "Read_SOURCE", {"file": "scans/FILM_SOURCE_####.exr", "first": 471,
+                                               "last": 499, "colorspace": "color_picking"},
+                       xpos=100, ypos=-200, selected=True)
+    fake_nuke.add_node("Read", "Read_REF", {"file": "dvd/FILM_REF_####.exr", "first": 471,
+                                            "last": 499, "colorspace": "color_picking"},
+                       xpos=300, ypos=-200, selected=True)
+    fake_nuke.add_node("Blur", "Blur_unrelated", xpos=900, ypos=500)
+    return fake_nuke
+
+
+def _accept(settings, title):
+    return settings
+
+
+def test_build_prefills_from_reads_and_pastes_validated_text_as_one_undo_step(
+        selection, monkeypatch):
+    built = _graph("chroma")
+    core = StubCore([built])
+    monkeypatch.setattr(commands, "_core", core)
+    seen = {}
+
+    def ask(settings, title):
+        seen["settings"] = settings
+        return settings
+
+    monkeypatch.setattr(commands, "ask_job_settings", ask)
+    monkeypatch.setattr(commands, "remembered_settings", JobSettings)
+    commands.build_chroma_training()
+
+    settings = seen["settings"]
+    assert settings.source.path == "scans/FILM_SOURCE_####.exr"
+    assert settings.reference.path == "dvd/FILM_REF_####.exr"
+    assert (settings.source.first, settings.source.last) == (471, 499)
+    assert settings.training_frames == [471, 480, 490, 499] and settings.preview_frame == 485
+    assert core.configs and core.configs[0]["source"]["colorspace"] == "color_picking"
+
+    fake = selection
+    assert fake.messages == []
+    assert fake.pasted_texts == [paste.clipboard_text(built.text)]
+    pasted = fake.pasted_texts[0]
+    # exactly the validated node text; no Root, never wired to the selection
+    assert "Root {" not in pasted and "$cut_paste_input" not in pasted.replace(
+        "set cut_paste_input [stack 0]", "")
+    body = built.text[built.text.index("Read {"):]
+    assert pasted.endswith(body)
+    # one undo group around the paste, with a label
+    assert [step for step, _ in fake.undo_log] == ["begin", "name", "end"]
+    # the selection was cleared before nodePaste ran
+    assert ("nodePaste", []) in fake.calls
+    # pasted nodes sit to the right of the old selection, top-aligned with it
+    new_nodes = [n for n in fake.nodes if n.name().endswith("_chroma")]
+    assert len(new_nodes) == 3
+    assert min(n.xpos() for n in new_nodes) == 300 + paste.PASTE_GAP_X
+    assert min(n.ypos() for n in new_nodes) == -200
+    assert fake.progress_tasks and fake.progress_tasks[0].values[-1] == 100
+
+
+def test_a_script_with_errors_is_refused_with_a_message_and_nothing_is_pasted(
+        selection, monkeypatch):
+    core = StubCore([_graph("bad")], [Finding("error", "Grade_bad.whte: unknown knob"),
+                                      Finding("warning", "just a warning")])
+    monkeypatch.setattr(commands, "_core", core)
+    monkeypatch.setattr(commands, "ask_job_settings", _accept)
+    monkeypatch.setattr(commands, "remembered_settings", JobSettings)
+    commands.build_spatial_training()
+    assert selection.pasted_texts == [] and selection.undo_log == []
+    assert len(selection.messages) == 1
+    assert "refusing to paste bad" in selection.messages[0] and "whte" in selection.messages[0]
+    assert "just a warning" not in selection.messages[0]
+
+
+def test_cancelling_the_dialog_changes_nothing(selection, monkeypatch):
+    monkeypatch.setattr(commands, "_core", StubCore([_graph("x")]))
+    monkeypatch.setattr(commands, "ask_job_settings", lambda s, t: None)
+    monkeypatch.setattr(commands, "remembered_settings", JobSettings)
+    commands.build_chroma_inference()
+    assert selection.pasted_texts == [] and selection.messages == [] and selection.undo_log == []
+
+
+def test_ambiguous_reads_ask_the_chooser_and_use_its_answer(fake_nuke, monkeypatch):
+    a = fake_nuke.add_node("Read", "Read1", {"file": "a/one_####.exr", "first": 1, "last": 9},
+                           selected=True)
+    fake_nuke.add_node("Read", "Read2", {"file": "b/two_####.exr", "first": 1, "last": 9},
+                       selected=True)
+    asked = {}
+
+    def chooser(clips, source, reference):
+        asked["names"] = [c.node_name for c in clips]
+        return clips[1], clips[0]
+
+    monkeypatch.setattr(commands, "choose_clips", chooser)
+    settings = commands.prefill_settings("chroma", "training", JobSettings())
+    assert asked["names"] == ["Read1", "Read2"]
+    assert settings.source.path == "b/two_####.exr" and settings.reference.path == "a/one_####.exr"
+    assert a.knob("file").value() == "a/one_####.exr"
+
+
+def test_an_unexpected_exception_becomes_a_message_and_a_logged_traceback(
+        selection, monkeypatch, caplog):
+    def explode(settings, title):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(commands, "ask_job_settings", explode)
+    monkeypatch.setattr(commands, "remembered_settings", JobSettings)
+    commands.build_combined()
+    assert len(selection.messages) == 1 and "boom" in selection.messages[0]
+    assert any(r.exc_info for r in caplog.records if r.name.startswith("nuke_restore"))
+
+
+def test_paste_failure_cancels_the_undo_group(selection, monkeypatch):
+    def broken_paste(path):
+        raise RuntimeError("paste failed")
+
+    monkeypatch.setattr(selection, "nodePaste", broken_paste)
+    with pytest.raises(RuntimeError):
+        paste.paste_script_text(_graph("y").text, "label")
+    assert [step for step, _ in selection.undo_log] == ["begin", "name", "cancel"]
+
+
+def test_clipboard_text_drops_only_the_script_header():
+    text = ("#! /opt/Nuke15.1v3/libnuke-15.1.3.so -nx\n#write_info Write1 file:\"x\"\nversion 15.1 v3\n"
+            "define_window_layout_xml {<?xml version=\"1.0\"?>\n<layout/>\n}\n"
+            "Root {\n inputs 0\n name \"/a b/{c}.nk\"\n label \"x\\\"}\"\n}\n"
+            "add_layer {P P.x}\nRead {\n inputs 0\n file a.exr\n name R\n}\n"
+            "set N1 [stack 0]\nGrade {\n label \"{not a brace\"\n}\npush $N1\nBlur {\n}\n")
+    out = paste.clipboard_text(text)
+    assert out.splitlines()[:2] == ["set cut_paste_input [stack 0]", "version 15.1 v3"]
+    assert "Root" not in out and "define_window_layout_xml" not in out and "#" not in out
+    assert out.endswith("add_layer {P P.x}\nRead {\n inputs 0\n file a.exr\n name R\n}\n"
+                        "set N1 [stack 0]\nGrade {\n label \"{not a brace\"\n}\npush $N1\nBlur {\n}\n")
+
+
+def test_qc_compare_wires_the_selection_in_order_as_one_undo_step(fake_nuke):
+    a = fake_nuke.add_node("Read", "Original", selected=True)
+    b = fake_nuke.add_node("Read", "ML", selected=True)
+    commands.qc_compare()
+    (compare,) = fake_nuke.created
+    assert compare.Class() == "RS_Compare"
+    assert (compare.input(0), compare.input(1)) == (a, b)
+    assert [s for s, _ in fake_nuke.undo_log] == ["begin", "name", "end"]
+
+
+def test_gizmo_commands_create_their_gizmo(fake_nuke):
+    commands.create_gizmo("RS_Align")()
+    assert [n.Class() for n in fake_nuke.created] == ["RS_Align"]
+
+
+def test_validate_current_script_reports_findings(fake_nuke, tmp_path, monkeypatch):
+    for module, name in (("nuke_restore.nk.parser", "parse_text"),
+                         ("nuke_restore.nk.validate", "validate_script")):
+        if not hasattr(importlib.import_module(module), name):
+            pytest.skip(f"{module}.{name} has not landed")
+    nk = tmp_path / "shot.nk"
+    nk.write_text("version 15.1 v3\nRoot {\n inputs 0\n}\nMerge2 {\n inputs 0\n operation ovr\n"
+                  " name Merge1\n}\n", encoding="utf-8")
+    fake_nuke.root_node.path = str(nk)
+    commands.validate_current_script()
+    assert len(fake_nuke.messages) == 1
+    assert "1 error(s)" in fake_nuke.messages[0] and "ovr" in fake_nuke.messages[0]
+
+
+def test_validate_current_script_asks_to_save_an_untitled_script(fake_nuke):
+    commands.validate_current_script()
+    assert "save the script first" in fake_nuke.messages[0]
+
+
+def test_save_and_open_job_config_round_trip_as_json(fake_nuke, tmp_path, monkeypatch):
+    monkeypatch.setattr(commands, "_core", StubCore([_graph("j")]))
+    monkeypatch.setattr(commands, "remembered_settings", JobSettings)
+    monkeypatch.setattr("nuke_restore.nukeside.jobfile._yaml", lambda: None)  # Nuke: no PyYAML
+
+    def ask(settings, title):
+        settings.shot = "VFX0050"
+        settings.training_frames = [471, 478, 492, 499]
+        return settings
+
+    monkeypatch.setattr(commands, "ask_job_settings", ask)
+    target = tmp_path / "job.yaml"
+    fake_nuke.filename_answers.append(str(target))
+    commands.save_job_config()
+    written = tmp_path / "job.json"
+    assert written.is_file() and "Saved job config" in fake_nuke.messages[-1]
+
+    seen = {}
+
+    def review(settings, title):
+        seen["settings"] = settings
+        return settings
+
+    monkeypatch.setattr(commands, "ask_job_settings", review)
+    fake_nuke.filename_answers.append(str(written))
+    commands.open_job_config()
+    assert seen["settings"].shot == "VFX0050"
+    assert seen["settings"].training_frames == [471, 478, 492, 499]
+    assert len(fake_nuke.pasted_texts) == 1
