@@ -1,0 +1,600 @@
+"""Registration of a reference onto a source, reported as Nuke Transform / CornerPin2D values.
+
+The reference moves, the source never does (workflow-spec §4). The method is built for the pairs
+this project sees: a faded, grainy film scan against a soft, compressed telecine/DVD reference.
+
+1. Both frames are reduced to luma and a 2x box pyramid is built down to ~96 px.
+2. Every level is turned into a *structure image*: a band-pass (difference of Gaussians) of the
+   lightly blurred luma divided by its local contrast. Fading (a smooth, monotonic change of tone
+   and contrast) and the missing high frequencies of a soft reference mostly cancel out.
+3. At the coarsest level a small grid over rotation and scale is scored by phase correlation
+   (which also gives the translation). This is robust where log-polar methods are not.
+4. Gauss-Newton (forward-additive Lucas-Kanade with a gain/offset term, Huber-weighted) refines a
+   similarity (or affine / perspective) warp coarse-to-fine, on the strongest-gradient pixels
+   only, which keeps full-resolution iterations cheap.
+5. An independent residual is then measured: the aligned reference is compared with the source
+   in tiles by up-sampled phase correlation on differently filtered (high-pass) luma. Its RMS tile
+   shift, in source pixels, is ``residual``; spread across tiles flags parallax or gate weave that
+   no global transform can fix.
+
+Warp parameters are kept in normalised coordinates centred on the picture, ``x~ = (p - c) / rho``
+with ``rho`` half the long side, so they carry between pyramid levels unchanged (see
+``geometry`` for the image/Nuke coordinate maths).
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+from scipy import ndimage
+
+from ..errors import ImagingError
+from .geometry import NukeTransform, nuke_from_sampling, warp_image
+
+logger = logging.getLogger(__name__)
+
+MODELS = ("translation", "similarity", "affine", "perspective")
+_NPARAM = {"translation": 2, "similarity": 4, "affine": 6, "perspective": 8}
+_LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+
+
+@dataclass
+class AlignOptions:
+    """Knobs of :func:`estimate`. Defaults suit film scans against video references.
+
+    Attributes:
+        model: "translation", "similarity" (Transform), "affine" or "perspective" (CornerPin2D).
+        max_rotate: search range for the coarse rotation grid, degrees either way.
+        max_scale: search range for scale, ``1/max_scale .. max_scale``.
+        roi: analysis region ``(x0, y0, x1, y1)`` in Nuke coordinates (like F_Align's BL/TR);
+            default a central region 90 % of the frame.
+        max_points: pixels used per Gauss-Newton iteration at fine levels.
+        coarse_size: long side of the coarsest pyramid level.
+        residual_tiles: tile grid (columns, rows) for the independent residual.
+    """
+
+    model: str = "similarity"
+    max_rotate: float = 10.0
+    max_scale: float = 1.3
+    roi: Optional[Tuple[float, float, float, float]] = None
+    max_points: int = 12000
+    coarse_size: int = 96
+    iterations: Tuple[int, int] = (30, 8)
+    residual_tiles: Tuple[int, int] = (4, 3)
+
+
+@dataclass
+class AlignResult:
+    """Result of one registration.
+
+    Attributes:
+        transform: Nuke Transform values (and CornerPin2D corners for perspective).
+        sampling: 3x3 image-coordinate map: the aligned reference at ``p`` is ``ref(G p)``.
+        residual: independent RMS misregistration after alignment, source pixels.
+        residual_max: largest tile shift, pixels.
+        tiles: per-tile ``(u, v, du, dv)`` image coords and shift (x right, y down), pixels.
+        ncc: normalised correlation of the structure images after alignment.
+        nonrigid: True when tile shifts disagree beyond what a global transform explains.
+    """
+
+    transform: NukeTransform
+    sampling: np.ndarray
+    residual: float
+    residual_max: float
+    tiles: List[Tuple[float, float, float, float]] = field(default_factory=list)
+    ncc: float = 0.0
+    nonrigid: bool = False
+
+    def to_json(self) -> Dict[str, object]:
+        out = self.transform.to_json()
+        out.update({
+            "residual": round(self.residual, 4),
+            "residual_max": round(self.residual_max, 4),
+            "ncc": round(self.ncc, 4),
+            "nonrigid": self.nonrigid,
+        })
+        return out
+
+
+# --------------------------------------------------------------------------- preprocessing
+
+
+def to_luma(image: np.ndarray) -> np.ndarray:
+    """Rec.709-weighted luma of an RGB(A) image (or the image itself if single channel)."""
+    img = np.asarray(image, dtype=np.float32)
+    if img.ndim == 2:
+        return img
+    if img.shape[2] == 1:
+        return img[..., 0]
+    return np.tensordot(img[..., :3], _LUMA, axes=([2], [0])).astype(np.float32)
+
+
+def _downsample(img: np.ndarray) -> np.ndarray:
+    h, w = (img.shape[0] // 2) * 2, (img.shape[1] // 2) * 2
+    a = img[:h, :w]
+    return 0.25 * (a[0::2, 0::2] + a[1::2, 0::2] + a[0::2, 1::2] + a[1::2, 1::2])
+
+
+def structure(luma: np.ndarray, sigma: float = 1.0) -> np.ndarray:
+    """Band-pass luma normalised by local contrast: insensitive to fading and softness."""
+    b = ndimage.gaussian_filter(luma, sigma, mode="nearest", truncate=3.0)
+    d = b - ndimage.gaussian_filter(b, 4.0 * sigma, mode="nearest", truncate=3.0)
+    var = ndimage.gaussian_filter(d * d, 6.0 * sigma, mode="nearest", truncate=2.5)
+    eps = 0.25 * float(np.sqrt(np.mean(var))) + 1e-6
+    return (d / (np.sqrt(var) + eps)).astype(np.float32)
+
+
+def _pyramid(luma: np.ndarray, coarse_size: int) -> List[np.ndarray]:
+    levels = [luma]
+    while max(levels[-1].shape) > 2 * coarse_size and min(levels[-1].shape) > 32:
+        levels.append(_downsample(levels[-1]))
+    return levels
+
+
+# --------------------------------------------------------------------------- warp models
+
+
+def _param_matrix(theta: np.ndarray, model: str) -> np.ndarray:
+    """3x3 map in normalised coordinates for a parameter vector."""
+    m = np.eye(3)
+    if model == "translation":
+        m[0, 2], m[1, 2] = theta
+    elif model == "similarity":
+        a, b, tx, ty = theta
+        m[:2] = [[1 + a, -b, tx], [b, 1 + a, ty]]
+    elif model == "affine":
+        m[:2] = [[1 + theta[0], theta[1], theta[4]], [theta[2], 1 + theta[3], theta[5]]]
+    else:
+        m = np.array([[1 + theta[0], theta[1], theta[2]], [theta[3], 1 + theta[4], theta[5]],
+                      [theta[6], theta[7], 1.0]])
+    return m
+
+
+def _matrix_param(m: np.ndarray, model: str) -> np.ndarray:
+    m = m / m[2, 2]
+    if model == "translation":
+        return np.array([m[0, 2], m[1, 2]])
+    if model == "similarity":
+        a = 0.5 * (m[0, 0] + m[1, 1]) - 1
+        b = 0.5 * (m[1, 0] - m[0, 1])
+        return np.array([a, b, m[0, 2], m[1, 2]])
+    if model == "affine":
+        return np.array([m[0, 0] - 1, m[0, 1], m[1, 0], m[1, 1] - 1, m[0, 2], m[1, 2]])
+    return np.array([m[0, 0] - 1, m[0, 1], m[0, 2], m[1, 0], m[1, 1] - 1, m[1, 2], m[2, 0],
+                     m[2, 1]])
+
+
+def _warp_jacobian(x: np.ndarray, y: np.ndarray, qx: np.ndarray, qy: np.ndarray,
+                   den: np.ndarray, model: str) -> Tuple[np.ndarray, np.ndarray]:
+    """d(q)/d(theta) for points (x, y) mapping to (qx, qy); shapes (N, P)."""
+    one, zero = np.ones_like(x), np.zeros_like(x)
+    if model == "translation":
+        return np.stack([one, zero], 1), np.stack([zero, one], 1)
+    if model == "similarity":
+        return np.stack([x, -y, one, zero], 1), np.stack([y, x, zero, one], 1)
+    if model == "affine":
+        return (np.stack([x, y, zero, zero, one, zero], 1),
+                np.stack([zero, zero, x, y, zero, one], 1))
+    jx = np.stack([x, y, one, zero, zero, zero, -qx * x, -qx * y], 1) / den[:, None]
+    jy = np.stack([zero, zero, zero, x, y, one, -qy * x, -qy * y], 1) / den[:, None]
+    return jx, jy
+
+
+class _Frame:
+    """Normalised-coordinate helpers for one pyramid level."""
+
+    def __init__(self, shape: Tuple[int, int], level: int, c0: np.ndarray, rho0: float):
+        self.shape = shape
+        self.scale = 0.5 ** level
+        self.c = c0 * self.scale
+        self.rho = rho0 * self.scale
+
+    def to_norm(self) -> np.ndarray:
+        """3x3 from level image coordinates to normalised coordinates."""
+        return np.array([[1 / self.rho, 0, -self.c[0] / self.rho],
+                         [0, 1 / self.rho, -self.c[1] / self.rho], [0, 0, 1]])
+
+    def image_map(self, m_norm: np.ndarray) -> np.ndarray:
+        n = self.to_norm()
+        return np.linalg.inv(n) @ m_norm @ n
+
+
+def _bilinear(img: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Sample ``img`` at image coordinates (u, v) (pixel centres on half integers)."""
+    return ndimage.map_coordinates(img, [v - 0.5, u - 0.5], order=1, mode="nearest",
+                                   prefilter=False)
+
+
+# --------------------------------------------------------------------------- coarse search
+
+
+def _phase_corr(a: np.ndarray, b: np.ndarray, win: np.ndarray) -> Tuple[float, float, float]:
+    """Translation (du, dv) that moves ``b`` onto ``a`` and the peak height."""
+    fa = np.fft.rfft2(a * win)
+    fb = np.fft.rfft2(b * win)
+    cross = fa * np.conj(fb)
+    cross /= np.abs(cross) + 1e-9
+    corr = np.fft.irfft2(cross, s=a.shape)
+    idx = int(np.argmax(corr))
+    iv, iu = divmod(idx, corr.shape[1])
+    peak = float(corr.flat[idx])
+    h, w = corr.shape
+    dv = iv if iv <= h // 2 else iv - h
+    du = iu if iu <= w // 2 else iu - w
+    return float(du), float(dv), peak
+
+
+def _coarse_search(src: np.ndarray, ref: np.ndarray, frame: _Frame,
+                   opts: AlignOptions) -> np.ndarray:
+    """Best similarity (normalised coordinates) over a rotation x scale grid at the top level.
+
+    The grid is scored on a further halved copy (~50-100 px): steps of 3 degrees and 6 % leave
+    at most ~1 px of error there, well inside the Gauss-Newton basin of the next step.
+    """
+    level = 0
+    while max(src.shape) > 100 and min(src.shape) > 40:
+        src, ref = _downsample(src), _downsample(ref)
+        level += 1
+    frame = _Frame(src.shape, level, frame.c, frame.rho)
+    win = np.outer(np.hanning(src.shape[0]), np.hanning(src.shape[1])).astype(np.float32)
+    rot_step = 3.0
+    n_rot = int(math.ceil(opts.max_rotate / rot_step))
+    rots = [0.0] + [s * k * rot_step for k in range(1, n_rot + 1) for s in (1, -1)]
+    log_step = math.log(1.06)
+    n_sc = int(math.ceil(math.log(max(opts.max_scale, 1.0)) / log_step))
+    scales = [1.0] + [math.exp(s * k * log_step) for k in range(1, n_sc + 1) for s in (1, -1)]
+    if opts.model == "translation":
+        rots, scales = [0.0], [1.0]
+    best = (-1.0, np.eye(3))
+    for r in rots:
+        for s in scales:
+            a = math.radians(r)
+            lin = np.eye(3)
+            lin[:2, :2] = s * np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+            g = frame.image_map(lin)
+            warped = warp_image(ref, g, order=1)
+            du, dv, peak = _phase_corr(src, warped, win)
+            if peak > best[0]:
+                # warped(p) = ref(G p) ~ src(p + d)  =>  src(p) ~ ref(G (p - d)).
+                shift = np.array([[1, 0, -du], [0, 1, -dv], [0, 0, 1.0]])
+                n = frame.to_norm()
+                best = (peak, n @ g @ shift @ np.linalg.inv(n))
+    logger.debug("coarse search: peak %.4f", best[0])
+    return best[1]
+
+
+# --------------------------------------------------------------------------- refinement
+
+
+def _select_points(s: np.ndarray, mask: np.ndarray, max_points: int,
+                   rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+    gy, gx = np.gradient(s)
+    mag = gx * gx + gy * gy
+    mag[~mask] = -1
+    flat = mag.ravel()
+    n_valid = int(np.count_nonzero(mask))
+    if n_valid <= max_points:
+        idx = np.flatnonzero(mask.ravel())
+    else:
+        # Keep the strongest edges (threshold from a subsample's quantile), then thin them
+        # with a seeded generator: a deterministic sparse Lucas-Kanade.
+        k = min(n_valid, 3 * max_points)
+        sub = flat[::7]
+        sub = sub[sub >= 0]
+        thr = float(np.quantile(sub, max(0.0, 1.0 - k / n_valid))) if sub.size else -1.0
+        idx = np.flatnonzero(flat > thr)
+        if idx.size > max_points:
+            idx = rng.choice(idx, size=max_points, replace=False)
+    v, u = np.divmod(idx, s.shape[1])
+    return u.astype(np.float64) + 0.5, v.astype(np.float64) + 0.5
+
+
+def _refine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.ndarray,
+            mask: np.ndarray, opts: AlignOptions, iters: int,
+            rng: np.random.Generator) -> np.ndarray:
+    model = opts.model
+    theta = _matrix_param(m_norm, model)
+    u, v = _select_points(src, mask, opts.max_points, rng)
+    sval = src[v.astype(int), u.astype(int)].astype(np.float64)
+    gy_r, gx_r = np.gradient(ref)
+    x = (u - frame.c[0]) / frame.rho
+    y = (v - frame.c[1]) / frame.rho
+    h, w = ref.shape
+    gain, bias = 1.0, 0.0
+    for _ in range(iters):
+        m = _param_matrix(theta, model)
+        den = m[2, 0] * x + m[2, 1] * y + m[2, 2]
+        qx = (m[0, 0] * x + m[0, 1] * y + m[0, 2]) / den
+        qy = (m[1, 0] * x + m[1, 1] * y + m[1, 2]) / den
+        qu = qx * frame.rho + frame.c[0]
+        qv = qy * frame.rho + frame.c[1]
+        inside = (qu > 1) & (qu < w - 1) & (qv > 1) & (qv < h - 1)
+        if np.count_nonzero(inside) < 50:
+            raise ImagingError("registration lost the picture (the frames share too little)")
+        qu, qv = qu[inside], qv[inside]
+        rv = _bilinear(ref, qu, qv).astype(np.float64)
+        gxs = _bilinear(gx_r, qu, qv) * frame.rho
+        gys = _bilinear(gy_r, qu, qv) * frame.rho
+        jx, jy = _warp_jacobian(x[inside], y[inside], qx[inside], qy[inside], den[inside], model)
+        jw = gain * (gxs[:, None] * jx + gys[:, None] * jy)
+        jac = np.concatenate([jw, rv[:, None], np.ones((len(rv), 1))], axis=1)
+        res = sval[inside] - (gain * rv + bias)
+        # Huber weights: grain, dirt and one-sided damage must not pull the fit.
+        sigma = 1.4826 * float(np.median(np.abs(res - np.median(res)))) + 1e-9
+        k = 1.345 * sigma
+        a = np.abs(res)
+        wts = np.where(a <= k, 1.0, k / np.maximum(a, 1e-12))
+        jtw = jac.T * wts
+        hess = _mm(jtw, jac)
+        hess[np.diag_indices_from(hess)] *= 1.0 + 1e-6
+        try:
+            delta = np.linalg.solve(hess, jtw.dot(res))
+        except np.linalg.LinAlgError:
+            break
+        theta = theta + delta[:-2]
+        gain += delta[-2]
+        bias += delta[-1]
+        # Stop when the picture corners move less than 1/1000 px at this level.
+        step = float(np.max(np.abs(delta[:-2]))) * frame.rho
+        if step < 1e-3:
+            break
+    return _param_matrix(theta, model)
+
+
+# --------------------------------------------------------------------------- residual
+
+
+def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,jk->ik", a, b)
+
+
+def _highpass(luma: np.ndarray) -> np.ndarray:
+    # A different band and no contrast normalisation: independent of the solver's structure.
+    b = ndimage.gaussian_filter(luma, 1.5, mode="nearest")
+    return b - ndimage.gaussian_filter(b, 6.0, mode="nearest")
+
+
+def _subpixel_shift(a: np.ndarray, b: np.ndarray, upsample: int = 50) -> Tuple[float, float, float]:
+    """Shift (du, dv) that moves ``b`` onto ``a`` and the peak-to-sidelobe ratio.
+
+    Phase correlation, refined by evaluating the inverse DFT on a 1/``upsample`` px grid
+    around the integer peak.
+    """
+    win = np.outer(np.hanning(a.shape[0]), np.hanning(a.shape[1]))
+    fa = np.fft.fft2((a - a.mean()) * win)
+    fb = np.fft.fft2((b - b.mean()) * win)
+    cross = fa * np.conj(fb)
+    # Partial whitening: sharper than plain correlation, less noisy than pure phase.
+    cross /= np.abs(cross) ** 0.75 + 1e-12
+    corr = np.fft.ifft2(cross).real
+    idx = int(np.argmax(corr))
+    # Peak-to-sidelobe ratio: a flat or ambiguous tile has no clear peak and is not trusted.
+    psr = float((corr.flat[idx] - corr.mean()) / (corr.std() + 1e-12))
+    iv, iu = divmod(idx, corr.shape[1])
+    h, w = corr.shape
+    dv0 = iv if iv <= h // 2 else iv - h
+    du0 = iu if iu <= w // 2 else iu - w
+    # Evaluate the inverse DFT on a fine grid around the peak (Guizar-Sicairos 2008).
+    n = int(1.5 * upsample)
+    offs = (np.arange(n) - n // 2) / upsample
+    fv = np.fft.fftfreq(h)
+    fu = np.fft.fftfreq(w)
+    # Real arithmetic: complex matmul is ~100x slower than real on some BLAS builds.
+    av = 2 * np.pi * np.outer(dv0 + offs, fv)
+    au = 2 * np.pi * np.outer(fu, du0 + offs)
+    er, ei, ur, ui = np.cos(av), np.sin(av), np.cos(au), np.sin(au)
+    cr, ci = cross.real, cross.imag
+    # einsum, not @: small products, and a multi-threaded BLAS stalls on a busy machine.
+    mm = _mm
+    p = mm(er, cr) - mm(ei, ci)
+    q = mm(er, ci) + mm(ei, cr)
+    fine = mm(p, ur) - mm(q, ui)
+    jv, ju = np.unravel_index(int(np.argmax(fine)), fine.shape)
+    return float(du0 + offs[ju]), float(dv0 + offs[jv]), psr
+
+
+def residual_tiles(src_luma: np.ndarray, aligned_luma: np.ndarray,
+                   grid: Tuple[int, int] = (4, 3),
+                   roi: Optional[Tuple[int, int, int, int]] = None,
+                   min_psr: float = 10.0) -> List[Tuple[float, ...]]:
+    """Independent misregistration: per-tile (u, v, du, dv, confidence) after alignment.
+
+    ``du, dv`` is how far the aligned reference content sits from the source content (image
+    coordinates, x right, y down). Tiles without enough texture are dropped.
+    """
+    a = _highpass(src_luma)
+    b = _highpass(aligned_luma)
+    h, w = a.shape
+    x0, y0, x1, y1 = roi if roi is not None else (0, 0, w, h)
+    cols, rows = grid
+    tw = (x1 - x0) // cols
+    th = (y1 - y0) // rows
+    size = int(min(256, tw, th))
+    if size < 24:
+        return []
+    out = []
+    for r in range(rows):
+        for c in range(cols):
+            cu = x0 + (c + 0.5) * tw
+            cv = y0 + (r + 0.5) * th
+            u0 = int(round(cu - size / 2))
+            v0 = int(round(cv - size / 2))
+            ta = a[v0:v0 + size, u0:u0 + size]
+            tb = b[v0:v0 + size, u0:u0 + size]
+            if ta.std() < 1e-4 or tb.std() < 1e-4 or np.count_nonzero(tb) < 0.9 * tb.size:
+                continue
+            du, dv, psr = _subpixel_shift(ta, tb)
+            energy = float(np.mean(ta * ta))
+            # The shift moving b onto a: aligned content sits at -d from the source's.
+            out.append((u0 + size / 2, v0 + size / 2, -du, -dv, psr, energy))
+    if not out:
+        return out
+    emed = float(np.median([t[5] for t in out]))
+    return [t[:5] for t in out if t[4] >= min_psr and t[5] >= 0.2 * emed]
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def estimate(source: np.ndarray, reference: np.ndarray,
+             options: Optional[AlignOptions] = None,
+             init: Optional[np.ndarray] = None) -> AlignResult:
+    """Register ``reference`` onto ``source``.
+
+    Args:
+        source: HxW(x3) float image, the element that stays put.
+        reference: same size; the element the returned Transform moves.
+        options: :class:`AlignOptions`.
+        init: optional 3x3 image-coordinate sampling map to start from (skips the coarse grid),
+            e.g. the previous frame's result.
+
+    Returns:
+        AlignResult with Nuke Transform values and an independent residual.
+
+    Raises:
+        ImagingError: the frames differ in size or are too small.
+    """
+    opts = options or AlignOptions()
+    if opts.model not in MODELS:
+        raise ImagingError(f"unknown alignment model {opts.model!r}; use one of {MODELS}")
+    src_l, ref_l = to_luma(source), to_luma(reference)
+    if src_l.shape != ref_l.shape:
+        raise ImagingError(f"source is {src_l.shape[1]}x{src_l.shape[0]} but reference is "
+                           f"{ref_l.shape[1]}x{ref_l.shape[0]}: conform the reference first")
+    h, w = src_l.shape
+    if min(h, w) < 48:
+        raise ImagingError(f"frames of {w}x{h} are too small to register")
+    rng = np.random.default_rng(12345)
+    c0 = np.array([w / 2.0, h / 2.0])
+    rho0 = max(w, h) / 2.0
+    roi = _roi_pixels(opts.roi, w, h)
+    src_pyr = _pyramid(src_l, opts.coarse_size)
+    ref_pyr = _pyramid(ref_l, opts.coarse_size)
+    top = len(src_pyr) - 1
+    m_norm = None
+    if init is not None:
+        m_norm = _Frame((h, w), 0, c0, rho0).to_norm() @ init @ np.linalg.inv(
+            _Frame((h, w), 0, c0, rho0).to_norm())
+    s = r = src_pyr[0]
+    for level in range(top, -1, -1):
+        s = structure(src_pyr[level])
+        r = structure(ref_pyr[level])
+        frame = _Frame(s.shape, level, c0, rho0)
+        if m_norm is None:
+            m_norm = _coarse_search(s, r, frame, opts)
+        mask = _level_mask(s.shape, roi, 0.5 ** level)
+        iters = opts.iterations[0] if level > 0 else opts.iterations[1]
+        m_norm = _refine(s, r, frame, m_norm, mask, opts, iters, rng)
+    frame0 = _Frame((h, w), 0, c0, rho0)
+    g = frame0.image_map(m_norm)
+    aligned = warp_image(ref_l, g, order=1)
+    tiles = residual_tiles(src_l, aligned, opts.residual_tiles, roi)
+    nuke_m = nuke_from_sampling(g, h)
+    tr = NukeTransform.from_nuke_matrix(nuke_m, w, h, perspective=opts.model == "perspective")
+    a0 = warp_image(r, g, order=1)
+    x0, y0, x1, y1 = roi
+    ncc = _ncc(s[y0:y1, x0:x1], a0[y0:y1, x0:x1])
+    res, res_max, nonrigid = _summarise_tiles(tiles)
+    return AlignResult(tr, g, res, res_max, [t[:4] for t in tiles], ncc, nonrigid)
+
+
+def _summarise_tiles(tiles) -> Tuple[float, float, bool]:
+    """(robust RMS shift, largest shift, non-rigid flag) of the residual tiles.
+
+    The RMS leaves out tiles that disagree with the others by more than max(0.5 px, 3 MAD) (a
+    wrong peak in one flat or damaged tile must not fail a good pair); when a quarter or more of
+    the tiles disagree the pair is flagged non-rigid (parallax, weave, a wrong global model).
+    """
+    if len(tiles) < 3:
+        return float("nan"), float("nan"), False
+    d = np.array([[t[2], t[3]] for t in tiles])
+    mag = np.hypot(d[:, 0], d[:, 1])
+    dev = np.hypot(*(d - np.median(d, axis=0)).T)
+    keep = dev <= max(0.5, 3.0 * 1.4826 * float(np.median(dev)))
+    rms = float(np.sqrt(np.mean(mag[keep] ** 2)))
+    outliers = int(np.count_nonzero(~keep))
+    nonrigid = outliers >= max(2, int(math.ceil(0.25 * len(tiles))))
+    return rms, float(mag.max()), bool(nonrigid)
+
+
+def _ncc(a: np.ndarray, b: np.ndarray) -> float:
+    a = a - a.mean()
+    b = b - b.mean()
+    den = float(np.sqrt(np.sum(a * a) * np.sum(b * b))) + 1e-12
+    return float(np.sum(a * b) / den)
+
+
+def _roi_pixels(roi, w: int, h: int) -> Tuple[int, int, int, int]:
+    """Analysis region as array bounds (x0, y0, x1, y1), from Nuke-coordinate BL/TR."""
+    if roi is None:
+        mx, my = int(round(0.05 * w)), int(round(0.05 * h))
+        return mx, my, w - mx, h - my
+    bx, by, tx, ty = roi
+    x0, x1 = int(max(0, min(bx, tx))), int(min(w, max(bx, tx)))
+    y0, y1 = int(max(0, h - max(by, ty))), int(min(h, h - min(by, ty)))
+    if x1 - x0 < 32 or y1 - y0 < 32:
+        raise ImagingError(f"analysis region {roi} leaves too little picture ({w}x{h} frame)")
+    return x0, y0, x1, y1
+
+
+def _level_mask(shape, roi, scale: float) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    x0, y0, x1, y1 = (int(round(v * scale)) for v in roi)
+    m = 2
+    mask[max(y0, m):min(y1, shape[0] - m), max(x0, m):min(x1, shape[1] - m)] = True
+    return mask
+
+
+def apply(reference: np.ndarray, result_or_map, order: int = 1) -> np.ndarray:
+    """The reference as the Transform renders it (aligned onto the source)."""
+    g = result_or_map.sampling if isinstance(result_or_map, AlignResult) else result_or_map
+    return warp_image(np.asarray(reference, dtype=np.float32), g, order=order)
+
+
+def residual_heatmap(source: np.ndarray, aligned: np.ndarray, gain: float = 4.0) -> np.ndarray:
+    """RGB float heat map of the structural difference after alignment (black = aligned)."""
+    s = structure(to_luma(source))
+    a = structure(to_luma(aligned))
+    d = np.clip(np.abs(s - a) / gain, 0.0, 1.0)
+    return heat_colours(d)
+
+
+def heat_colours(x: np.ndarray) -> np.ndarray:
+    """Map 0..1 to a black-red-yellow-white ramp (float RGB)."""
+    x = np.clip(x, 0.0, 1.0)[..., None]
+    stops = np.array([[0, 0, 0], [0.7, 0.05, 0.0], [1.0, 0.75, 0.0], [1.0, 1.0, 1.0]],
+                     dtype=np.float32)
+    pos = x * (len(stops) - 1)
+    i = np.clip(np.floor(pos).astype(int), 0, len(stops) - 2)
+    f = pos - i
+    return (stops[i[..., 0]] * (1 - f) + stops[i[..., 0] + 1] * f).astype(np.float32)
+
+
+def combine(results: Sequence[AlignResult]) -> np.ndarray:
+    """One shot-level sampling map from per-frame results: the element-wise median."""
+    if not results:
+        raise ImagingError("no frames were registered")
+    stack = np.stack([r.sampling / r.sampling[2, 2] for r in results])
+    return np.median(stack, axis=0)
+
+
+def frames_json(results: Dict[int, AlignResult]) -> Dict[str, object]:
+    """The ``{"frames": {"1001": {...}}}`` document (keys in frame order)."""
+    return {"frames": {str(f): results[f].to_json() for f in sorted(results)}}
+
+
+def iter_estimates(pairs: Iterable[Tuple[int, np.ndarray, np.ndarray]],
+                   options: Optional[AlignOptions] = None,
+                   warm_start: bool = False) -> Iterable[Tuple[int, AlignResult]]:
+    """Register a stream of ``(frame, source, reference)``; optionally warm-start frame to frame."""
+    prev = None
+    for frame, src, ref in pairs:
+        try:
+            res = estimate(src, ref, options, init=prev if warm_start else None)
+        except ImagingError as exc:
+            raise ImagingError(f"frame {frame}: {exc.message}", path=exc.path) from exc
+        prev = res.sampling
+        yield frame, res
