@@ -63,6 +63,11 @@ def _expand(paths: List[str]) -> List[Path]:
     return out
 
 
+def _printable(text: str) -> str:
+    # Undecodable bytes of a script arrive as lone surrogates: show them as escapes, never crash.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _load_rules() -> Optional[Callable]:
     """``rules_for`` from the recipes package when it exists (graph rules of built workflows)."""
     try:
@@ -122,16 +127,18 @@ def run(args) -> int:
             "summary": {"files": len(results), "unreadable": unreadable, **counts},
             "exit_code": code,
         }
-        print(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False))
+        # ASCII escapes keep the document valid UTF-8 even when a file holds undecodable bytes
+        # (kept by the parser as surrogates, e.g. GBK text in an old script).
+        print(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=True))
         return code
     shown = _SEVERITIES[:_SEVERITIES.index(args.show) + 1]
     for path, ok, findings in results:
         for d in findings:
             if not ok:
                 loc = ":".join(str(x) for x in (d.path or path, d.line, d.column) if x)
-                print(f"{loc}: unreadable: {d.message}", file=sys.stderr)
+                print(_printable(f"{loc}: unreadable: {d.message}"), file=sys.stderr)
             elif d.severity in shown:
-                print(d)
+                print(_printable(str(d)))
     summary = (f"{len(results)} file(s): {counts[ERROR]} error(s), {counts[WARNING]} warning(s), "
                f"{counts[INFO]} info")
     if unreadable:

@@ -176,3 +176,17 @@ def test_corpus_exit_code(corpus_files, capsys):
     assert main(["validate", "--show", "error", *map(str, corpus_files)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 1 and "unresolved-variable" in out[0] and "bm_Lightwrap" in out[0]
+
+
+def test_output_is_valid_utf8_for_undecodable_bytes(tmp_path, capsys):
+    # An old script with GBK bytes in a label (like a corpus file): output must still encode.
+    path = tmp_path / "gbk.nk"
+    path.write_bytes(b'Merge2 {\n inputs 0\n operation "\xb5\xbc\xc8\xeb"\n name M\n}\n')
+    assert main(["validate", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "M.operation=" in out
+    out.encode("utf-8")
+    assert main(["validate", "--json", str(path)]) == 1
+    out = capsys.readouterr().out
+    out.encode("utf-8")
+    assert json.loads(out)["files"][0]["findings"][0]["code"] == "bad-enum-value"
