@@ -37,7 +37,8 @@ _FAILURES = (
     ("missing_file", re.compile(
         r"No such file or directory|cannot open|can't open|could not open|file not found|"
         r"unable to open", re.I)),
-    ("python_error", re.compile(r"^Traceback \(most recent call last\)|^\w*Error: ", re.I)),
+    # An exception class name such as RuntimeError (not Nuke's "ERROR:" or a bare "Error:").
+    ("python_error", re.compile(r"^Traceback \(most recent call last\)|^[A-Z]\w*[a-z]Error: ")),
     # Case-sensitive on purpose, as in the Deadline CopyCat plugin's stdout handlers.
     ("nuke_error", re.compile(r"ERROR:|Error:|Error :|Eddy\[ERROR\]")),
 )

@@ -102,7 +102,7 @@ def main(argv):
     for path in specs:
         with open(path, encoding="utf-8") as handle:
             names = opencue.api.launchSpec(handle.read())
-        print("submitted %s: %s" % (os.path.basename(path), ", ".join(names)))
+        print(f"submitted {os.path.basename(path)}: {', '.join(names)}")
     return 0
 
 
