@@ -141,6 +141,9 @@ class Schema:
         info = self.knob(cls, knob)
         if info is None or info.default is None:
             return False
+        if info.enum and raw_value.strip().isdigit() and int(raw_value) < len(info.enum):
+            # A menu stores an index; the file may give the index instead of the item's name.
+            raw_value = info.enum[int(raw_value)]
         return values_equal(raw_value, info.default, info.type)
 
     # -- loading -----------------------------------------------------------------------------------

@@ -105,6 +105,8 @@ def test_is_default():
     s = load_schema()
     assert s.is_default("Merge2", "operation", "over")
     assert s.is_default("Merge2", "operation", '"over"')
+    assert s.is_default("Merge2", "operation", "22")  # index of 'over'
+    assert not s.is_default("Merge2", "operation", "0")
     assert not s.is_default("Merge2", "operation", "plus")
     assert s.is_default("Merge2", "mix", "1.0")
     assert s.is_default("Grade", "white", "{1 1 1 1}")
