@@ -4,6 +4,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
 "$here/scripts/setup.sh" imaging,test
+"$here/scripts/setup-qt.sh"   # PySide6 in .venv, PySide2 for /usr/bin/python3 (dialog tests)
 py="$here/.venv/bin/python"
 echo "== ruff"
 "$py" -m ruff check nuke_restore tests bench init.py menu.py

@@ -212,3 +212,98 @@ def settings_from_config_dict(job: Dict[str, Any]) -> JobSettings:
         flat["training_frames"] = frames.get("training")
         flat["preview_frame"] = frames.get("preview")
     return JobSettings.from_dict({k: v for k, v in flat.items() if v is not None})
+
+
+def parse_frames(text: str) -> List[int]:
+    """``"471, 478 492-494"`` -> ``[471, 478, 492, 493, 494]`` (sorted, unique).
+
+    Raises ValueError naming the bad piece.
+    """
+    frames = set()
+    for piece in text.replace(",", " ").split():
+        if "-" in piece[1:]:
+            head, tail = piece[0] + piece[1:].split("-", 1)[0], piece[1:].split("-", 1)[1]
+            try:
+                a, b = int(head), int(tail)
+            except ValueError:
+                raise ValueError(f"{piece!r} is not a frame or a range like 10-20") from None
+            if b < a or b - a > 10000:
+                raise ValueError(f"{piece!r} is not a usable range")
+            frames.update(range(a, b + 1))
+        else:
+            try:
+                frames.add(int(piece))
+            except ValueError:
+                raise ValueError(f"{piece!r} is not a frame number") from None
+    return sorted(frames)
+
+
+def format_frames(frames: List[int]) -> str:
+    return ", ".join(str(f) for f in sorted(set(frames)))
+
+
+def check_settings(settings: JobSettings) -> Dict[str, str]:
+    """Problems the dialog shows next to their fields: ``{field key: message}`` (empty = fine).
+
+    These are the checks that need no core import; the job config's own validation
+    (``config_from_dict``) runs after them and its errors are mapped by field name.
+    """
+    problems: Dict[str, str] = {}
+    if not settings.shot.strip():
+        problems["shot"] = "give the shot (or scene/sequence) a name"
+    elif any(c in settings.shot for c in "/\\:*?\"<>| "):
+        problems["shot"] = "letters, digits, '_', '-' and '.' only (it names folders and files)"
+    if not settings.source.path.strip():
+        problems["source.path"] = "select a Source Read or enter its file path"
+    if settings.source.last < settings.source.first:
+        problems["source.range"] = "last frame is before first frame"
+    needs_reference = settings.stage == "training" or settings.procedure in ("combined",
+                                                                               "matchgrade")
+    if needs_reference and not settings.reference.path.strip():
+        problems["reference.path"] = "training needs a Reference (colour or detail donor)"
+    if settings.reference.path and settings.reference.last < settings.reference.first:
+        problems["reference.range"] = "last frame is before first frame"
+    if needs_reference:
+        if not settings.training_frames:
+            problems["training_frames"] = "pick at least one training frame (4 is the usual start)"
+        else:
+            outside = [f for f in settings.training_frames
+                       if not settings.source.first <= f <= settings.source.last]
+            if outside:
+                problems["training_frames"] = (
+                    f"outside the Source range {settings.source.first}-{settings.source.last}: "
+                    f"{format_frames(outside)}")
+        if settings.preview_frame is not None and settings.preview_frame in settings.training_frames:
+            problems["preview_frame"] = "the preview frame must not be a training frame"
+    if settings.copycat.steps <= 0:
+        problems["copycat.steps"] = "steps must be positive"
+    if not settings.output_dir.strip():
+        problems["output_dir"] = "choose an output folder"
+    return problems
+
+
+#: Where a job-config field (ConfigError.field) is shown in the dialog.
+CONFIG_FIELD_WIDGETS = (
+    ("name", "shot"),
+    ("procedure", "procedure"),
+    ("granularity", "granularity"),
+    ("source", "source.path"),
+    ("reference", "reference.path"),
+    ("frames.preview", "preview_frame"),
+    ("frames", "training_frames"),
+    ("alignment", "alignment"),
+    ("copycat", "copycat.steps"),
+    ("output_dir", "output_dir"),
+    ("format", "source.path"),
+)
+
+
+def widget_for_config_field(config_field: Optional[str]) -> str:
+    """The dialog field key that shows an error about ``config_field`` ('' = the general line)."""
+    if not config_field:
+        return ""
+    for prefix, key in CONFIG_FIELD_WIDGETS:
+        if config_field == prefix or config_field.startswith(prefix + ".") or \
+                config_field.startswith(prefix + "["):
+            return key
+    return ""
