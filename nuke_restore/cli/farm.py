@@ -94,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         # The shell scripts are the payload every manager runs; they are always written.
         managers = managers + ("shell",)
     config = _load(args.config)
+    for name in args.shot or ():
+        config.shot(name)  # ConfigError naming the known shots
     settings = FarmSettings(
         world_size=args.world_size,
         managers=managers,
@@ -163,10 +165,9 @@ def _check_batches(config, world_size: int, override: Optional[int]) -> None:
     for index, proc in enumerate(getattr(config, "procedures", [])):
         if "training" not in proc.scripts:
             continue
-        field_name = f"procedures[{index}].copycat.batch_size (or copycat.batch_size)"
         try:
-            check_batch(proc.copycat.batch_size, world_size, field_name,
-                        f"procedure {proc.name!r}")
+            check_batch(proc.copycat.batch_size, world_size, "copycat.batch_size",
+                        f"procedure {proc.name!r} (procedures[{index}])")
         except FarmError as exc:
             raise FarmError(exc.message, path=getattr(config, "path", None),
                             line=getattr(proc, "line", None)) from None
@@ -176,9 +177,6 @@ def _specs(config, shots: Optional[Sequence[str]]):
     from ..farm import ScriptSpec
     from ..recipes import build_scripts
 
-    if shots:
-        for name in shots:
-            config.shot(name)  # ConfigError naming the known shots
     built = build_scripts(config, shots=list(shots) if shots else None)
     specs = []
     for item in built:

@@ -309,14 +309,14 @@ def check_batch(batch_size: Optional[int], world_size: int, field_name: str, whe
         return
     if batch_size is None:
         raise FarmError(
-            f"{where}: {field_name} is Auto; distributed training over {world_size} processes needs a "
-            f"Manual batch size of at least {world_size} (set it in the config or pass "
-            f"--batch-size {world_size})")
+            f"{where}: {field_name} is Auto; distributed training over {world_size} processes needs "
+            f"a Manual batch size of at least {world_size}: set {field_name} or pass --batch-size "
+            f"{world_size}")
     if batch_size < world_size:
         raise FarmError(
             f"{where}: {field_name} is {batch_size}, smaller than --world-size {world_size}; every "
-            f"process needs at least one sample per batch. Raise the batch size (config field "
-            f"{field_name}, or --batch-size {world_size}) or lower --world-size to {batch_size}")
+            f"process needs at least one sample per batch. Raise {field_name} to {world_size} or "
+            f"more, pass --batch-size {world_size}, or use --world-size {batch_size}")
 
 
 def check_plan(plan: FarmPlan) -> None:
