@@ -25,7 +25,8 @@ from .values import parse_word
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CODES", "Diagnostic", "Rule", "diagnostic_from_error", "summarize", "validate_script"]
+__all__ = ["CODES", "Diagnostic", "Rule", "diagnostic_from_error", "summarize", "validate_file",
+           "validate_script"]
 
 ERROR = "error"
 WARNING = "warning"
@@ -442,6 +443,15 @@ def validate_script(script: Script, *, untrusted: bool = False, strict: bool = F
     order = {id(d): i for i, d in enumerate(found)}
     found.sort(key=lambda d: (d.path or "", d.line or 0, order[id(d)]))
     return found
+
+
+def validate_file(path, *, untrusted: bool = False, strict: bool = False,
+                  rules: Iterable[Rule] = ()) -> List[Diagnostic]:
+    """Parse ``path`` leniently and validate it. Raises NkSyntaxError when it cannot be read."""
+    from .parser import parse_file
+
+    return validate_script(parse_file(path, strict=False), untrusted=untrusted, strict=strict,
+                           rules=rules)
 
 
 def diagnostic_from_error(err: Exception) -> Diagnostic:

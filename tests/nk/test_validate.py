@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from nuke_restore.errors import NkSyntaxError
 from nuke_restore.nk import schema as schema_module
 from nuke_restore.nk import validate as validate_module
 from nuke_restore.nk.model import Node, Script
 from nuke_restore.nk.parser import parse_file, parse_text
-from nuke_restore.nk.validate import CODES, Diagnostic, summarize, validate_script
+from nuke_restore.nk.validate import CODES, Diagnostic, summarize, validate_file, validate_script
 
 _SHARED = Path(os.environ.get("NUKE_RESTORE_SHARED",
                               Path(__file__).resolve().parents[2].parent / "shared"))
@@ -276,3 +277,13 @@ def test_docstring_examples():
     for module in (schema_module, validate_module):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0
+
+
+def test_validate_file(tmp_path):
+    path = tmp_path / "a.nk"
+    path.write_text("Merge2 {\n inputs 0\n operation ovr\n name M\n}\n", encoding="utf-8")
+    d = only(validate_file(path), "bad-enum-value")
+    assert (d.path, d.line) == (str(path), 3)
+    path.write_text("Merge2 {\n", encoding="utf-8")
+    with pytest.raises(NkSyntaxError):
+        validate_file(path)
