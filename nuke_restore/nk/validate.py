@@ -16,7 +16,7 @@ import difflib
 import logging
 import re
 from dataclasses import asdict, dataclass, replace
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from . import model as _model
 from .model import GROUP_CLASSES, Directive, Graph, Node, Script
@@ -31,7 +31,6 @@ __all__ = ["CODES", "Diagnostic", "Rule", "diagnostic_from_error", "summarize", 
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
-_SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
 
 # code -> (default severity, one-line meaning). docs/validation.md mirrors this table.
 CODES: Dict[str, Tuple[str, str]] = {
@@ -476,7 +475,3 @@ def summarize(diagnostics: Iterable[Diagnostic]) -> Dict[str, int]:
     for d in diagnostics:
         counts[d.severity] = counts.get(d.severity, 0) + 1
     return counts
-
-
-def iter_nodes(script: Script) -> Iterator[Node]:  # pragma: no cover - convenience for rules
-    return script.walk()
