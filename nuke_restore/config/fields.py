@@ -1,0 +1,168 @@
+"""Typed reading of one YAML mapping with errors that name file, line, field and the allowed values."""
+from __future__ import annotations
+
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
+
+from ..errors import ConfigError
+from .yamlio import LineDict, LineList
+
+_MISSING = object()
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+class Section:
+    """A YAML mapping being read: knows its file, its dotted field name and where it is."""
+
+    def __init__(self, data: Any, path: Optional[str], field: str, pos: Tuple[int, int] = (0, 0),
+                 allowed: Optional[Sequence[str]] = None) -> None:
+        if data is None:
+            data = LineDict()
+            data.pos = pos
+        if not isinstance(data, dict):
+            raise ConfigError(f"expected a mapping, got {_type_name(data)}", path, pos[0] or None,
+                              pos[1] or None, field=field or None)
+        self.data = data
+        self.path = path
+        self.field = field
+        self.pos = getattr(data, "pos", pos)
+        if allowed is not None:
+            self.check_keys(allowed)
+
+    # -- locations ---------------------------------------------------------------------------------
+    def sub(self, key: str) -> str:
+        return f"{self.field}.{key}" if self.field else str(key)
+
+    def where(self, key: Any = None, value: bool = True) -> Tuple[Optional[int], Optional[int]]:
+        table = getattr(self.data, "value_pos" if value else "key_pos", {})
+        line, col = table.get(key, self.pos) if key is not None else self.pos
+        return (line or None, col or None)
+
+    def error(self, key: Optional[str], message: str, value: bool = True) -> ConfigError:
+        line, col = self.where(key, value)
+        return ConfigError(message, self.path, line, col, field=self.sub(key) if key else self.field)
+
+    def check_keys(self, allowed: Sequence[str]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                raise self.error(key, f"unknown field {key!r}; allowed: {', '.join(allowed)}",
+                                 value=False)
+
+    def has(self, key: str) -> bool:
+        return key in self.data and self.data[key] is not None
+
+    def raw(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    # -- typed getters -----------------------------------------------------------------------------
+    def section(self, key: str, allowed: Optional[Sequence[str]] = None) -> Section:
+        line, col = self.where(key)
+        return Section(self.data.get(key), self.path, self.sub(key), (line or 0, col or 0), allowed)
+
+    def text(self, key: str, default: Any = _MISSING, *, choices: Optional[Iterable[str]] = None,
+             allow_empty: bool = False) -> Any:
+        if not self.has(key):
+            if default is _MISSING:
+                raise self.error(key, "is required", value=False) if key in self.data else \
+                    ConfigError("is required", self.path, self.pos[0] or None, self.pos[1] or None,
+                                field=self.sub(key))
+            return default
+        value = self.data[key]
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.error(key, f"expected text, got {_type_name(value)}")
+        value = str(value)
+        if not value.strip() and not allow_empty:
+            raise self.error(key, "must not be empty")
+        if choices is not None:
+            opts = list(choices)
+            if value not in opts:
+                raise self.error(key, f"{value!r} is not allowed; allowed values: {', '.join(opts)}")
+        return value
+
+    def integer(self, key: str, default: Any = _MISSING, *, minimum: Optional[int] = None,
+                maximum: Optional[int] = None, choices: Optional[Sequence[int]] = None) -> Any:
+        if not self.has(key):
+            if default is _MISSING:
+                raise ConfigError("is required", self.path, self.pos[0] or None, self.pos[1] or None,
+                                  field=self.sub(key))
+            return default
+        return check_int(self.data[key], self, key, minimum=minimum, maximum=maximum,
+                         choices=choices)
+
+    def number(self, key: str, default: Any = _MISSING, *, minimum: Optional[float] = None) -> Any:
+        if not self.has(key):
+            if default is _MISSING:
+                raise ConfigError("is required", self.path, self.pos[0] or None, self.pos[1] or None,
+                                  field=self.sub(key))
+            return default
+        value = self.data[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.error(key, f"expected a number, got {_type_name(value)}")
+        if minimum is not None and value < minimum:
+            raise self.error(key, f"must be at least {minimum}, got {value}")
+        return float(value)
+
+    def boolean(self, key: str, default: Any = _MISSING) -> Any:
+        if not self.has(key):
+            if default is _MISSING:
+                raise ConfigError("is required", self.path, self.pos[0] or None, self.pos[1] or None,
+                                  field=self.sub(key))
+            return default
+        value = self.data[key]
+        if not isinstance(value, bool):
+            raise self.error(key, f"expected true or false, got {_type_name(value)} ({value!r})")
+        return value
+
+    def items(self, key: str) -> List[Tuple[Any, str, Tuple[Optional[int], Optional[int]]]]:
+        """(item, field, (line, col)) for a list value (an absent key gives [])."""
+        if not self.has(key):
+            return []
+        value = self.data[key]
+        if not isinstance(value, list):
+            raise self.error(key, f"expected a list, got {_type_name(value)}")
+        out = []
+        for i, item in enumerate(value):
+            pos = value.item_pos.get(i, (0, 0)) if isinstance(value, LineList) else (0, 0)
+            out.append((item, f"{self.sub(key)}[{i}]", (pos[0] or None, pos[1] or None)))
+        return out
+
+
+def check_int(value: Any, sec: Section, key: str, *, minimum: Optional[int] = None,
+              maximum: Optional[int] = None, choices: Optional[Sequence[int]] = None,
+              field: Optional[str] = None, pos: Optional[Tuple[Optional[int], Optional[int]]] = None
+              ) -> int:
+    """Check that ``value`` is a whole number in range; errors point at ``key`` of ``sec``."""
+
+    def fail(msg: str) -> ConfigError:
+        if pos is not None:
+            return ConfigError(msg, sec.path, pos[0], pos[1], field=field)
+        return sec.error(key, msg)
+
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise fail(f"expected a whole number, got {_type_name(value)} ({value!r})")
+    if choices is not None and value not in choices:
+        raise fail(f"{value} is not allowed; allowed values: {', '.join(str(c) for c in choices)}")
+    if minimum is not None and value < minimum:
+        raise fail(f"must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise fail(f"must be at most {maximum}, got {value}")
+    return value

@@ -1,0 +1,144 @@
+"""Which knob values are defaults (so they are not written) and the order Nuke writes knobs in.
+
+Nuke writes only knobs that differ from their default. The compiled schema (``nuke_restore.nk.schema``,
+built from nuke-facts and the corpus) answers both questions when it is installed; otherwise the small
+table below is used. It holds the Nuke 17.0v3 defaults (nuke-facts ``knobs-17.0v3.json``) of exactly the
+knobs the recipes set, and ``tests/recipes/test_knobdefs.py`` checks it against the facts file.
+"""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Dict, List, Optional
+
+logger = logging.getLogger(__name__)
+
+# Nuke 17.0v3 default script values (nuke-facts) of the knobs the recipes emit.
+FALLBACK_DEFAULTS: Dict[str, Dict[str, str]] = {
+    "CopyCat": {"useGPUIfAvailable": "true", "modelSize": "Medium", "batchSizeType": "Auto",
+                "batchSize": "8", "cropSize": "256", "checkpointInterval": "1000",
+                "imageInterval": "100", "useMultiResolution": "true", "initialWeights": "None",
+                "epochs": "10000"},
+    "Grade": {"black_clamp": "true", "white_clamp": "false", "channels": "rgb"},
+    "Remove": {"operation": "remove", "channels": "all"},
+    "Colorspace": {"colorspace_in": "RGB", "colorspace_out": "RGB", "illuminant_in": "D65",
+                   "illuminant_out": "D65", "primary_in": "sRGB", "primary_out": "sRGB",
+                   "channels": "rgb"},
+    "Median": {"size": "3", "channels": "rgb"},
+    "Crop": {"reformat": "false", "crop": "true", "intersect": "false"},
+    "Dissolve": {"which": "0", "channels": "all"},
+    "Merge2": {"operation": "over", "bbox": "union"},
+    "FrameHold": {"firstFrame": "1"},
+    "FrameRange": {"first_frame": "0", "last_frame": "-123"},
+    "AppendClip": {"firstFrame": "1", "meta_from_first": "false"},
+    "Log2Lin": {"operation": "log2lin"},
+    "MatchGrade": {"matchGradeTask": "Match Graded Source", "analysisType": "Analyze Reference Frames",
+                   "output": "Matched", "transform": "3D LUT", "prelut": "Auto Detect",
+                   "lutres": "32", "sourceRefFrames": "0", "targetRefFrames": "0"},
+    "Inference": {"halfPrecision": "false", "useGPUIfAvailable": "true"},
+    "Write": {"channels": "rgb", "create_directories": "false", "file_type": " ",
+              "use_limit": "false"},
+    "Read": {"colorspace": "default", "raw": "false", "first": "1", "last": "1", "origfirst": "1",
+             "origlast": "1", "origset": "false", "on_error": "error"},
+    "Reformat": {"resize": "width", "center": "true", "filter": "cubic", "black_outside": "false",
+                 "type": "to format"},
+    "Transform": {"rotate": "0", "scale": "1", "translate": "0 0"},
+    "Blur": {"size": "0", "channels": "all"},
+    "Shuffle2": {"in1": "rgba", "in2": "none"},
+    "PostageStamp": {"postage_stamp": "true", "hide_input": "false"},
+}
+
+# Knobs Nuke writes whatever their value.
+ALWAYS = {"name", "xpos", "ypos", "inputs", "label", "addUserKnob"}
+
+# Generic order: class knobs first (in the order set), then these, as real files write them.
+_TAIL = ["name", "tile_color", "label", "note_font", "note_font_size", "note_font_color",
+         "selected", "xpos", "ypos", "bdwidth", "bdheight", "z_order"]
+_HEAD = ["inputs"]
+
+
+@lru_cache(maxsize=1)
+def _schema():
+    try:
+        from ..nk.schema import load_schema  # H2's compiled schema, when present
+    except ImportError:
+        return None
+    try:
+        return load_schema()
+    except Exception as exc:  # noqa: BLE001 - a broken schema must not break building
+        logger.warning("knob schema unavailable, using built-in defaults: %s", exc)
+        return None
+
+
+def _norm(raw: str) -> str:
+    text = raw.strip()
+    if len(text) >= 2 and text[0] in "{\"" and text[-1] in "}\"":
+        text = text[1:-1].strip()
+    parts = text.split()
+    out = []
+    for p in parts:
+        try:
+            f = float(p)
+            out.append(repr(f))
+        except ValueError:
+            out.append(p)
+    # "1 1" for a 2-vector default of 1 is written as a single "1".
+    if len(out) > 1 and len(set(out)) == 1:
+        out = out[:1]
+    return " ".join(out)
+
+
+def is_default(cls: str, knob: str, raw: str) -> bool:
+    """True when ``raw`` is the class default of ``knob`` (so Nuke would not write it)."""
+    if knob in ALWAYS:
+        return False
+    schema = _schema()
+    if schema is not None:
+        try:
+            res = schema.is_default(cls, knob, raw)
+            if res is not None:
+                return bool(res)
+        except Exception:  # noqa: BLE001 - fall back to the table below
+            pass
+    default = FALLBACK_DEFAULTS.get(cls, {}).get(knob)
+    if default is None:
+        return False
+    return _norm(raw) == _norm(default)
+
+
+def knob_order(cls: str) -> Optional[List[str]]:
+    schema = _schema()
+    if schema is None:
+        return None
+    try:
+        order = schema.knob_order(cls)
+    except Exception:  # noqa: BLE001
+        return None
+    return list(order) if order else None
+
+
+def sort_knobs(cls: str, names: List[str]) -> List[str]:
+    """``names`` in the order Nuke writes them for ``cls``; stable for knobs the order lacks."""
+    order = knob_order(cls)
+    if order:
+        idx = {k: i for i, k in enumerate(order)}
+        keys = []
+        last = -1.0
+        for pos, name in enumerate(names):
+            if name in idx:
+                last = float(idx[name])
+                keys.append((last, pos))
+            else:
+                keys.append((last + 0.5, pos))
+        return [names[p] for _k, p in sorted(keys)]
+    tail = {k: i for i, k in enumerate(_TAIL)}
+
+    def key(item):
+        pos, name = item
+        if name in _HEAD:
+            return (0, 0, pos)
+        if name in tail:
+            return (2, tail[name], pos)
+        return (1, 0, pos)
+
+    return [n for _p, n in sorted(enumerate(names), key=key)]
