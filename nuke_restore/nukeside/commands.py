@@ -12,6 +12,7 @@ so loading the menu costs nothing.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, List, Optional, Tuple
@@ -94,6 +95,8 @@ def prefill_settings(procedure: str, stage: str, base: Optional[JobSettings] = N
     if source is not None:
         settings.source = _clip_settings(source)
         settings.format_name = source.format_name or settings.format_name
+        if source.width and source.height:
+            settings.format_width, settings.format_height = source.width, source.height
         if not settings.training_frames or not all(
                 source.first <= f <= source.last for f in settings.training_frames):
             settings.training_frames = suggest_frames(source.first, source.last)
@@ -108,16 +111,29 @@ def _clip_settings(clip: ClipInfo) -> ClipSettings:
                         colorspace=clip.colorspace)
 
 
+YAML_NEEDED = ("building needs PyYAML in Nuke's Python: the core reads its built-in procedure "
+               "templates and presets (YAML). Install nuke-restore with its dependencies into a "
+               "folder on Nuke's path (docs/install.md, 'Inside Nuke'). Menus, gizmos, "
+               "validation and JSON job files work without it.")
+
+
+def core_needs_missing_yaml() -> bool:
+    """True when the core's YAML templates cannot be read here (no PyYAML in this Python)."""
+    return importlib.util.find_spec("yaml") is None
+
+
 def config_from_settings(settings: JobSettings) -> Any:
     """The core JobConfig for the dialog's values (raises ConfigError naming the field)."""
     config_from_dict = _core("nuke_restore.config", "config_from_dict")
+    if core_needs_missing_yaml():
+        raise CommandError(YAML_NEEDED)
     return config_from_dict(settings.to_config_dict())
 
 
 def _wanted(built: List[Any], settings: JobSettings) -> List[Any]:
     """The built scripts this command pastes: the stage asked for (all of them for combined and
     MatchGrade jobs, or when the recipes do not split by stage)."""
-    if settings.procedure in ("combined", "matchgrade"):
+    if settings.procedure in ("combined", "baseline"):
         return list(built)
     picked = [b for b in built if str(getattr(b, "kind", "")).lower() == settings.stage]
     return picked or list(built)
@@ -131,7 +147,7 @@ def _is_error(diagnostic: Any) -> bool:
 
 def _rules_for(built: Any) -> Any:
     rules_for = _core("nuke_restore.recipes.rules", "rules_for")
-    return rules_for(built)
+    return rules_for(built.script)
 
 
 def validate_built(built: Any) -> List[Any]:
@@ -161,9 +177,7 @@ def build_and_paste(settings: JobSettings, undo_label: str) -> List[Any]:
                 raise CommandError(f"refusing to paste {item.name}: it does not validate\n"
                                    f"{shown}{more}")
         progress.update(85, "pasting")
-        pasted: List[Any] = []
-        for item in built:
-            pasted.extend(paste.paste_script_text(item.text, f"{undo_label}: {item.name}"))
+        pasted = paste.paste_script_texts([item.text for item in built], undo_label)
         progress.update(100, "done")
     return pasted
 
@@ -216,7 +230,7 @@ def build_combined() -> None:
 
 def build_matchgrade_baseline() -> None:
     """Build the MatchGrade baseline graph."""
-    _build("matchgrade", "training", "MatchGrade baseline")
+    _build("baseline", "training", "MatchGrade baseline")
 
 
 # -- other commands ----------------------------------------------------------------------------------

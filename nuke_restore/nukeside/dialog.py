@@ -44,7 +44,7 @@ _PROCEDURE_LABELS = {
     "chroma": "Chroma recovery (colour from the Reference)",
     "spatial": "Spatial recovery (detail from the Reference)",
     "combined": "Combined: spatial, then chroma",
-    "matchgrade": "MatchGrade baseline",
+    "baseline": "MatchGrade baseline",
 }
 _ERROR_STYLE = "color: #e0645a;"
 _NOTE_STYLE = "color: #9a9a9a;"
@@ -231,6 +231,16 @@ class SetupDialog(QtWidgets.QDialog):
             self._add_error(clips, f"{key}.path")
             clips.addRow("", side.frames_row)
             self._add_error(clips, f"{key}.range")
+        self.format_width = _spin(0, 65536)
+        self.format_height = _spin(0, 65536)
+        self.format_width.setToolTip("Working format width (from the Source Read).")
+        self.format_height.setToolTip("Working format height (from the Source Read).")
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.format_width, 1)
+        row.addWidget(QtWidgets.QLabel("x"))
+        row.addWidget(self.format_height, 1)
+        row.addStretch(2)
+        self._row(clips, "&Working format", row, "format", buddy=self.format_width)
         outer.addWidget(clips_box)
 
         frames_box, frames = self._group("Training frames")
@@ -332,7 +342,7 @@ class SetupDialog(QtWidgets.QDialog):
             widget.textChanged.connect(self.refresh)
         for widget in (self.preview, self.batch, self.steps, self.checkpoint, self.contact,
                        self.source.first, self.source.last, self.reference.first,
-                       self.reference.last):
+                       self.reference.last, self.format_width, self.format_height):
             widget.valueChanged.connect(self.refresh)
         for widget in (self.procedure, self.stage, self.granularity, self.alignment,
                        self.model_size, self.crop):
@@ -363,7 +373,7 @@ class SetupDialog(QtWidgets.QDialog):
                  self.source.path, self.source.browse, self.source.first, self.source.last,
                  self.source.colorspace, self.reference.path, self.reference.browse,
                  self.reference.first, self.reference.last, self.reference.colorspace,
-                 self.frames, self.count, self.spread, self.suggest, self.preview, self.alignment,
+                 self.format_width, self.format_height, self.frames, self.count, self.spread, self.suggest, self.preview, self.alignment,
                  self.model_size, self.batch, self.crop, self.steps, self.checkpoint, self.contact,
                  self.multires, self.gpu, self.output, self.output_browse]
         for a, b in zip(chain, chain[1:]):
@@ -391,6 +401,8 @@ class SetupDialog(QtWidgets.QDialog):
         self.gpu.setChecked(s.copycat.use_gpu)
         self.output.setText(s.output_dir)
         self._format_name = s.format_name
+        self.format_width.setValue(s.format_width)
+        self.format_height.setValue(s.format_height)
 
     def settings(self) -> JobSettings:
         """The form's values (frames that do not parse become an empty list; see errors)."""
@@ -421,6 +433,8 @@ class SetupDialog(QtWidgets.QDialog):
             ),
             output_dir=self.output.text().strip(),
             format_name=getattr(self, "_format_name", ""),
+            format_width=self.format_width.value(),
+            format_height=self.format_height.value(),
         )
 
     # -- live feedback -----------------------------------------------------------------------------
@@ -515,6 +529,14 @@ def run_setup_dialog(settings: JobSettings, title: str = "",
 
 
 def _core_config_check() -> Optional[Callable[[JobSettings], None]]:
+    """The core's own check of the job config, shown inline; None when the core cannot run here."""
+    from .commands import YAML_NEEDED, core_needs_missing_yaml
+
+    if core_needs_missing_yaml():
+        def explain(settings: JobSettings) -> None:
+            raise RuntimeError(YAML_NEEDED)
+
+        return explain
     try:
         config_from_dict = importlib.import_module("nuke_restore.config").config_from_dict
     except (ImportError, AttributeError):
@@ -593,7 +615,7 @@ def example_settings() -> JobSettings:
         source=ClipSettings("plates/MURALLA_SOURCE_####.exr", 471, 499, "color_picking"),
         reference=ClipSettings("plates/MURALLA_REF_####.exr", 471, 499, "color_picking"),
         training_frames=[471, 478, 492, 499], preview_frame=485, alignment="auto",
-        output_dir="pipeline", format_name="4096x3072",
+        output_dir="pipeline", format_name="MURALLA_4K", format_width=4096, format_height=3072,
     )
 
 

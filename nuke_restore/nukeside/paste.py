@@ -103,40 +103,57 @@ def _bounds(nodes: List[Any]) -> Optional[Tuple[int, int, int, int]]:
 
 
 def paste_script_text(script_text: str, undo_label: str) -> List[Any]:
-    """Paste the node part of ``script_text`` as one undo step, to the right of the selection.
+    """Paste the node part of ``script_text`` as one undo step, to the right of the selection."""
+    return paste_script_texts([script_text], undo_label)
 
-    Returns the pasted nodes (Nuke leaves them selected). On any error the undo group is
-    cancelled, so a half-pasted graph never stays in the script.
+
+def paste_script_texts(script_texts: List[str], undo_label: str) -> List[Any]:
+    """Paste several scripts side by side as ONE undo step, to the right of the selection.
+
+    Returns the pasted nodes. On any error the undo group is cancelled, so a half-pasted graph
+    never stays in the script.
     """
     nuke = host.require_nuke()
     anchor = _bounds(list(nuke.selectedNodes()))
-    text = clipboard_text(script_text)
-    fd, path = tempfile.mkstemp(prefix="nuke_restore_paste_", suffix=".nk")
     # An instance works on every Nuke (older ones have instance methods, 17.x class-level ones).
     undo = nuke.Undo()
     undo.begin()
     undo.name(undo_label)
+    pasted: List[Any] = []
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        for node in list(nuke.selectedNodes()):
-            node.setSelected(False)
-        nuke.nodePaste(path)
-        pasted = list(nuke.selectedNodes())
-        if anchor is not None and pasted:
-            _move_beside(pasted, anchor)
+        for text in script_texts:
+            for node in list(nuke.selectedNodes()):
+                node.setSelected(False)
+            group = _paste_one(nuke, clipboard_text(text))
+            if anchor is not None and group:
+                _move_beside(group, anchor)
+            box = _bounds(group)
+            if box is not None:
+                anchor = box if anchor is None else (anchor[0], anchor[1], box[2], anchor[3])
+            pasted.extend(group)
     except Exception:
         undo.cancel()
         raise
-    else:
-        undo.end()
+    undo.end()
+    for node in pasted:
+        node.setSelected(True)
+    logger.info("pasted %d nodes (%s)", len(pasted), undo_label)
+    return pasted
+
+
+def _paste_one(nuke: Any, text: str) -> List[Any]:
+    """``nuke.nodePaste`` of ``text`` through a temporary file; the nodes it selected."""
+    fd, path = tempfile.mkstemp(prefix="nuke_restore_paste_", suffix=".nk")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        nuke.nodePaste(path)
+        return list(nuke.selectedNodes())
     finally:
         try:
             os.unlink(path)
         except OSError:
             logger.debug("could not remove %s", path)
-    logger.info("pasted %d nodes (%s)", len(pasted), undo_label)
-    return pasted
 
 
 def _move_beside(pasted: List[Any], anchor: Tuple[int, int, int, int]) -> None:

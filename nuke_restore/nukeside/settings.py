@@ -9,12 +9,18 @@ Standard library only.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+import re
 from typing import Any, Dict, List, Optional
 
-PROCEDURES = ("chroma", "spatial", "combined", "matchgrade")
+#: Procedure templates of the core (nuke_restore/templates_data/procedures) the dialog offers.
+PROCEDURES = ("chroma", "spatial", "combined", "baseline")
 STAGES = ("training", "inference")
 GRANULARITIES = ("shot", "scene", "sequence")
-ALIGNMENT_MODES = ("none", "auto", "manual", "auto+manual")
+#: config alignment.mode values the dialog offers ("manual" needs per-frame transforms, which come
+#: from `nuke-restore align`, so it is left to job files).
+ALIGNMENT_MODES = ("auto", "both", "none")
+CLIP_NAME = "main"
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # project/shot/format names (config rule)
 MODEL_SIZES = ("Small", "Medium", "Large")  # CopyCat modelSize (nuke-facts)
 CROP_SIZES = (32, 64, 128, 256, 512)  # CopyCat cropSize (nuke-facts)
 
@@ -102,6 +108,8 @@ class JobSettings:
     copycat: CopyCatSettings = field(default_factory=CopyCatSettings)
     output_dir: str = "restore"
     format_name: str = ""
+    format_width: int = 0
+    format_height: int = 0
 
     @property
     def pairs(self) -> int:
@@ -140,16 +148,36 @@ class JobSettings:
 
     # -- the job config ----------------------------------------------------------------------------
     def to_config_dict(self) -> Dict[str, Any]:
-        """The job-config dict (what a YAML job file holds) for ``config_from_dict``."""
-        job: Dict[str, Any] = {
-            "name": self.shot,
-            "procedure": self.procedure,
+        """The job-config dict (what a YAML/JSON job file holds) for ``config_from_dict``.
+
+        One clip (``main``) and one shot named after the job; the training frames and preview
+        frame are the shot's; paths stay as the Reads give them.
+        """
+        clip: Dict[str, Any] = {"source": self.source.path, "first": self.source.first,
+                                "last": self.source.last}
+        if self.reference.path:
+            clip["reference"] = self.reference.path
+        if self.source.colorspace:
+            clip["colorspace"] = self.source.colorspace
+        shot: Dict[str, Any] = {"name": self.shot, "clip": CLIP_NAME, "first": self.source.first,
+                                "last": self.source.last}
+        if self.training_frames:
+            shot["train"] = sorted(set(self.training_frames))
+        if self.preview_frame is not None:
+            shot["preview"] = self.preview_frame
+        fmt: Dict[str, Any] = {"width": self.format_width, "height": self.format_height}
+        if self.format_name and _IDENT.match(self.format_name):
+            fmt["name"] = self.format_name
+        return {
+            "version": 1,
+            "project": {"name": self.shot, "format": fmt},
+            "clips": {CLIP_NAME: clip},
+            "shots": [shot],
             "granularity": self.granularity,
-            "output_dir": self.output_dir,
-            "source": _clip_dict(self.source),
-            "frames": {"training": list(self.training_frames)},
+            "procedures": [self.procedure],
             "alignment": {"mode": self.alignment},
             "copycat": {
+                "gpu": self.copycat.use_gpu,
                 "model_size": self.copycat.model_size,
                 "batch_size": self.copycat.batch_size,
                 "crop_size": self.copycat.crop_size,
@@ -157,16 +185,9 @@ class JobSettings:
                 "checkpoint_interval": self.copycat.checkpoint_interval,
                 "contact_sheet_interval": self.copycat.contact_sheet_interval,
                 "multi_resolution": self.copycat.multi_resolution,
-                "use_gpu": self.copycat.use_gpu,
             },
+            "outputs": {"dir": self.output_dir},
         }
-        if self.reference.path:
-            job["reference"] = _clip_dict(self.reference)
-        if self.preview_frame is not None:
-            job["frames"]["preview"] = self.preview_frame
-        if self.format_name:
-            job["format"] = self.format_name
-        return job
 
 
 def _clip_dict(clip: ClipSettings) -> Dict[str, Any]:
@@ -189,28 +210,52 @@ def _sub_from_dict(cls: type, data: Any) -> Any:
 def settings_from_config_dict(job: Dict[str, Any]) -> JobSettings:
     """The dialog values for a job-config dict (the inverse of ``JobSettings.to_config_dict``).
 
-    Lenient like ``from_dict``: what cannot be read keeps its default, and the dialog's inline
-    validation then points at the field.
+    Lenient like ``from_dict``: the first clip and first shot are shown, and what cannot be read
+    keeps its default; the dialog's inline validation then points at the field.
     """
     out = JobSettings()
     if not isinstance(job, dict):
         return out
+
+    def section(value: Any) -> Dict[str, Any]:
+        return value if isinstance(value, dict) else {}
+
+    project = section(job.get("project"))
+    fmt = section(project.get("format"))
+    clips = section(job.get("clips"))
+    clip = section(next(iter(clips.values()), None)) if clips else {}
+    shots = job.get("shots") if isinstance(job.get("shots"), list) else []
+    shot = section(shots[0]) if shots else {}
+    procedures = job.get("procedures") if isinstance(job.get("procedures"), list) else []
+    procedure = procedures[0] if procedures else None
+    if isinstance(procedure, dict):
+        procedure = procedure.get("type")
+    copycat = section(job.get("copycat"))
     flat: Dict[str, Any] = {
-        "shot": job.get("name"),
-        "procedure": job.get("procedure"),
+        "shot": shot.get("name") or project.get("name"),
+        "procedure": procedure if procedure in PROCEDURES else None,
         "granularity": job.get("granularity"),
-        "output_dir": job.get("output_dir"),
-        "format_name": job.get("format"),
-        "source": job.get("source"),
-        "reference": job.get("reference"),
-        "alignment": (job.get("alignment") or {}).get("mode")
-        if isinstance(job.get("alignment"), dict) else None,
-        "copycat": job.get("copycat"),
+        "output_dir": section(job.get("outputs")).get("dir"),
+        "format_name": fmt.get("name"),
+        "format_width": fmt.get("width"),
+        "format_height": fmt.get("height"),
+        "source": {"path": clip.get("source"), "first": clip.get("first"),
+                   "last": clip.get("last"), "colorspace": clip.get("colorspace")},
+        "reference": {"path": clip.get("reference"), "first": clip.get("first"),
+                      "last": clip.get("last"), "colorspace": clip.get("colorspace")},
+        "alignment": section(job.get("alignment")).get("mode"),
+        "training_frames": shot.get("train"),
+        "preview_frame": shot.get("preview"),
+        "copycat": {"model_size": copycat.get("model_size"),
+                    "batch_size": copycat.get("batch_size"),
+                    "crop_size": copycat.get("crop_size"), "steps": copycat.get("steps"),
+                    "checkpoint_interval": copycat.get("checkpoint_interval"),
+                    "contact_sheet_interval": copycat.get("contact_sheet_interval"),
+                    "multi_resolution": copycat.get("multi_resolution"),
+                    "use_gpu": copycat.get("gpu")},
     }
-    frames = job.get("frames")
-    if isinstance(frames, dict):
-        flat["training_frames"] = frames.get("training")
-        flat["preview_frame"] = frames.get("preview")
+    if flat["alignment"] not in ALIGNMENT_MODES:
+        flat["alignment"] = None
     return JobSettings.from_dict({k: v for k, v in flat.items() if v is not None})
 
 
@@ -251,14 +296,17 @@ def check_settings(settings: JobSettings) -> Dict[str, str]:
     problems: Dict[str, str] = {}
     if not settings.shot.strip():
         problems["shot"] = "give the shot (or scene/sequence) a name"
-    elif any(c in settings.shot for c in "/\\:*?\"<>| "):
-        problems["shot"] = "letters, digits, '_', '-' and '.' only (it names folders and files)"
+    elif not _IDENT.match(settings.shot):
+        problems["shot"] = ("start with a letter or _, then letters, digits and _ only "
+                            "(it names nodes, folders and files)")
+    if settings.format_width < 16 or settings.format_height < 16:
+        problems["format"] = "set the working format (the Source Read's format)"
     if not settings.source.path.strip():
         problems["source.path"] = "select a Source Read or enter its file path"
     if settings.source.last < settings.source.first:
         problems["source.range"] = "last frame is before first frame"
     needs_reference = settings.stage == "training" or settings.procedure in ("combined",
-                                                                               "matchgrade")
+                                                                               "baseline")
     if needs_reference and not settings.reference.path.strip():
         problems["reference.path"] = "training needs a Reference (colour or detail donor)"
     if settings.reference.path and settings.reference.last < settings.reference.first:
@@ -284,17 +332,21 @@ def check_settings(settings: JobSettings) -> Dict[str, str]:
 
 #: Where a job-config field (ConfigError.field) is shown in the dialog.
 CONFIG_FIELD_WIDGETS = (
-    ("name", "shot"),
-    ("procedure", "procedure"),
+    ("project.name", "shot"),
+    ("project.format", "format"),
+    ("project", "shot"),
+    ("procedures", "procedure"),
     ("granularity", "granularity"),
-    ("source", "source.path"),
-    ("reference", "reference.path"),
-    ("frames.preview", "preview_frame"),
-    ("frames", "training_frames"),
+    ("clips.main.reference", "reference.path"),
+    ("clips", "source.path"),
+    ("shots[0].preview", "preview_frame"),
+    ("shots.preview", "preview_frame"),
+    ("shots[0].name", "shot"),
+    ("shots", "training_frames"),
+    ("dataset", "training_frames"),
     ("alignment", "alignment"),
     ("copycat", "copycat.steps"),
-    ("output_dir", "output_dir"),
-    ("format", "source.path"),
+    ("outputs", "output_dir"),
 )
 
 

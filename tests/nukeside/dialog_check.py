@@ -19,7 +19,7 @@ def run_checks(screenshot: str = "") -> str:
     def config_check(settings):
         calls.append(settings)
         if settings.granularity == "sequence":
-            raise ConfigError("sequence scope needs at least 8 pairs", field="frames.training")
+            raise ConfigError("sequence scope needs at least 8 pairs", field="shots[0].train")
 
     d = dlg.SetupDialog(dlg.example_settings(), "chroma training", config_check)
     # prefilled values and the live steps -> epochs arithmetic

@@ -101,7 +101,9 @@ def test_build_prefills_from_reads_and_pastes_validated_text_as_one_undo_step(
     assert settings.reference.path == "dvd/FILM_REF_####.exr"
     assert (settings.source.first, settings.source.last) == (471, 499)
     assert settings.training_frames == [471, 480, 490, 499] and settings.preview_frame == 485
-    assert core.configs and core.configs[0]["source"]["colorspace"] == "color_picking"
+    assert core.configs and core.configs[0]["clips"]["main"]["colorspace"] == "color_picking"
+    assert core.configs[0]["shots"][0]["train"] == [471, 480, 490, 499]
+    assert (settings.format_width, settings.format_height) == (2048, 1556)
 
     fake = selection
     assert fake.messages == []
@@ -262,3 +264,48 @@ def test_save_and_open_job_config_round_trip_as_json(fake_nuke, tmp_path, monkey
     assert seen["settings"].shot == "VFX0050"
     assert seen["settings"].training_frames == [471, 478, 492, 499]
     assert len(fake_nuke.pasted_texts) == 1
+
+
+def _real_core():
+    try:
+        config = importlib.import_module("nuke_restore.config")
+        recipes = importlib.import_module("nuke_restore.recipes")
+        return config.config_from_dict, recipes.build_scripts
+    except (ImportError, AttributeError):
+        pytest.skip("nuke_restore.config / nuke_restore.recipes have not landed")
+
+
+@pytest.mark.parametrize("procedure, command", [
+    ("chroma", "build_chroma_training"), ("spatial", "build_spatial_inference"),
+    ("combined", "build_combined"), ("baseline", "build_matchgrade_baseline")])
+def test_real_core_builds_validate_and_paste_exactly_the_built_text(
+        selection, monkeypatch, procedure, command):
+    config_from_dict, build_scripts = _real_core()
+    monkeypatch.setattr(commands, "ask_job_settings", _accept)
+    monkeypatch.setattr(commands, "remembered_settings", JobSettings)
+    settings_seen = []
+    original = commands.build_and_paste
+
+    def spy(settings, label):
+        settings_seen.append(settings)
+        return original(settings, label)
+
+    monkeypatch.setattr(commands, "build_and_paste", spy)
+    getattr(commands, command)()
+    assert selection.messages == [], selection.messages
+    (settings,) = settings_seen
+    assert settings.procedure == procedure
+    built = commands._wanted(build_scripts(config_from_dict(settings.to_config_dict())), settings)
+    assert selection.pasted_texts == [paste.clipboard_text(b.text) for b in built]
+    assert [s for s, _ in selection.undo_log] == ["begin", "name", "end"]  # ONE undo step
+    for text in selection.pasted_texts:
+        assert "Root {" not in text and "push $cut_paste_input" not in text
+
+
+def test_without_pyyaml_the_build_refuses_with_the_install_hint(selection, monkeypatch):
+    monkeypatch.setattr(commands, "core_needs_missing_yaml", lambda: True)
+    monkeypatch.setattr(commands, "ask_job_settings", _accept)
+    monkeypatch.setattr(commands, "remembered_settings", JobSettings)
+    commands.build_chroma_training()
+    assert selection.pasted_texts == []
+    assert "PyYAML" in selection.messages[0] and "docs/install.md" in selection.messages[0]
