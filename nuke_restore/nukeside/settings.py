@@ -8,8 +8,8 @@ Standard library only.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
 import re
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Dict, List, Optional
 
 #: Procedure templates of the core (nuke_restore/templates_data/procedures) the dialog offers.
