@@ -579,9 +579,9 @@ def _alignment(sec: Section, base_dir: Path, project: Project) -> Alignment:
         for k in wsec.data:
             frame = check_int(k, wsec, k, field=wsec.sub(str(k)), pos=wsec.where(k, False))
             al.which[frame] = wsec.integer(k, choices=(0, 1))
-    if al.mode in ("manual",) and not al.keys:
-        raise sec.error("mode", "manual alignment needs transforms (a file from `nuke-restore "
-                                "align --json` or per-frame values)")
+    if al.mode == "manual" and not al.keys:
+        # Valid: the artist keys the Transform in Nuke; it starts at identity.
+        logger.info("manual alignment without transforms: the Transform starts at identity")
     return al
 
 

@@ -1,0 +1,61 @@
+"""``nuke-restore build CONFIG``: one validated .nk per shot/scene/sequence and procedure.
+
+Scripts are written atomically. An existing script is never overwritten without ``--force``: its
+shot and procedure get the next version (``_v002``) instead. If any generated script fails
+validation, nothing is written. A bad config stops with one line naming file, line and field.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("build", help="build the .nk scripts of a job config",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("config", help="job config (YAML)")
+    p.add_argument("-o", "--output", metavar="DIR",
+                   help="output folder (default: outputs.dir of the config, else its folder)")
+    p.add_argument("--shot", action="append", metavar="NAME", default=[],
+                   help="only units containing this shot (or scene/unit name); repeatable")
+    p.add_argument("--dry-run", action="store_true", help="build and validate, write nothing")
+    p.add_argument("--force", action="store_true", help="overwrite existing scripts")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..config import load_config
+    from ..recipes import build_scripts, build_to_dir
+
+    cfg = load_config(args.config)
+    if args.output:
+        out = Path(args.output)
+    elif cfg.output_dir:
+        out = cfg.base_dir / cfg.output_dir
+    else:
+        out = cfg.base_dir
+    shots = args.shot or None
+    paths = build_to_dir(cfg, out, shots=shots, force=args.force, dry_run=args.dry_run)
+    built = build_scripts(cfg, shots, outdir=out)
+    stages_seen = set()
+    for b in built:
+        for t in b.metadata.get("extended", {}).get("training", []):
+            key = (b.unit, b.procedure, t["stage"])
+            if key in stages_seen:
+                continue
+            stages_seen.add(key)
+            line = (f"{b.unit} {b.procedure} stage {t['stage']} ({t['pair']}): {t['pairs']} pairs, "
+                    f"batch {t['batch_size']}, crop {t['crop_size']} -> {t['epochs']} epochs = "
+                    f"{t['steps']} steps")
+            logger.info(line)
+            print(line)
+    nk = [p for p in paths if p.suffix == ".nk"]
+    verb = "would write" if args.dry_run else "wrote"
+    for p in nk:
+        print(f"{verb} {p}")
+    print(f"{verb} {len(nk)} validated script(s) and {len(paths) - len(nk)} other file(s) "
+          f"in {out}")
+    return 0
