@@ -18,6 +18,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -116,10 +117,15 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size is not None:
         _override_batch(config, args.batch_size)
     _check_batches(config, settings.world_size, args.batch_size)
-    specs = _specs(config, args.shot)
     out = Path(args.output).resolve()
+    specs, extra = _specs(config, args.shot, out)
     qc = _qc_builder(args.qc_command, Path(args.config).resolve())
     plan = build_plan(specs, settings, str(out), qc_builder=qc)
+    for rel, text in sorted(extra.items()):
+        # Provenance sidecars beside the renders, as build_to_dir writes them.
+        if rel in plan.scripts:
+            raise FarmError(f"two generated files share the path {rel}")
+        plan.scripts[rel] = text
     if args.dry_run:
         from ..farm import plan_files
 
@@ -173,18 +179,21 @@ def _check_batches(config, world_size: int, override: Optional[int]) -> None:
                             line=getattr(proc, "line", None)) from None
 
 
-def _specs(config, shots: Optional[Sequence[str]]):
+def _specs(config, shots: Optional[Sequence[str]], out: Path):
+    """Build the job's scripts (as ``build_to_dir`` would into ``out``) and describe them."""
     from ..farm import ScriptSpec
     from ..recipes import build_scripts
 
-    built = build_scripts(config, shots=list(shots) if shots else None)
+    # Paths inside the scripts are made relative to the folder they are saved in: ``out``.
+    built = build_scripts(config, shots=list(shots) if shots else None, outdir=out)
+    _refuse_invalid(config, built)
     specs = []
     for item in built:
         meta = dict(getattr(item, "metadata", None) or {})
-        shot_name = getattr(item, "shot", None) or meta.get("shot") or _shot_of(config, item)
-        frames = _frames(config, shot_name, meta)
+        unit = (getattr(item, "unit", "") or getattr(item, "shot", "") or meta.get("shot")
+                or _shot_of(config, item))
         specs.append(ScriptSpec(
-            shot=str(shot_name),
+            shot=str(unit),
             procedure=str(getattr(item, "procedure", "") or meta.get("procedure", "")),
             kind=str(item.kind),
             relpath=str(item.relpath),
@@ -192,32 +201,52 @@ def _specs(config, shots: Optional[Sequence[str]]):
             copycat_nodes=tuple(getattr(item, "copycat_nodes", ()) or ()),
             batch_size=getattr(item, "batch_size", None),
             batch_field=_batch_field(config, getattr(item, "procedure", "")),
-            write_nodes=_write_nodes(getattr(item, "write_nodes", ()) or ()),
-            frames=frames,
+            write_nodes=tuple((name, _absolute(path, out))
+                              for name, path in _write_nodes(getattr(item, "write_nodes", ()) or ())),
+            frames=_frames(str(item.text)),
             after=tuple(meta.get("after", ()) or ()),
         ))
-    return specs
+    extra = {rel: text for item in built for rel, text in (getattr(item, "sidecars", {}) or {}).items()}
+    return specs, extra
+
+
+def _refuse_invalid(config, built) -> None:
+    """The same gate as ``build_to_dir``: never hand a farm a script that fails validation."""
+    try:
+        from ..recipes import validate_built
+    except ImportError:  # pragma: no cover - older recipes
+        return
+    problems = []
+    for item in built:
+        for diag in validate_built(item)[:5]:
+            problems.append(f"{item.relpath}: {getattr(diag, 'code', '')} "
+                            f"{getattr(diag, 'message', diag)}")
+    if problems:
+        raise NukeRestoreError("refusing to write: generated scripts failed validation: "
+                               + "; ".join(problems), getattr(config, "path", None))
+
+
+def _absolute(path: str, out: Path) -> str:
+    if not path or path.startswith("/") or (len(path) > 2 and path[1] == ":"):
+        return path
+    return (out / path).as_posix()
 
 
 def _shot_of(config, item) -> str:
     names = [s.name for s in getattr(config, "shots", [])]
-    rel = str(getattr(item, "relpath", ""))
     for name in sorted(names, key=len, reverse=True):
-        if name in rel.replace("\\", "/").split("/") or name in str(getattr(item, "name", "")):
+        if name in str(getattr(item, "name", "")) or name in str(getattr(item, "relpath", "")):
             return name
     return "all"
 
 
-def _frames(config, shot_name: str, meta: dict) -> Optional[Tuple[int, int]]:
-    for first_key, last_key in (("first", "last"), ("first_frame", "last_frame")):
-        if first_key in meta and last_key in meta:
-            return int(meta[first_key]), int(meta[last_key])
-    if isinstance(meta.get("frames"), (list, tuple)) and len(meta["frames"]) == 2:
-        return int(meta["frames"][0]), int(meta["frames"][1])
-    for shot in getattr(config, "shots", []):
-        if shot.name == shot_name:
-            return int(shot.first), int(shot.last)
-    return None
+_ROOT_RANGE = re.compile(r"^Root \{.*?^ first_frame (-?\d+)$.*?^ last_frame (-?\d+)$", re.M | re.S)
+
+
+def _frames(text: str) -> Optional[Tuple[int, int]]:
+    """The script's Root frame range (what ``nuke -X`` renders without ``-F``)."""
+    found = _ROOT_RANGE.search(text)
+    return (int(found.group(1)), int(found.group(2))) if found else None
 
 
 def _batch_field(config, procedure: str) -> str:

@@ -150,17 +150,21 @@ def build_plan(
     shots: List[ShotPlan] = []
     for shot in sorted(by_shot):
         shot_plan = ShotPlan(shot)
-        trained: Dict[str, str] = {}
+        trained: Dict[str, List[str]] = {}
         rendered: Dict[str, List[str]] = {}
         ordered = sorted(by_shot[shot], key=lambda s: (s.kind != TRAINING, s.procedure, s.relpath))
         for spec in ordered:
             script = posixpath.join(farm_root.replace("\\", "/"), _rel(spec))
             if spec.kind == TRAINING:
+                previous: Tuple[str, ...] = ()
                 for node in spec.copycat_nodes:
                     name = _task_name(shot, spec.procedure, "train", node, len(spec.copycat_nodes))
                     task = _training(spec, settings, node, script, name, ports[(spec.relpath, node)])
-                    shot_plan.trainings.append(task)
-                    trained.setdefault(spec.procedure, name)
+                    # Stage k of a multi-stage script feeds on stage k-1's trained model, so the
+                    # CopyCat nodes of one script train one after the other.
+                    shot_plan.trainings.append(replace(task, depends_on=previous))
+                    previous = (name,)
+                    trained.setdefault(spec.procedure, []).append(name)
                 if not spec.copycat_nodes:
                     raise FarmError(f"{spec.relpath}: a training script without a CopyCat node")
             elif spec.kind in RENDER_KINDS:
@@ -168,8 +172,8 @@ def build_plan(
                     logger.info("%s has no Write node; nothing to render on the farm", spec.relpath)
                     continue
                 name = _task_name(shot, spec.procedure, "infer" if spec.kind == "inference"
-                                  else spec.kind, "", 1)
-                deps = (trained[spec.procedure],) if spec.procedure in trained else ()
+                                  else "render", "", 1)
+                deps = tuple(trained.get(spec.procedure, ()))
                 shot_plan.renders.append(RenderTask(
                     shot=shot, name=name, kind=spec.kind, script_path=script,
                     write_nodes=tuple(w for w, _ in spec.write_nodes), frames=spec.frames,
@@ -180,10 +184,10 @@ def build_plan(
                 logger.info("%s: kind %r is not run on the farm", spec.relpath, spec.kind)
         _link_stages(shot_plan, by_shot[shot], rendered)
         if qc_builder is not None and shot_plan.renders:
-            argv = qc_builder(shot, shot_plan.renders)
-            if argv:
-                shot_plan.qc.append(QcTask(shot=shot, name=safe_name(f"{shot}_qc"), argv=tuple(argv),
-                                           depends_on=tuple(r.name for r in shot_plan.renders)))
+            # Always a QC task: it checks every render exists, then runs the QC command (if any).
+            argv = qc_builder(shot, shot_plan.renders) or ()
+            shot_plan.qc.append(QcTask(shot=shot, name=safe_name(f"{shot}_qc"), argv=tuple(argv),
+                                       depends_on=tuple(r.name for r in shot_plan.renders)))
         shots.append(shot_plan)
     plan = FarmPlan(settings=settings, shots=shots, farm_root=farm_root, scripts=scripts)
     check_plan(plan)
@@ -207,6 +211,9 @@ def _training(spec: ScriptSpec, settings: FarmSettings, node: str, script: str, 
                  gpu=settings.gpu_for_rank(rank))
         for rank in range(settings.world_size))
     data_dir = spec.data_directory or find_data_directory(spec.text, node)
+    if data_dir:
+        # Relative data directories resolve against the script's folder (project_directory).
+        data_dir = posixpath.normpath(posixpath.join(posixpath.dirname(script), data_dir))
     return TrainingTask(
         shot=spec.shot, name=name, script_path=script, copycat_node=node,
         batch_size=spec.batch_size, batch_field=spec.batch_field,

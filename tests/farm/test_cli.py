@@ -29,7 +29,7 @@ def config(tmp_path):
 @pytest.fixture
 def fixed_scripts(monkeypatch):
     """Stand in for the recipes so the CLI's own behaviour is tested in isolation."""
-    monkeypatch.setattr(farm_cli, "_specs", lambda config, shots: make_specs(batch=4))
+    monkeypatch.setattr(farm_cli, "_specs", lambda config, shots, out: (make_specs(batch=4), {}))
 
 
 def _run(capsys, *argv):
