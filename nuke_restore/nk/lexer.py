@@ -39,6 +39,16 @@ KNOB_FAST = re.compile(
     r"(?=[ \t\r\n}]|\Z)"
 )
 
+_VALUE_FAST = (r'(?:[^ \t\n\r\f\v{}"\[\\]+|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\{[^{}\\\n]*\}'
+               r"|\{\{[^{}\\\n]*\}\})")
+#: A whole node body made only of common-shape knobs, up to and including its closing brace.
+#: Groups: the knobs (split with ``KNOB_FAST.findall``), the whitespace before ``}``.
+BODY_FAST = re.compile(
+    r"((?:[ \t\r\n]*[A-Za-z_][\w.]*[ \t]+" + _VALUE_FAST + r"(?=[ \t\r\n}]))*)([ \t\r\n]*)\}"
+)
+#: The header of a node block: class name, spacing, opening brace.
+HEAD_FAST = re.compile(r"([A-Za-z_][\w.]*)([ \t]*)\{")
+
 _ENCRYPTED_SUFFIXES = (".nknc", ".nkind", ".gizmonc", ".gizmoind")
 _BASE64_LINE = re.compile(rb"^[A-Za-z0-9+/=\r\n]{64,}$")
 

@@ -282,39 +282,40 @@ class Graph:
     def signature(self) -> tuple:
         """A comparable summary of the graph: directives, nodes, knobs, values and connections.
 
-        Two graphs with equal signatures are the same Nuke graph (layout and variable names aside).
-        Connections are given as node positions in ``walk()`` order, so object identity does not matter.
+        Two graphs with equal signatures are the same Nuke graph, whatever order the nodes were
+        written in and whatever the stack variables were called. Nodes are described by class, name,
+        knobs (``inputs`` aside: it is derived from connections) and the class and name of each input.
         """
-        index: dict = {}
-        for i, n in enumerate(self.walk()):
-            index[id(n)] = i
 
         def ref(n: Optional[Node]) -> object:
             if n is None:
                 return None
             if n is PASTE_INPUT:
                 return "paste"
-            return index.get(id(n), "outside")
+            return (n.cls, n.name)
 
         def sig(graph: Graph) -> tuple:
-            out = []
-            for item in graph.items:
-                if isinstance(item, Directive):
-                    out.append(("dir", item.text))
-                    continue
+            directives = tuple(i.text for i in graph.items if isinstance(i, Directive))
+            nodes = []
+            for item in graph.nodes:
                 ins = list(item.inputs)
-                while ins and ins[-1] is None and len(ins) > item.mask_inputs:
+                m = min(item.mask_inputs, len(ins))
+                if not any(ins[len(ins) - m:]):
+                    ins = ins[:len(ins) - m]
+                    m = 0
+                while ins and ins[-1] is None and len(ins) > m:
                     ins.pop()
-                out.append((
+                nodes.append((
                     item.cls,
+                    item.name,
                     tuple((k.name, k.value) for k in item.knobs if k.name != "inputs"),
                     tuple(ref(s) for s in ins),
-                    item.mask_inputs if any(ins[len(ins) - item.mask_inputs:]) else 0,
+                    m,
                     ref(item.clone_of) if item.clone_of is not None
                     else item.extra.get("clone_ref"),
                     None if item.body is None else sig(item.body),
                 ))
-            return tuple(out)
+            return directives, tuple(sorted(nodes, key=repr))
 
         return sig(self)
 

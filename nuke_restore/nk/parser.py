@@ -15,13 +15,25 @@ Every problem is one ``NkSyntaxError`` with path, line and column.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
+import sys
 from typing import Dict, List, Optional, Tuple, Union
 
 from ..errors import NkSyntaxError
-from .lexer import HSPACE, KNOB_FAST, SPACE, WS, Source, check_not_encrypted, decode
+from .lexer import (
+    BODY_FAST,
+    HEAD_FAST,
+    HSPACE,
+    KNOB_FAST,
+    SPACE,
+    WS,
+    Source,
+    check_not_encrypted,
+    decode,
+)
 from .model import GROUP_CLASSES, PASTE_INPUT, Directive, Graph, Knob, Node, Script
 from .values import parse_word
 
@@ -34,6 +46,7 @@ _STACK_REF = re.compile(r"^\[\s*stack\s+(\d+)\s*\]$")
 _PASTE_VAR = "cut_paste_input"
 # Commands kept verbatim as top-level directives.
 _DIRECTIVES = ("version", "define_window_layout_xml", "add_layer")
+_COMMANDS = frozenset(_DIRECTIVES + ("push", "set", "end_group", "clone"))
 
 
 class Layout:
@@ -81,10 +94,7 @@ class _Parser:
         self.text = src.text
         self.vars: Dict[str, Optional[Node]] = {}
         self.line = 1  # line number at self.pos (kept incrementally; LineIndex is for errors)
-        self._interned: Dict[str, str] = {}
-
-    def intern(self, s: str) -> str:
-        return self._interned.setdefault(s, s)
+        self._pres: List[str] = []
 
     # -- top level ----------------------------------------------------------------------------------
     def parse(self, script: Script) -> Script:
@@ -93,6 +103,7 @@ class _Parser:
         frames = [_Frame(script, None, 0)]
         pos = 0
         src = self.src
+        head_fast = HEAD_FAST.match
         while True:
             start = pos
             pos = SPACE.match(text, pos).end()
@@ -114,6 +125,11 @@ class _Parser:
             if c == "}":
                 raise src.error("unexpected '}' with no open node or brace group (unbalanced "
                                 "leftover from hand-editing?)", pos)
+            m = head_fast(text, pos)
+            if m is not None and m.group(1) not in _COMMANDS:
+                # ``Class {`` - the common case, without the general word scanner.
+                pos = self._node(frames, m.group(1), pos, m.end() - 1, lead, None)
+                continue
             word_end = src.scan_word(pos)
             word = text[pos:word_end]
             if word == "push":
@@ -269,70 +285,60 @@ class _Parser:
                                  "the original node)", p)
         return self._node(frames, original.cls, pos, after, lead, (original, var))
 
-    # -- node blocks --------------------------------------------------------------------------------
+    # -- node blocks ------------------------------------------------------------------------------
+    def _pre(self, depth: int) -> str:
+        """The whitespace Nuke writes before a knob at this nesting depth."""
+        pres = self._pres
+        while len(pres) <= depth:
+            pres.append("\n" + " " * (len(pres) + 1))
+        return pres[depth]
+
     def _node(self, frames: List[_Frame], cls: str, pos: int, brace: int, lead: str,
               clone: Optional[Tuple[Node, str]], clone_ref: Optional[str] = None) -> int:
         text = self.text
         src = self.src
         n = len(text)
-        intern = self.intern
         frame = frames[-1]
+        depth = len(frames) - 1
         node_line = self.line
         node = Node(cls, line=node_line)
-        node.head = text[pos:brace + 1]
+        head = text[pos:brace + 1]
+        # Layout hints are stored only where the file differs from Nuke's own layout (memory).
+        if clone is not None or clone_ref is not None or head != cls + " {":
+            node.head = head
         if clone is not None:
             node.clone_of, node.clone_var = clone
         if clone_ref is not None:
             node.extra["clone_ref"] = clone_ref
         knobs = node.knobs
-        i = brace + 1
         line = node_line
-        fast = KNOB_FAST.match
-        space = SPACE.match
+        pad_pre = self._pre(depth)
         inputs_value: Optional[str] = None
         inputs_pos = pos
-        while True:
-            m = fast(text, i)
-            if m is not None:
-                pre, name, sep, value = m.groups()
-                line += pre.count("\n")
-                knobs.append(Knob(intern(name), value, line, intern(pre), intern(sep)))
+        intern = sys.intern
+        m = BODY_FAST.match(text, brace + 1)
+        if m is not None:
+            # Common case: every knob is a plain ``name value`` pair; split them in C.
+            append = knobs.append
+            for pre, name, sep, value in KNOB_FAST.findall(text, brace + 1, m.end(1)):
+                if pre == pad_pre:
+                    line += 1
+                    pre = None
+                else:
+                    line += pre.count("\n")
+                    pre = intern(pre)
+                append(Knob(intern(name), value, line, pre, sep))
                 if name == "inputs":
-                    inputs_value, inputs_pos = value, m.start(4)
-                i = m.end()
-                continue
-            j = space(text, i).end()
-            if j >= n:
-                raise src.error(f"unclosed node: the '{{' of {cls} opened at line {node_line} is "
-                                "never closed (file truncated?)", brace)
-            if text[j] == "}":
-                line += text.count("\n", i, j)
-                node.close = intern(text[i:j + 1])
-                i = j + 1
-                break
-            pre = text[i:j]
-            line += pre.count("\n")
-            name_end = src.scan_word(j)
-            if name_end == j:  # cannot happen for a non-space, non-'}' char; guard progress anyway
-                raise src.error(f"unexpected character {text[j]!r} in node {cls}", j)
-            qname = text[j:name_end]
-            k = HSPACE.match(text, name_end).end()
-            if k < n and text[k] == "\n":
-                # A knob name alone on its line: Nuke pairs words regardless of lines, so allow it.
-                k = space(text, k).end()
-            if k >= n or text[k] == "}":
-                raise src.error(f"knob {qname!r} of {cls} has no value", j)
-            value_end = src.scan_word(k)
-            value = text[k:value_end]
-            name = parse_word(qname) if qname[0] in '"{\\' or "\\" in qname else qname
-            knob = Knob(intern(name), value, line, intern(pre), intern(text[name_end:k]),
-                        qname if name != qname else None)
-            knobs.append(knob)
-            if name == "inputs":
-                inputs_value, inputs_pos = value, k
-            line += text.count("\n", name_end, value_end)
-            i = value_end
+                    inputs_value = value
+            close = m.group(2)
+            line += close.count("\n")
+            if close != pad_pre[:-1]:
+                node.close = intern(close + "}")
+            i = m.end()
+        else:
+            i, line, inputs_value, inputs_pos = self._knobs(node, brace, line, pad_pre)
         self.line = line
+
 
         # Inputs: pop from this frame's stack (top = input 0).
         if cls == "Root" and clone is None:
@@ -342,6 +348,8 @@ class _Parser:
         else:
             parsed = parse_inputs(inputs_value)
             if parsed is None:
+                if inputs_pos == pos:  # found by the fast path: locate the knob now
+                    inputs_pos = text.find(inputs_value, text.find("inputs", brace, i), i)
                 raise src.error(f"inputs must be N or N+M, got {inputs_value!r} on {cls}", inputs_pos)
             n_in, n_mask = parsed
             explicit = True
@@ -356,6 +364,8 @@ class _Parser:
                 if self.strict:
                     raise err
                 self.warnings.append(err)
+            if not stack and not explicit:
+                node.extra["implicit_empty"] = True
             taken = stack[len(stack) - total:] if len(stack) >= total else list(stack)
             del stack[len(stack) - len(taken):]
             taken.reverse()
@@ -377,6 +387,65 @@ class _Parser:
             raise src.error(f"unexpected text after the closing brace of {cls}: "
                             f"{text[end:end + 20]!r}", end)
         return i
+
+
+    def _knobs(self, node: Node, brace: int, line: int,
+               pad_pre: str) -> Tuple[int, int, Optional[str], int]:
+        """General knob loop (quoted names, multi-line values, brackets...); returns
+        (end offset, line, inputs value, inputs offset)."""
+        text = self.text
+        src = self.src
+        n = len(text)
+        cls = node.cls
+        knobs = node.knobs
+        intern = sys.intern
+        fast = KNOB_FAST.match
+        space = SPACE.match
+        inputs_value: Optional[str] = None
+        inputs_pos = brace
+        i = brace + 1
+        while True:
+            m = fast(text, i)
+            if m is not None:
+                pre, name, sep, value = m.groups()
+                line += pre.count("\n")
+                knobs.append(Knob(intern(name), value, line,
+                                  None if pre == pad_pre else intern(pre), sep))
+                if name == "inputs":
+                    inputs_value, inputs_pos = value, m.start(4)
+                i = m.end()
+                continue
+            j = space(text, i).end()
+            if j >= n:
+                raise src.error(f"unclosed node: the '{{' of {cls} opened at line {node.line} is "
+                                "never closed (file truncated?)", brace)
+            if text[j] == "}":
+                line += text.count("\n", i, j)
+                close = text[i:j + 1]
+                if close != pad_pre[:-1] + "}":
+                    node.close = intern(close)
+                return j + 1, line, inputs_value, inputs_pos
+            pre = text[i:j]
+            line += pre.count("\n")
+            name_end = src.scan_word(j)
+            if name_end == j:  # cannot happen for a non-space, non-'}' char; guard progress anyway
+                raise src.error(f"unexpected character {text[j]!r} in node {cls}", j)
+            qname = text[j:name_end]
+            k = HSPACE.match(text, name_end).end()
+            if k < n and text[k] == "\n":
+                # A knob name alone on its line: Nuke pairs words regardless of lines, so allow it.
+                k = space(text, k).end()
+            if k >= n or text[k] == "}":
+                raise src.error(f"knob {qname!r} of {cls} has no value", j)
+            value_end = src.scan_word(k)
+            value = text[k:value_end]
+            name = parse_word(qname) if qname[0] in '"{\\' or "\\" in qname else qname
+            knobs.append(Knob(intern(name), value, line, None if pre == pad_pre else intern(pre),
+                              text[name_end:k], qname if name != qname else None))
+            if name == "inputs":
+                inputs_value, inputs_pos = value, k
+            line += text.count("\n", name_end, value_end)
+            i = value_end
 
 
 def _kind(script: Script) -> str:
@@ -430,10 +499,17 @@ def _parse(text: str, path: Optional[str], newline: str, bom: bool, strict: bool
     script.newline = newline
     script.extra["bom"] = bom
     parser = _Parser(Source(text, path), strict, script.warnings)
+    # The parse allocates millions of small objects and frees none: the cyclic collector would scan
+    # the growing heap again and again (quadratic time on big scripts), so it waits until the end.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         parser.parse(script)
     except RecursionError as exc:  # pragma: no cover - pathological nesting
         raise NkSyntaxError("nesting too deep", path=path) from exc
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     script.kind = _kind(script)
     layout = script.layout
     script.trailing_newline = layout.tail.endswith("\n")

@@ -187,89 +187,126 @@ class _Writer:
                 self._plan_all(node.body, plans)
 
     def _plan(self, graph: Graph, top: bool) -> list:
+        """Steps for one graph, in Nuke's order: depth first from each node nothing consumes.
+
+        Every output node (no consumer in this graph), in item order, is written after its inputs,
+        highest input first, so input 0 is written right before its consumer. An input written
+        earlier is pushed again (``push $N``), an empty one is ``push 0``. Directives stay in front of
+        the node that followed them. The simulated stack keeps the result correct in every case.
+        """
         members = {id(n) for n in graph.nodes}
-        order: List[Node] = []
-        state: Dict[int, int] = {}  # 1 = in progress, 2 = placed
-
-        def visit(node: Node) -> None:
-            # Iterative DFS (deep chains would overflow recursion): inputs high -> 0, clone original first.
-            work = [(node, False)]
-            while work:
-                cur, expanded = work.pop()
-                key = id(cur)
-                if expanded:
-                    state[key] = 2
-                    order.append(cur)
-                    continue
-                st = state.get(key)
-                if st == 2:
-                    continue
-                if st == 1:
-                    raise NukeRestoreError(f"cycle in the node graph through {cur.cls} {cur.name!r}")
-                state[key] = 1
-                work.append((cur, True))
-                deps: List[Node] = []
-                if cur.clone_of is not None and id(cur.clone_of) in members:
-                    deps.append(cur.clone_of)
-                n, m = input_counts(cur)
-                for i in reversed(range(n + m)):
-                    src = cur.inputs[i]
-                    if src is not None and id(src) in members:
-                        deps.append(src)
-                # Pushed in reverse so the first dependency is placed first.
-                for d in reversed(deps):
-                    if state.get(id(d)) != 2:
-                        work.append((d, False))
-
         steps: list = []
+        consumed: Set[int] = set()
+        for node in graph.nodes:
+            for src in node.inputs:
+                if src is not None:
+                    consumed.add(id(src))
+        sim: List[Optional[Node]] = []
+        written: Set[int] = set()
+        active: Set[int] = set()
+        anchored: Dict[int, List[Directive]] = {}
+        pending: List[Directive] = []
+        leading: List[Directive] = []  # the header (#!, version, cut_paste_input...) stays on top
+        seen_node = False
         for item in graph.items:
-            if isinstance(item, Node):
-                visit(item)
+            if isinstance(item, Directive):
+                (pending if seen_node else leading).append(item)
             else:
-                order.append(item)  # type: ignore[arg-type]  # directives stay where they stood
-        stack: List[Optional[Node]] = []
-        uses_paste = False
-        for node in order:
-            if isinstance(node, Directive):
-                steps.append(("dir", node))
-                continue
-            n, m = input_counts(node)
-            total = n + m
+                seen_node = True
+                if pending:
+                    anchored[id(item)] = pending
+                    pending = []
+        steps.extend(("dir", d) for d in leading)
+        state = {"paste": False}
+
+        def push(src: Optional[Node]) -> None:
+            if src is None:
+                steps.append(("push0",))
+            elif src is PASTE_INPUT:
+                steps.append(("paste",))
+                state["paste"] = True
+            else:
+                steps.append(("push", src))
+                self.needs_var[id(src)] = src
+            sim.append(src)
+
+        def needed_of(node: Node) -> List[Optional[Node]]:
             if node.cls == "Root" and node.clone_of is None:
-                total = 0
-            needed = [node.inputs[i] for i in reversed(range(total))]  # bottom .. top
+                return []
+            n, m = input_counts(node)
+            return [node.inputs[i] for i in reversed(range(n + m))]  # bottom .. top
+
+        def finish(node: Node, needed: List[Optional[Node]]) -> None:
+            total = len(needed)
+            if total and (len(sim) < total or any(
+                    a is not b for a, b in zip(sim[len(sim) - total:], needed))):
+                for src in needed:  # something landed in between (a clone's original): be explicit
+                    push(src)
+            implicit = False
             if total:
-                j = self._reusable(stack, needed)
-                for src in needed[j:]:
-                    if src is None:
-                        steps.append(("push0",))
-                    elif src is PASTE_INPUT:
-                        steps.append(("paste",))
-                        uses_paste = True
-                    else:
-                        steps.append(("push", src))
-                        self.needs_var[id(src)] = src
-                    stack.append(src)
-                del stack[len(stack) - total:]
-            steps.append(("node", node))
+                del sim[len(sim) - total:]
+            elif node.extra.get("implicit_empty") and not sim and not node.has_knob("inputs"):
+                implicit = True  # as read: no `inputs` line, nothing on the stack to take
+            for d in anchored.pop(id(node), ()):
+                steps.append(("dir", d))
+            steps.append(("node", node, implicit))
+            written.add(id(node))
+            active.discard(id(node))
             if node.clone_of is not None:
                 self.needs_var[id(node.clone_of)] = node.clone_of
                 self.clone_originals.add(id(node.clone_of))
             if node.cls != "Root" or node.clone_of is not None:
-                stack.append(node)
-        if top and uses_paste and not any(
+                sim.append(node)
+
+        def emit(root: Node) -> None:
+            # Iterative (a 200,000-node chain must not hit the recursion limit).
+            work: List[Tuple[Node, int]] = [(root, 0)]
+            needs: Dict[int, List[Optional[Node]]] = {}
+            while work:
+                node, step = work.pop()
+                key = id(node)
+                if step == 0:
+                    if key in written:
+                        continue
+                    if key in active:
+                        raise NukeRestoreError(
+                            f"cycle in the node graph through {node.cls} {node.name!r}")
+                    active.add(key)
+                    needs[key] = needed_of(node)
+                    work.append((node, 1))
+                    orig = node.clone_of
+                    if orig is not None and id(orig) in members and id(orig) not in written:
+                        work.append((orig, 0))
+                    continue
+                needed = needs[key]
+                k = step - 1
+                if k >= len(needed):
+                    finish(node, needed)
+                    continue
+                work.append((node, step + 1))
+                src = needed[k]
+                if src is not None and src is not PASTE_INPUT and id(src) in members \
+                        and id(src) not in written:
+                    work.append((src, 0))
+                else:
+                    # Written before: pushed again even when it happens to be on top (it may be
+                    # there for another input), as Nuke does.
+                    push(src)
+
+        for item in graph.items:
+            if isinstance(item, Node) and id(item) not in consumed:
+                emit(item)
+        for item in graph.items:  # only cycles or consumed-but-unreached nodes remain
+            if isinstance(item, Node):
+                emit(item)
+        for d in pending:
+            steps.append(("dir", d))
+        for ds in anchored.values():  # anchors never written (cannot happen; keep the text)
+            steps.extend(("dir", d) for d in ds)
+        if top and state["paste"] and not any(
                 isinstance(i, Directive) and i.text.strip() == _PASTE_SET for i in graph.items):
             steps.insert(0, ("dir", Directive(_PASTE_SET)))
         return steps
-
-    @staticmethod
-    def _reusable(stack: List[Optional[Node]], needed: List[Optional[Node]]) -> int:
-        """How many of ``needed`` (bottom first) are already the top of ``stack``."""
-        for j in range(min(len(needed), len(stack)), 0, -1):
-            top = stack[len(stack) - j:]
-            if all(a is b for a, b in zip(top, needed[:j])):
-                return j
-        return 0
 
     def _assign_names(self, top: Graph) -> None:
         # Deterministic: walk order; parsed names kept when they fit and are unique.
@@ -300,34 +337,36 @@ class _Writer:
         pad = " " * depth
         for step in plans[id(graph)]:
             kind = step[0]
-            lead = "\n" + pad if out else ""
+            nl = "\n" if out else ""
+            # Nuke writes stack commands at column 0 whatever the nesting.
             if kind == "dir":
-                out.append(lead + step[1].text)
+                out.append(nl + step[1].text)
             elif kind == "push0":
-                out.append(lead + "push 0")
+                out.append(nl + "push 0")
             elif kind == "paste":
-                out.append(lead + "push $cut_paste_input")
+                out.append(nl + "push $cut_paste_input")
             elif kind == "push":
-                out.append(f"{lead}push ${self.names[id(step[1])]}")
+                out.append(f"{nl}push ${self.names[id(step[1])]}")
             else:
                 node = step[1]
-                out.append(lead)
+                out.append(nl + pad)
                 clone_var = self.names.get(id(node.clone_of)) if node.clone_of is not None else None
-                self._node(node, depth, clone_var, self._knobs_for_regen(node), not self.canonical)
+                self._node(node, depth, clone_var, self._knobs_for_regen(node, step[2]),
+                           not self.canonical)
                 if node.body is not None:
                     self._emit(node.body, plans, depth + 1)
                     out.append(f"\n{pad}end_group")
                 # After end_group for a group: the group is on the stack only from there on.
                 name = self.names.get(id(node))
                 if name is not None:
-                    out.append(f"\n{pad}set {name} [stack 0]")
+                    out.append(f"\nset {name} [stack 0]")
 
-    def _knobs_for_regen(self, node: Node) -> List[Knob]:
+    def _knobs_for_regen(self, node: Node, implicit: bool = False) -> List[Knob]:
         knobs = _ordered_knobs(node)
         if node.cls == "Root" and node.clone_of is None:
             return knobs
         n, m = input_counts(node)
-        want = f"{n}+{m}" if m else (None if n == 1 else str(n))
+        want = f"{n}+{m}" if m else (None if n == 1 or implicit else str(n))
         for i, k in enumerate(knobs):
             if k.name != "inputs":
                 continue
@@ -368,11 +407,11 @@ class _Writer:
         default_pre = "\n" + pad + " "
         for k in knobs:
             value = k.value if k.value != "" else '""'
-            if hints and k.pre is not None:
+            if hints and (k.pre is not None or k.sep is not None):
                 qname = k.qname
                 if qname is None or parse_word(qname) != k.name:
-                    qname = _knob_name(k.name) if qname is not None or not k.name else k.name
-                out.append(k.pre)
+                    qname = _knob_name(k.name)
+                out.append(default_pre if k.pre is None else k.pre)
                 out.append(qname)
                 out.append(k.sep if k.sep else " ")
                 out.append(value)
