@@ -277,6 +277,9 @@ class FakeNuke(types.ModuleType):
     def selectedNodes(self) -> List[FakeNode]:  # noqa: N802
         return [n for n in self.nodes if n.isSelected()]
 
+    def scriptClear(self) -> None:  # noqa: N802
+        self.nodes.clear()
+
     def toNode(self, name: str) -> Optional[FakeNode]:  # noqa: N802
         return next((n for n in self.nodes if n.name() == name), None)
 
@@ -301,9 +304,23 @@ class FakeNuke(types.ModuleType):
         from nuke_restore.nukeside.paste import split_commands
 
         last = None
+        clone_classes: Dict[str, str] = {}
+        depth = 0
         for word, chunk in split_commands(text):
+            if word == "set" and last is not None:
+                clone_classes[chunk.split()[1]] = last.Class()
+            if word == "end_group":
+                depth -= 1
             if not _NODE_WORD.match(chunk) or word in ("set", "push", "version", "end_group"):
                 continue
+            if word == "clone":
+                word = clone_classes.get(chunk.split()[1].lstrip("$"), "clone")
+            if depth > 0:  # inside a group: not a top-level node
+                if word in ("Group", "Gizmo", "LiveGroup"):
+                    depth += 1
+                continue
+            if word in ("Group", "Gizmo", "LiveGroup"):
+                depth += 1
             name = _NAME.search(chunk)
             x, y = _XPOS.search(chunk), _YPOS.search(chunk)
             last = self.add_node(word, name.group(1) if name else f"{word}_pasted",
