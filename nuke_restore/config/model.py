@@ -760,6 +760,9 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
             if k == 0 and ssec.has("chain"):
                 raise ssec.error("chain", "the first stage has nothing to chain from")
             stages.append(stage)
+        if ref_med and not any(st.pair == "chroma" for st in stages):
+            raise sec.error("reference_median", "spatial jobs never median or blur the Reference "
+                                                "(spec §2.3)")
         if "training" in scripts and not stages:
             raise tsec.error("stages", "a procedure with a training script needs stages")
         proc = Procedure(
@@ -784,10 +787,10 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
         required = [r for r, _f, _p in tsec.items("requires")]
         if pair_type != "direct":
             required = sorted(set(required) | {"citation", "assumptions"})
-        for r in required:
-            if not getattr(proc, r, ""):
-                raise sec.error(None, f"{r} is required for {pair_type} references (R11): cite "
-                                      "the sources and state the assumptions")
+        missing = [r for r in required if not getattr(proc, r, "")]
+        if missing:
+            raise sec.error(None, f"{' and '.join(missing)} required for {pair_type} references "
+                                  "(R11): cite the sources and state the assumptions")
         out.append(proc)
     return out
 
