@@ -240,27 +240,38 @@ class _Shot:
         return similarity(s, ang, cx - w / 2, cy - h / 2, center=(w / 2, h / 2)) @ np.eye(3)
 
 
-def _plan_shot(rng: np.random.Generator, photo: str, size: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray]:
+def _plan_shot(rng: np.random.Generator, photo: str, size: Tuple[int, int], frames: int = 24
+               ) -> Tuple[np.ndarray, np.ndarray]:
+    """Start and end camera states (cx, cy, crop height, roll) of a slow, steady move."""
     ph, pw = load_photo(photo).shape[:2]
     w, h = size
     aspect = w / h
     full_h = min(ph, pw / aspect)
-    out = []
-    z0 = rng.uniform(0.55, 0.75) * full_h
-    z1 = z0 * rng.uniform(0.88, 1.12)
-    for z in (z0, z1):
-        ang = rng.uniform(-2.0, 2.0)
-        # keep the rotated crop inside the photo
-        half_w = (z * aspect / 2) * 1.05 + abs(math.sin(math.radians(ang))) * z / 2
-        half_h = (z / 2) * 1.05 + abs(math.sin(math.radians(ang))) * z * aspect / 2
-        cx = rng.uniform(half_w, max(half_w, pw - half_w))
-        cy = rng.uniform(half_h, max(half_h, ph - half_h))
-        out.append(np.array([cx, cy, z, ang]))
-    # make sure the move is visible: at least ~6% of the crop width of travel or zoom
-    if np.hypot(*(out[1][:2] - out[0][:2])) < 0.06 * z0 * aspect and abs(z1 - z0) < 0.05 * z0:
-        out[1][0] = np.clip(out[0][0] + 0.1 * z0 * aspect * rng.choice([-1, 1]),
-                            z0 * aspect / 2, pw - z0 * aspect / 2)
-    return out[0], out[1]
+    z0 = rng.uniform(0.55, 0.72) * full_h
+    # Speeds per frame: pan 0.3-1% of the crop width, zoom up to 0.4%, roll up to 0.05 degrees.
+    speed = rng.uniform(0.003, 0.010) * z0 * aspect
+    heading = rng.uniform(0, 2 * math.pi)
+    z1 = z0 * (1.0 + rng.uniform(-0.004, 0.004) * frames)
+    a0 = rng.uniform(-1.5, 1.5)
+    a1 = a0 + rng.uniform(-0.05, 0.05) * frames
+
+    def bounds(z, ang):
+        half_w = (z * aspect / 2) * 1.02 + abs(math.sin(math.radians(ang))) * z / 2
+        half_h = (z / 2) * 1.02 + abs(math.sin(math.radians(ang))) * z * aspect / 2
+        return half_w, max(half_w, pw - half_w), half_h, max(half_h, ph - half_h)
+
+    x0lo, x0hi, y0lo, y0hi = bounds(z0, a0)
+    x1lo, x1hi, y1lo, y1hi = bounds(z1, a1)
+    lo_x, hi_x = max(x0lo, x1lo), min(x0hi, x1hi)
+    lo_y, hi_y = max(y0lo, y1lo), min(y0hi, y1hi)
+    cx0, cy0 = rng.uniform(lo_x, max(lo_x, hi_x)), rng.uniform(lo_y, max(lo_y, hi_y))
+    dx, dy = math.cos(heading) * speed * frames, math.sin(heading) * speed * frames
+    cx1 = float(np.clip(cx0 + dx, lo_x, max(lo_x, hi_x)))
+    cy1 = float(np.clip(cy0 + dy, lo_y, max(lo_y, hi_y)))
+    if abs(cx1 - cx0) + abs(cy1 - cy0) < 0.5 * speed * frames:  # hit the edge: go the other way
+        cx1 = float(np.clip(cx0 - dx, lo_x, max(lo_x, hi_x)))
+        cy1 = float(np.clip(cy0 - dy, lo_y, max(lo_y, hi_y)))
+    return np.array([cx0, cy0, z0, a0]), np.array([cx1, cy1, z1, a1])
 
 
 def plan_timeline(n_shots: int = 3, frames_per_shot=16, size: Tuple[int, int] = (256, 192),
@@ -297,7 +308,7 @@ def plan_timeline(n_shots: int = 3, frames_per_shot=16, size: Tuple[int, int] = 
         else:
             photo = names[order[photo_idx % len(names)]]
             photo_idx += 1
-        start, end = _plan_shot(rng, photo, size)
+        start, end = _plan_shot(rng, photo, size, n + (dissolve_length if dissolves else 0))
         lo = f
         if i and i in dissolves:
             half = dissolve_length // 2
