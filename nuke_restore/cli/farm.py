@@ -95,8 +95,6 @@ def run(args: argparse.Namespace) -> int:
         # The shell scripts are the payload every manager runs; they are always written.
         managers = managers + ("shell",)
     config = _load(args.config)
-    for name in args.shot or ():
-        config.shot(name)  # ConfigError naming the known shots
     settings = FarmSettings(
         world_size=args.world_size,
         managers=managers,

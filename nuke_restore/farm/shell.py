@@ -94,12 +94,12 @@ nr_wait_main() {
     while :; do
         if [ -f "$1" ]; then
             nr_addr="" nr_seq=""
-            read -r nr_addr nr_seq <"$1" 2>/dev/null || :
+            read -r nr_addr nr_seq 2>/dev/null <"$1" || :
             if [ -n "$nr_addr" ]; then
                 sleep $(( NR_HEARTBEAT * 2 + 1 ))
                 nr_waited=$(( nr_waited + NR_HEARTBEAT * 2 + 1 ))
                 nr_addr2="" nr_seq2=""
-                read -r nr_addr2 nr_seq2 <"$1" 2>/dev/null || :
+                read -r nr_addr2 nr_seq2 2>/dev/null <"$1" || :
                 if [ -n "$nr_seq2" ] && [ "$nr_seq2" != "$nr_seq" ]; then
                     printf '%s\n' "$nr_addr2"
                     return 0
