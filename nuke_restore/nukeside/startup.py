@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import Optional
 
 from . import host
@@ -19,12 +20,20 @@ def plugin_root() -> str:
     return os.path.dirname(os.path.dirname(PACKAGE_DIR))
 
 
+#: Optional folder beside init.py for third-party Python packages built for Nuke's Python
+#: (``pip install --target <root>/pydeps PyYAML``); appended to sys.path so Nuke's own modules win.
+PYDEPS = "pydeps"
+
+
 def initialize(root: Optional[str] = None) -> bool:
     """init.py: put gizmos/ and the icons on Nuke's plugin path (every kind of session)."""
     try:
         install_script_editor_handler()
         nuke = host.require_nuke()
         root = root or plugin_root()
+        deps = os.path.join(root, PYDEPS)
+        if os.path.isdir(deps) and deps not in sys.path:
+            sys.path.append(deps)
         for folder in (os.path.join(root, "gizmos"), os.path.join(PACKAGE_DIR, "icons")):
             if os.path.isdir(folder):
                 nuke.pluginAddPath(folder.replace("\\", "/"))

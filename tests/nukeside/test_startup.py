@@ -110,3 +110,14 @@ def test_startup_modules_import_nothing_heavy(fake_nuke):
     loaded = out.stdout
     for module in heavy:
         assert f"'{module}'" not in loaded, f"start-up imported {module}"
+
+
+def test_init_appends_an_optional_pydeps_folder_to_sys_path(fake_nuke, tmp_path, monkeypatch):
+    from nuke_restore.nukeside import startup
+
+    (tmp_path / "pydeps").mkdir()
+    (tmp_path / "gizmos").mkdir()
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    assert startup.initialize(str(tmp_path)) is True
+    assert sys.path[-1] == str(tmp_path / "pydeps")
+    assert str(tmp_path / "gizmos") in fake_nuke.plugin_paths
