@@ -67,6 +67,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="frames per render task (default 10)")
     p.add_argument("--batch-name", metavar="NAME",
                    help="Deadline batch / OpenCue job prefix (default: the project name)")
+    p.add_argument("--pool", help="Deadline pool for every job")
+    p.add_argument("--group", help="Deadline group for every job (e.g. your GPU workers)")
+    p.add_argument("--cue-tags", metavar="TAGS",
+                   help="OpenCue host tags for every layer, e.g. gpu|nuke")
     p.add_argument("--cue-show", default="testing", help="OpenCue show (default: testing)")
     p.add_argument("--cue-user", help="OpenCue user (default: $USER)")
     p.add_argument("--qc-command", metavar="CMD",
@@ -109,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
         batch_name=_safe(args.batch_name or _project_name(config)),
         chunk_size=args.chunk_size,
         cue_show=args.cue_show,
+        cue_tags=tuple(t.strip() for t in (args.cue_tags or "").split("|") if t.strip()),
+        deadline_pool=args.pool,
+        deadline_group=args.group,
         cue_user=_safe(args.cue_user or os.environ.get("USER") or os.environ.get("LOGNAME")
                        or "nuke-restore"),
     ).validate()

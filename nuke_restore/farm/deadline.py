@@ -37,6 +37,10 @@ def job_files(plan: FarmPlan, task) -> Dict[str, str]:
     settings = plan.settings
     name = f"{settings.batch_name} {task.name}"
     job = ["Plugin=CommandLine", f"Name={name}", f"BatchName={settings.batch_name}"]
+    if settings.deadline_pool:
+        job.append(f"Pool={settings.deadline_pool}")
+    if settings.deadline_group:
+        job.append(f"Group={settings.deadline_group}")
     plugin = ["Executable=/bin/sh", "ShellExecute=False"]
     if isinstance(task, TrainingTask):
         script = _check_path(farm_path(plan, rank_script_path(task, 0)))

@@ -143,6 +143,9 @@ class FarmSettings:
     heartbeat: int = 15
     cue_show: str = "testing"
     cue_user: str = "nuke-restore"
+    cue_tags: Tuple[str, ...] = ()
+    deadline_pool: Optional[str] = None
+    deadline_group: Optional[str] = None
 
     def validate(self) -> FarmSettings:
         if not isinstance(self.world_size, int) or self.world_size < 1:
@@ -172,6 +175,13 @@ class FarmSettings:
                              ("--batch-name", self.batch_name)):
             if not value or safe_name(value) != value:
                 raise FarmError(f"{label} {value!r}: use letters, digits, '_', '.' and '-' only")
+        for label, value in (("--pool", self.deadline_pool), ("--group", self.deadline_group)):
+            if value is not None and (not value or safe_name(value) != value):
+                raise FarmError(f"{label} {value!r}: use letters, digits, '_', '.' and '-' only")
+        for tag in self.cue_tags:
+            if not tag.isalnum():
+                raise FarmError(f"--cue-tags: {tag!r} is not a valid OpenCue tag (letters and "
+                                "digits only)")
         check_path_maps(self.path_maps)
         return self
 

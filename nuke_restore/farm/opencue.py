@@ -70,6 +70,8 @@ def shot_spec(plan: FarmPlan, shot: ShotPlan) -> str:
         _text(layer, "cmd", cmd)
         _text(layer, "range", frame_range)
         _text(layer, "chunk", chunk)
+        if settings.cue_tags:
+            _text(layer, "tags", " | ".join(settings.cue_tags))
     depends = ET.SubElement(root, "depends")
     for task in shot.tasks():
         for dep in task.depends_on:

@@ -125,3 +125,16 @@ def test_rendezvous_placeholder_when_no_main_addr():
     plan = make_plan(main_addr="10.0.0.5")
     assert {r.env_dict()["COPYCAT_MAIN_ADDR"] for r in plan.shots[0].trainings[0].ranks} == {
         "10.0.0.5"}
+
+
+def test_pool_group_and_tags():
+    from nuke_restore.farm.jobs import plan_files
+
+    files = plan_files(make_plan(deadline_pool="gpu_pool", deadline_group="rtx", cue_tags=("gpu",)))
+    job = files["deadline/SH010/01_SH010_chroma_train.job_info.job"]
+    assert "Pool=gpu_pool\n" in job and "Group=rtx\n" in job
+    assert files["opencue/SH010.xml"].count("<tags>gpu</tags>") == 3
+    with pytest.raises(FarmError, match="--cue-tags"):
+        FarmSettings(cue_tags=("gpu nodes",)).validate()
+    with pytest.raises(FarmError, match="--pool"):
+        FarmSettings(deadline_pool="a b").validate()

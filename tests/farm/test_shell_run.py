@@ -188,3 +188,23 @@ def test_submit_deadline_chains_job_ids(tmp_path, posix_sh):
     assert "JobDependencies=job001\n" in jobs[1]
     assert "JobDependencies=job002\n" in jobs[2]
     assert "01_SH010_chroma_train.plugin_info.job" in jobs[0]
+
+
+def test_every_generated_script_parses(tmp_path, posix_sh):
+    import py_compile
+    import shutil
+
+    out, _, _ = _setup(tmp_path, world_size=3, main_addr=None)
+    shells = [posix_sh] + [s for s in (shutil.which("bash"), shutil.which("dash")) if s]
+    scripts = sorted(out.rglob("*.sh"))
+    assert len(scripts) >= 8
+    for script in scripts:
+        text = script.read_text()
+        assert text.startswith("#!/bin/sh\n"), script
+        if script.name != "farm.sh":  # the sourced library sets no options of its own
+            assert "\nset -eu\n" in text, script
+        for shell in shells:
+            result = subprocess.run([shell, "-n", str(script)], capture_output=True, text=True)
+            assert result.returncode == 0, (shell, script, result.stderr)
+    for script in out.rglob("*.py"):
+        py_compile.compile(str(script), cfile=str(tmp_path / "x.pyc"), doraise=True)
