@@ -5,7 +5,9 @@ public material searched (Foundry docs, Deadline/Conductor integrations, issue t
 evidenced: the error lines a public Deadline CopyCat plugin treats as failures (``.*ERROR:.*``,
 ``.*Error:.*``, ``.*Error :.*``, ``Eddy[ERROR]``) and Nuke's render progress line
 ``Frame N (i of n)``; PyTorch's well-known distributed/CUDA messages (``CUDA out of memory``, NCCL and
-Gloo errors, c10d socket timeouts). Progress patterns for steps, loss and checkpoints are therefore
+Gloo errors, c10d socket timeouts); and, from that plugin's README, that in distributed mode CopyCat
+logs the machine's rank and "that it is waiting for others to join" before training starts (wording
+not quoted there, so matched loosely). Progress patterns for steps, loss and checkpoints are therefore
 deliberately tolerant (``Step 1200/40000``, ``step 1200 of 40000``, ``loss: 0.012``, "saved
 checkpoint ... .cat"); tests mark their sample lines as constructed. Unknown lines are ignored.
 """
@@ -55,6 +57,8 @@ _CHECKPOINT = re.compile(
     r"(?:sav|writ|wrote|stor|export)\w*\b.{0,80}\b(?:checkpoint|\.cat\b)|checkpoint\b.{0,80}"
     r"\b(?:saved|written|stored|exported)", re.I)
 _CONTACT_SHEET = re.compile(r"contact[ _-]?sheet", re.I)
+_WAITING = re.compile(
+    r"waiting for\b.{0,40}\b(?:processes|ranks|machines|workers|nodes|peers|others|to join)", re.I)
 _FINISHED = re.compile(r"training (?:is )?(?:complete|completed|finished|done)|"
                        r"finished training", re.I)
 
@@ -66,7 +70,8 @@ def _int(text: str) -> int:
 @dataclass(frozen=True)
 class LogEvent:
     line_no: int
-    kind: str  # progress | loss | checkpoint | contact_sheet | frame | finished | error | warning
+    # progress | loss | checkpoint | contact_sheet | frame | waiting | finished | error | warning
+    kind: str
     message: str
     category: Optional[str] = None
     step: Optional[int] = None
@@ -116,6 +121,8 @@ def parse_line(line: str, line_no: int = 0) -> List[LogEvent]:
     elif _CONTACT_SHEET.search(stripped) and _PNG_PATH.search(stripped):
         events.append(LogEvent(line_no, "contact_sheet", stripped,
                                path=_PNG_PATH.search(stripped).group(1)))
+    if _WAITING.search(stripped):
+        events.append(LogEvent(line_no, "waiting", stripped))
     if _FINISHED.search(stripped):
         events.append(LogEvent(line_no, "finished", stripped))
     return events
@@ -132,6 +139,8 @@ class LogSummary:
     errors: List[LogEvent] = field(default_factory=list)
     warnings: List[LogEvent] = field(default_factory=list)
     finished: bool = False
+    # Distributed: the last word was "waiting for the other processes", with no training step since.
+    waiting_for_peers: bool = False
     lines: int = 0
 
     @property
@@ -165,6 +174,8 @@ class LogSummary:
             parts.append(f"frame {self.frames_done}/{self.frames_total}")
         if self.checkpoints:
             parts.append(f"{len(self.checkpoints)} checkpoint(s), last {self.checkpoints[-1]}")
+        if self.waiting_for_peers:
+            parts.append("waiting for the other processes to join")
         if self.finished:
             parts.append("finished")
         if self.errors:
@@ -179,6 +190,7 @@ class LogSummary:
             "frames_done": self.frames_done, "frames_total": self.frames_total,
             "progress": self.progress, "checkpoints": list(self.checkpoints),
             "finished": self.finished, "failed": self.failed, "categories": self.categories,
+            "waiting_for_peers": self.waiting_for_peers,
             "errors": [{"line": e.line_no, "category": e.category, "message": e.message}
                        for e in self.errors],
             "warnings": len(self.warnings), "lines": self.lines,
@@ -191,7 +203,10 @@ def parse_log(lines: Iterable[str]) -> LogSummary:
     for number, line in enumerate(lines, start=1):
         summary.lines = number
         for event in parse_line(line, number):
-            if event.kind == "progress":
+            if event.kind == "waiting":
+                summary.waiting_for_peers = True
+            elif event.kind == "progress":
+                summary.waiting_for_peers = False
                 summary.step = event.step
                 if event.total:
                     summary.total_steps = event.total

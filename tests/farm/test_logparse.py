@@ -110,3 +110,13 @@ def test_unknown_output_gives_no_progress():
     summary = parse_log(["Nuke 15.0v4, 64 bit, built Mar 12 2024.", "Copyright (c) The Foundry"])
     assert summary.progress is None and not summary.failed
     assert summary.headline() == "no progress lines recognised"
+
+
+def test_waiting_for_other_ranks():
+    # CONSTRUCTED lines: the Deadline CopyCat plugin's README says CopyCat logs its rank and that it
+    # is waiting for the others to join; the exact wording is unknown.
+    waiting = parse_log(["CopyCat: rank 1 of 4, waiting for other processes to join..."])
+    assert waiting.waiting_for_peers and "waiting for the other processes" in waiting.headline()
+    started = parse_log(["CopyCat: rank 1 of 4, waiting for other processes to join...",
+                         "CopyCat_chroma: Step 1/40000 loss: 0.3"])
+    assert not started.waiting_for_peers and started.step == 1
