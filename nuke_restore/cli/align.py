@@ -1,0 +1,97 @@
+"""``nuke-restore align``: register a reference onto a source, as Nuke Transform values."""
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "align",
+        help="estimate the Transform that registers the reference onto the source",
+        description=(
+            "Estimate the Transform (translate, rotate, scale about the format centre; or a "
+            "CornerPin2D with --perspective) that, applied to REFERENCE, registers it onto "
+            "SOURCE. Values follow Nuke: origin bottom-left, y up, rotation in degrees "
+            "counter-clockwise. The residual is measured independently after alignment "
+            "(tile phase correlation), in source pixels; keep it at or below 0.25 px."),
+    )
+    p.add_argument("source", help="source sequence (pattern with #### or %%04d, a file, a folder)")
+    p.add_argument("reference", help="reference sequence, same size as the source")
+    p.add_argument("--frames", help="frames to analyse, e.g. 1001-1040 or 1001,1010,1020")
+    p.add_argument("--per-frame", action="store_true",
+                   help="one Transform per frame (keyframes); default one per shot")
+    p.add_argument("--perspective", action="store_true",
+                   help="fit a perspective warp and report CornerPin2D corners as well")
+    p.add_argument("--json", action="store_true", help="print the JSON document on stdout")
+    p.add_argument("-o", "--output", help="write the JSON document to this file")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--residual-image", metavar="PNG",
+                   help="heat map of edge misalignment before | after, for the worst frame")
+    p.add_argument("--proxy", type=int, default=1, help="analyse at 1/N resolution (faster)")
+    p.add_argument("--roi", help="analysis region x0,y0,x1,y1 in Nuke pixels (bottom-left "
+                   "origin); default the central 90%%")
+    p.add_argument("--max-rotate", type=float, default=10.0, help="search range, degrees")
+    p.add_argument("--max-scale", type=float, default=1.3, help="search range, scale factor")
+    p.add_argument("--source-encoding", choices=("linear", "srgb"),
+                   help="default: linear for EXR, sRGB otherwise")
+    p.add_argument("--reference-encoding", choices=("linear", "srgb"))
+    return p
+
+
+def run(args) -> int:
+    from ..errors import ImagingError, OutputExistsError
+    from ..fileio import write_atomic
+    from ..imaging import align
+    from ..imaging.pairs import open_sequence, parse_frames, read
+    from ..imaging.sequence import write_image
+
+    for path in (args.output, args.residual_image):
+        if path and not args.force:
+            from pathlib import Path
+
+            if Path(path).exists():
+                raise OutputExistsError("exists; use --force to overwrite", path=path)
+    roi = None
+    if args.roi:
+        try:
+            roi = tuple(float(v) for v in args.roi.split(","))
+            assert len(roi) == 4
+        except (ValueError, AssertionError):
+            raise ImagingError(f"--roi wants x0,y0,x1,y1, got {args.roi!r}") from None
+    opts = align.AlignOptions(model="perspective" if args.perspective else "similarity",
+                              max_rotate=args.max_rotate, max_scale=args.max_scale, roi=roi)
+    src_seq, ref_seq = open_sequence(args.source), open_sequence(args.reference)
+    doc, results = align.align_sequences(
+        src_seq, ref_seq, parse_frames(args.frames), per_frame=args.per_frame, options=opts,
+        proxy=max(1, args.proxy), source_encoding=args.source_encoding,
+        reference_encoding=args.reference_encoding, progress=not args.json)
+    text = json.dumps(doc, indent=1) + "\n"
+    if args.output:
+        write_atomic(args.output, text, force=args.force)
+    if args.residual_image:
+        worst = max(results, key=lambda f: results[f].residual
+                    if results[f].residual == results[f].residual else float("inf"))
+        src = align._prep(read(src_seq, worst), args.source_encoding or _enc(src_seq, worst))
+        ref = align._prep(read(ref_seq, worst), args.reference_encoding or _enc(ref_seq, worst))
+        panel = align.residual_panel(src, ref, results[worst])
+        write_image(args.residual_image, panel, "uint8", force=True)
+    if args.json:
+        print(text, end="")
+        return 0
+    print(f"{'frame':>6}  {'translate x':>11} {'y':>9} {'rotate':>9} {'scale':>9} "
+          f"{'residual':>8}")
+    for f, r in sorted(results.items()):
+        t = r.transform
+        flag = "  NON-RIGID" if r.nonrigid else ("  > 0.25 px" if r.residual > 0.25 else "")
+        print(f"{f:>6}  {t.translate[0]:11.3f} {t.translate[1]:9.3f} {t.rotate:9.4f} "
+              f"{t.scale:9.5f} {r.residual:8.3f}{flag}")
+    print(f"mode: {doc['mode']}; values for a Transform on the reference, center "
+          f"{list(next(iter(results.values())).transform.center)}")
+    return 0
+
+
+def _enc(seq, frame) -> str:
+    from ..imaging.baseline import guess_encoding
+
+    return guess_encoding(seq.path(frame))
