@@ -194,7 +194,7 @@ class SetupDialog(QtWidgets.QDialog):
         self._error_labels: Dict[str, Any] = {}
         self._build(settings)
         self.load(settings)
-        self.refresh()
+        self.check_now()
 
     # -- layout ------------------------------------------------------------------------------------
     def _build(self, settings: JobSettings) -> None:
@@ -438,9 +438,30 @@ class SetupDialog(QtWidgets.QDialog):
         )
 
     # -- live feedback -----------------------------------------------------------------------------
+    #: The core's config check reads templates from disk (~0.1 s): run it once typing pauses.
+    CORE_CHECK_DELAY_MS = 250
+
     def refresh(self, *args: Any) -> None:
-        """Recompute epochs ⇄ steps and the inline errors; enable Build only when clean."""
+        """Recompute epochs ⇄ steps and the dialog's own checks now; the core's check shortly."""
+        self._update(core=False)
+        timer = getattr(self, "_core_timer", None)
+        if timer is None:
+            timer = self._core_timer = QtCore.QTimer(self)
+            timer.setSingleShot(True)
+            timer.setInterval(self.CORE_CHECK_DELAY_MS)
+            timer.timeout.connect(self.check_now)
+        timer.start()
+
+    def check_now(self) -> None:
+        """Run every check, the core's included (also what Build does before accepting)."""
+        timer = getattr(self, "_core_timer", None)
+        if timer is not None:
+            timer.stop()
+        self._update(core=True)
+
+    def _update(self, core: bool) -> None:
         s = self.settings()
+        self.stage.setEnabled(s.procedure in ("chroma", "spatial"))
         pairs = s.pairs
         if pairs:
             epochs = s.epochs
@@ -455,7 +476,7 @@ class SetupDialog(QtWidgets.QDialog):
             parse_frames(self.frames.text())
         except ValueError as exc:
             errors["training_frames"] = str(exc)
-        if not errors and self._config_check is not None:
+        if core and not errors and self._config_check is not None:
             try:
                 self._config_check(s)
             except Exception as exc:  # ConfigError with .field, or anything the core raises
@@ -508,7 +529,7 @@ class SetupDialog(QtWidgets.QDialog):
             self.output.setText(path)
 
     def _accept(self) -> None:
-        self.refresh()
+        self.check_now()
         if not self.errors:
             self.accept()
 

@@ -36,10 +36,23 @@ def run_checks(screenshot: str = "") -> str:
     d.frames.setText("471, 478, 492, 499")
     assert not d.errors and d.build_button.isEnabled(), d.errors
     # a config error from the core lands next to its field
+    n_calls = len(calls)
     d.granularity.setCurrentIndex(d.granularity.findData("sequence"))
+    assert len(calls) == n_calls and not d.errors  # the core check waits for a pause in typing
+    deadline = QtCore.QElapsedTimer()
+    deadline.start()
+    while len(calls) == n_calls and deadline.elapsed() < 5000:
+        app.processEvents()
+        QtCore.QThread.msleep(20)
     assert d.errors.get("training_frames") == "sequence scope needs at least 8 pairs", d.errors
+    assert not d.build_button.isEnabled()
     d.granularity.setCurrentIndex(d.granularity.findData("shot"))
+    d.check_now()
     assert not d.errors and calls
+    d.procedure.setCurrentIndex(d.procedure.findData("combined"))
+    assert not d.stage.isEnabled()
+    d.procedure.setCurrentIndex(d.procedure.findData("chroma"))
+    assert d.stage.isEnabled()
     d.source.path.setText("")
     assert "source.path" in d.errors and not d.build_button.isEnabled()
     d.source.path.setText("plates/MURALLA_SOURCE_####.exr")
@@ -82,6 +95,22 @@ def run_checks(screenshot: str = "") -> str:
     chosen = d.settings()
     dlg.remember(chosen)
     assert dlg.load_remembered() == chosen
+    # the real core check passes for the worked example...
+    import importlib.util
+
+    from nuke_restore.nukeside import commands
+
+    if importlib.util.find_spec("yaml") is not None:
+        dlg._core_config_check()(dlg.example_settings())
+    # ... and where Nuke's Python has no PyYAML, the dialog says so and will not build
+    real = commands.core_needs_missing_yaml
+    commands.core_needs_missing_yaml = lambda: True
+    try:
+        f = dlg.SetupDialog(dlg.example_settings(), "no yaml", dlg._core_config_check())
+        assert "PyYAML" in f.general_error.text() and not f.build_button.isEnabled()
+        f.deleteLater()
+    finally:
+        commands.core_needs_missing_yaml = real
     # the chooser refuses the same Read on both sides
     from nuke_restore.nukeside.reads import ClipInfo
 
