@@ -131,7 +131,7 @@ def upstream_until(node: Optional[Node], stop: Iterable[str]) -> Iterator[Node]:
             continue
         seen.add(id(n))
         yield n
-        if n is not node and _origin(n).cls in stop:
+        if _origin(n).cls in stop:
             continue
         todo.extend(i for i in n.inputs if i is not None)
 
@@ -283,8 +283,16 @@ def rule_shuffle_mode(script: Graph) -> Iterator[Diagnostic]:
                                  f"A = {got_a}, B = {got_b}", sh, script=script)
 
 
+def _branch(cc: Node, i: int) -> Optional[Node]:
+    """The start of CopyCat input ``i``'s own branch (the Input side starts below CopyBBox B)."""
+    n = cc.input(i)
+    if i == 0 and n is not None and _origin(n).cls == "CopyBBox":
+        return n.input(0)
+    return n
+
+
 def _has_clamp(node: Optional[Node]) -> bool:
-    for n in upstream(node):
+    for n in upstream_until(node, ("PostageStamp",)):
         if n.cls == "Grade" and (_val(n, "white_clamp") == "true") and \
                 (_val(n, "black_clamp") in (None, "true")):
             return True
@@ -292,7 +300,7 @@ def _has_clamp(node: Optional[Node]) -> bool:
 
 
 def _has_alpha_removed(node: Optional[Node]) -> bool:
-    for n in upstream(node):
+    for n in upstream_until(node, ("PostageStamp",)):
         if n.cls == "Remove" and (_val(n, "operation") in (None, "remove")) and \
                 (_val(n, "channels") or "all") in ("alpha", "rgba.alpha", "all"):
             return True
@@ -303,10 +311,10 @@ def rule_clamps_and_alpha(script: Graph) -> Iterator[Diagnostic]:
     """Both branches clamp to 0-1 and lose their alpha before CopyCat."""
     for cc in [n for n in _all(script) if n.cls == "CopyCat"]:
         for i, label in ((0, "Input"), (1, "GroundTruth")):
-            if not _has_clamp(cc.input(i)):
+            if not _has_clamp(_branch(cc, i)):
                 yield _diag("NR005", f"the {label} branch has no black+white clamp Grade", cc,
                             script=script)
-            if not _has_alpha_removed(cc.input(i)):
+            if not _has_alpha_removed(_branch(cc, i)):
                 yield _diag("NR005", f"the {label} branch keeps its alpha (no Remove alpha)", cc,
                             script=script)
 
