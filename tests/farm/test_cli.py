@@ -121,3 +121,27 @@ def test_log_report(tmp_path, capsys):
     assert code == 1
     data = json.loads(stdout)
     assert data[str(bad)]["categories"] == ["cuda_out_of_memory"]
+
+
+def test_force_removes_only_files_an_earlier_run_generated(config, tmp_path, capsys,
+                                                           fixed_scripts):
+    out = tmp_path / "out"
+    assert main(["farm", str(config), "--world-size", "4", "--batch-size", "4", "-o", str(out),
+                 "--cue-user", "artist"]) == 0
+    mine = out / "SH010" / "notes.txt"
+    mine.write_text("the artist's own file")
+    assert main(["farm", str(config), "--world-size", "2", "-o", str(out), "--cue-user", "artist",
+                 "--force"]) == 0
+    task = out / "SH010" / "SH010_chroma_train"
+    assert sorted(p.name for p in task.glob("rank_*.sh")) == ["rank_0.sh", "rank_1.sh"]
+    assert not (task / "rank_3.env").exists()
+    assert mine.read_text() == "the artist's own file"
+    listed = json.loads((out / "farm.json").read_text())["files"]
+    assert "farm.json" in listed and "SH010/SH010_chroma_train/rank_1.sh" in listed
+
+
+def test_output_folder_that_is_a_file(config, tmp_path, capsys, fixed_scripts):
+    target = tmp_path / "out"
+    target.write_text("x")
+    code, _, err = _run(capsys, config, "-o", target)
+    assert code == 1 and "is a file" in err

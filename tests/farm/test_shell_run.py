@@ -29,7 +29,7 @@ def _setup(tmp_path: Path, **overrides):
     fake.parent.mkdir()
     fake.write_text(FAKE_NUKE)
     fake.chmod(0o755)
-    out = tmp_path / "farm"
+    out = tmp_path / "farm dir"  # a space exercises the quoting
     record = tmp_path / "record"
     record.mkdir()
     (tmp_path / "tmp").mkdir()
