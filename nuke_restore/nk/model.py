@@ -308,7 +308,7 @@ class Graph:
                 nodes.append((
                     item.cls,
                     item.name,
-                    tuple((k.name, k.value) for k in item.knobs if k.name != "inputs"),
+                    _knob_signature(item.knobs),
                     tuple(ref(s) for s in ins),
                     m,
                     ref(item.clone_of) if item.clone_of is not None
@@ -369,6 +369,14 @@ class Script(Graph):
             if isinstance(d, Directive) and d.command == "version":
                 return d.text.split(None, 1)[1].strip() if " " in d.text else None
         return None
+
+
+def _knob_signature(knobs: List[Knob]) -> tuple:
+    # Class knobs are written in the class's order whatever order they were set in, so their order
+    # carries no meaning; user knobs (from the first addUserKnob on) keep theirs.
+    cut = next((i for i, k in enumerate(knobs) if k.name == "addUserKnob"), len(knobs))
+    head = sorted((k.name, k.value) for k in knobs[:cut] if k.name != "inputs")
+    return tuple(head) + tuple((k.name, k.value) for k in knobs[cut:])
 
 
 def _knob_items(knobs: KnobSpec) -> Iterable[Tuple[str, Any]]:

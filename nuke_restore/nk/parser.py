@@ -348,7 +348,7 @@ class _Parser:
         else:
             parsed = parse_inputs(inputs_value)
             if parsed is None:
-                if inputs_pos == pos:  # found by the fast path: locate the knob now
+                if inputs_pos == pos:  # found by the fast path: locate the knob for the message
                     inputs_pos = text.find(inputs_value, text.find("inputs", brace, i), i)
                 raise src.error(f"inputs must be N or N+M, got {inputs_value!r} on {cls}", inputs_pos)
             n_in, n_mask = parsed
@@ -359,6 +359,8 @@ class _Parser:
             # An empty stack is normal (a saved gizmo's ``Gizmo { inputs 3`` or a pasted node: their
             # inputs are connected later); a stack that holds some but too few entries is not.
             if stack and len(stack) < total and explicit:
+                if inputs_pos == pos:
+                    inputs_pos = text.find(inputs_value, text.find("inputs", brace, i), i)
                 err = src.error(f"stack underflow: {cls} (line {node_line}) takes {total} inputs "
                                 f"but only {len(stack)} are on the stack", inputs_pos)
                 if self.strict:

@@ -1,0 +1,46 @@
+"""Model: the builder API other parts use, and the graph signature."""
+from __future__ import annotations
+
+from nuke_restore.nk import PASTE_INPUT, Directive, Knob, Script, parse_text
+
+
+def test_builder_api():
+    s = Script.new(version="14.0 v5")
+    assert s.version == "14.0 v5" and s.root.knob("inputs") == "0"
+    read = s.add("Read", [("file", "a.####.exr"), ("first", 1001)], inputs=())
+    g = s.add("Grade", {"white_clamp": True}, inputs=[read], name="Grade1")
+    assert g.input(0) is read and g.knob("white_clamp") == "true" and g.name == "Grade1"
+    g.set("white", 1.25).set_raw("black", "{{parent.b}}")
+    assert g.knob("white") == "1.25" and g.knob("black") == "{{parent.b}}"
+    g.set("white", 2)
+    assert [k.name for k in g.knobs].count("white") == 1
+    g.add_user_knob("7 amount l Amount", 0.5)
+    assert g.knobs[-2].value == "{7 amount l Amount}" and g.knob("amount") == "0.5"
+    grp = s.add("Group", inputs=[g], name="G")
+    inner = grp.body.add("Input", [("inputs", 0)], name="Input1")
+    assert inner.parent is grp.body and grp.body.owner is grp
+    c = s.add_clone(g, [("xpos", 5)], inputs=[read])
+    assert c.clone_of is g and c.name == "Grade1"
+    assert s.consumers(read) == [(g, 0), (c, 0)]
+    assert [n.name for n in s.walk()][-2:] == ["Input1", "Grade1"]
+    assert s.paste_input is PASTE_INPUT
+
+
+def test_knob_equality_ignores_layout_hints():
+    assert Knob("a", "1", 3, "\n  ", " ") == Knob("a", "1")
+    assert Knob("a", "1") != Knob("a", "2")
+    assert Directive("version 15.1 v1").command == "version"
+    assert Directive("#! x -nx").command == "#"
+
+
+def test_signature_ignores_order_and_variable_names():
+    a = parse_text("Blur {\n inputs 0\n name A\n}\nset N1 [stack 0]\nGrade {\n name B\n}\n"
+                   "push $N1\nMerge2 {\n inputs 2\n name M\n}\n")
+    b = parse_text("Blur {\n inputs 0\n name A\n}\nset Nffff [stack 0]\nGrade {\n name B\n}\n"
+                   "push $Nffff\nMerge2 {\n inputs 2\n name M\n}\n")
+    assert a.signature() == b.signature()
+    b.find("M").inputs.reverse()
+    assert a.signature() != b.signature()
+    c = parse_text("Blur {\n inputs 0\n name A\n}\nset N1 [stack 0]\nGrade {\n name B\n}\n"
+                   "push $N1\nMerge2 {\n inputs 2\n name M\n mix 0.5\n}\n")
+    assert a.signature() != c.signature()
