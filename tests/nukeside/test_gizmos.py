@@ -13,6 +13,7 @@ import pytest
 
 from nuke_restore.nk.model import Node
 from nuke_restore.nk.values import parse_word
+from nuke_restore.nk.writer import write_script
 from nuke_restore.recipes.gizmos import F_ALIGN_CLASS, GIZMOS, gizmo_texts
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -147,6 +148,8 @@ def test_gizmo_file_reparses_and_validates_without_errors(spec):
     script = parse_text(path.read_text(encoding="utf-8"), path=str(path))
     gizmos = [n for n in script.walk() if n.cls == "Gizmo"]
     assert len(gizmos) == 1 and isinstance(gizmos[0], Node)
-    errors = [d for d in validate_script(script) if str(getattr(d, "severity", "error")) == "error"
-              or getattr(getattr(d, "severity", None), "name", "").lower() == "error"]
-    assert not errors, "\n".join(str(d) for d in errors)
+    # untrusted mode also flags Python/TCL that Nuke would run: the gizmos carry none at all
+    findings = list(validate_script(script, untrusted=True))
+    assert not findings, "\n".join(str(d) for d in findings)
+    # the file is in canonical form: parse -> write gives back the same bytes
+    assert write_script(script) == path.read_text(encoding="utf-8")
