@@ -81,10 +81,15 @@ def test_rendezvous_publishes_rank0_address(tmp_path, posix_sh):
     out, record, env = _setup(tmp_path, world_size=2)
     env["NUKE_RESTORE_MAIN_ADDR"] = ""  # use the shared-storage rendezvous
     env["COPYCAT_LOCAL_ADDR"] = "10.9.8.7"
-    # Rank 0 must stay alive long enough for rank 1 to see the heartbeat advance.
+    # Rank 0 stays alive (heartbeat running) until rank 1 has started its nuke, as real ranks do
+    # while they wait for each other; bounded so a failure cannot hang the test.
     fake = Path(env["FAKE_NUKE_OUT"]).parent / "bin" / "nuke"
-    fake.write_text(FAKE_NUKE.replace('exit "${FAKE_NUKE_EXIT:-0}"',
-                                      '[ "${COPYCAT_RANK}" = 0 ] && sleep 5\nexit 0'))
+    fake.write_text(FAKE_NUKE.replace('exit "${FAKE_NUKE_EXIT:-0}"', """\
+if [ "$COPYCAT_RANK" = 0 ]; then
+    i=0
+    while [ ! -f "$FAKE_NUKE_OUT/rank_1.txt" ] && [ "$i" -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
+fi
+exit 0"""))
     task_dir = out / "SH010" / "SH010_chroma_train"
     rank1 = subprocess.Popen([posix_sh, str(task_dir / "rank_1.sh")], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
