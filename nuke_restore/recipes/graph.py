@@ -156,12 +156,9 @@ class Builder:
             for n in members:
                 p = self.place[id(n)]
                 y = cursor.get(p.lane, top)
-                for src in list(n.inputs) + ([n.clone_of] if n.clone_of is not None else []):
-                    if src is not None and id(src) in pos and self.place[id(src)].stage == key \
-                            and src.clone_of is None and n.clone_of is None:
-                        sy = pos[id(src)][1] + self.place[id(src)].height
-                        y = max(y, sy + ROW_H - NODE_H)
-                    elif src is not None and id(src) in pos and self.place[id(src)].stage == key:
+                for src in n.inputs:
+                    # Below every input placed in this band, so the flow reads top to bottom.
+                    if src is not None and id(src) in pos and self.place[id(src)].stage == key:
                         sy = pos[id(src)][1] + self.place[id(src)].height
                         y = max(y, sy + ROW_H - NODE_H)
                 x = int(round(p.lane * LANE_W))
@@ -179,8 +176,12 @@ class Builder:
             n.set("xpos", x)
             n.set("ypos", y)
         labels = {s[0]: (s[1], s[2]) for s in self.stages}
+        at = self._first_node_index()
         for i, (key, x, y, w, h) in enumerate(backdrops):
             label, color = labels[key]
+            # Wide enough for its label, which Nuke draws at the top left.
+            w = max(w, int(len(label) * BACKDROP_FONT * 0.6) + 2 * BAND_PAD)
+            max_x = max(max_x, x + w)
             bd = self.script.add("BackdropNode", None, [], name=f"BackdropNode{i + 1}")
             bd.set("inputs", 0)
             bd.set_raw("tile_color", f"0x{color:08x}")
@@ -192,12 +193,12 @@ class Builder:
             bd.set("bdheight", h)
             # Backdrops are written first so they sit under the nodes.
             self.script.items.remove(bd)
-            self.script.items.insert(self._first_node_index(), bd)
+            self.script.items.insert(at + i, bd)
         sticky = self.script.add("StickyNote", None, [], name="StickyNote_nuke_restore")
         sticky.set("inputs", 0)
         sticky.set("label", note)
         sticky.set("note_font_size", NOTE_FONT)
-        sticky.set("xpos", max_x + BAND_PAD * 2 + LANE_W)
+        sticky.set("xpos", max_x + BAND_PAD * 2)
         sticky.set("ypos", 0)
         self.script.items.remove(sticky)
         self.script.items.insert(self._first_node_index(), sticky)

@@ -103,8 +103,9 @@ def alignment_path(cfg) -> str:
     if al.mode == "auto":
         return "auto F_Align"
     src = f" from {al.source_file}" if al.source_file else ""
-    return f"{al.mode}: manual Transform ({len(al.keys)} keyed frames{src})" + (
-        " + auto F_Align" if al.mode == "both" else "")
+    manual = f"manual Transform ({len(al.keys)} keyed frames{src})"
+    return manual if al.mode == "manual" else f"auto F_Align + {manual}, Dissolve selects"
+
 
 
 def exr_fields(side: Dict[str, Any]) -> Dict[str, str]:
