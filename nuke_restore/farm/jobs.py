@@ -17,7 +17,7 @@ from ..fileio import write_atomic
 from .deadline import deadline_files
 from .model import FarmPlan, QcTask, RenderTask, TrainingTask
 from .opencue import opencue_files
-from .shell import command_line, shell_files
+from .shell import command_line, rendezvous_path, shell_files
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,13 @@ def _task_record(task) -> dict:
     return record
 
 
+def _with_rendezvous(plan: FarmPlan, task) -> dict:
+    record = _task_record(task)
+    if isinstance(task, TrainingTask) and plan.settings.distributed and not task.main_addr:
+        record["rendezvous_file"] = rendezvous_path(plan, task)
+    return record
+
+
 def manifest(plan: FarmPlan, files: Sequence[str] = ()) -> str:
     settings = plan.settings
     data = {
@@ -64,7 +71,7 @@ def manifest(plan: FarmPlan, files: Sequence[str] = ()) -> str:
         "managers": list(settings.managers),
         "path_maps": [{"from": m.source, "to": m.target} for m in settings.path_maps],
         "scripts": sorted(plan.scripts),
-        "shots": [{"shot": s.shot, "tasks": [_task_record(t) for t in s.tasks()]}
+        "shots": [{"shot": s.shot, "tasks": [_with_rendezvous(plan, t) for t in s.tasks()]}
                   for s in plan.shots],
     }
     return json.dumps(data, indent=2, sort_keys=True) + "\n"

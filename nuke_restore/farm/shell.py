@@ -179,6 +179,7 @@ def qc_script_path(task: QcTask) -> str:
 
 
 def rendezvous_path(plan: FarmPlan, task: TrainingTask) -> str:
+    """Where rank 0 publishes its address, as the farm sees it (for the manifest and docs)."""
     return posixpath.join(plan.farm_root, training_dir(task), "rendezvous", "main_addr")
 
 
@@ -215,10 +216,10 @@ def rank_script(plan: FarmPlan, task: TrainingTask, spec: RankSpec) -> str:
             if key != "COPYCAT_MAIN_ADDR":
                 lines.append(f"export {key}={q(value)}")
         main = env["COPYCAT_MAIN_ADDR"]
-        rendezvous = rendezvous_path(plan, task)
         lines.append("# NUKE_RESTORE_MAIN_ADDR overrides the main address (launch_local.sh sets it).")
         if main == RENDEZVOUS:
-            lines.append(f"rendezvous={q(rendezvous)}")
+            # Beside this script on the shared storage: every host finds it, whatever its mount point.
+            lines.append('rendezvous="$here/rendezvous/main_addr"')
             if spec.rank == 0:
                 lines += [
                     'if [ -n "${NUKE_RESTORE_MAIN_ADDR:-}" ]; then',
