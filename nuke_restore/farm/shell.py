@@ -233,11 +233,11 @@ def rank_script(plan: FarmPlan, task: TrainingTask, spec: RankSpec) -> str:
                     'if [ -n "${NUKE_RESTORE_MAIN_ADDR:-}" ]; then',
                     '    COPYCAT_MAIN_ADDR=$NUKE_RESTORE_MAIN_ADDR',
                     "else",
-                    '    nr_log "rank %s waiting for rank 0 to publish its address in $rendezvous"',
+                    f'    nr_log "rank {spec.rank} waiting for rank 0 to publish its address in '
+                    '$rendezvous"',
                     '    COPYCAT_MAIN_ADDR=$(nr_wait_main "$rendezvous") || exit $?',
                     "fi",
                 ]
-                lines[-3] = lines[-3].replace("%s", str(spec.rank))
         else:
             lines += [
                 f'COPYCAT_MAIN_ADDR=${{NUKE_RESTORE_MAIN_ADDR:-{q(main)}}}',
