@@ -280,9 +280,9 @@ def _find_dissolves(fs: FeatureStack, d1: np.ndarray, cut_idx, p: CutParams, fla
             debug.append((a, b, dab, why))
         if why:
             continue
+        a, b = _tighten(fs, d1, taken, cut_sorted, dab, a, b, p)
         _rel, alpha = fs.mix_residual(a, b)
-        mixed = np.nonzero((alpha > 0.1) & (alpha < 0.9))[0]
-        first, last = a + 1 + int(mixed[0]), a + 1 + int(mixed[-1])
+        first, last = a + 1, b - 1
         k = int(np.argmin(np.abs(alpha - 0.5)))
         centre = a + 1 + k
         if alpha[k] > 0.5 and centre < b:
@@ -292,13 +292,38 @@ def _find_dissolves(fs: FeatureStack, d1: np.ndarray, cut_idx, p: CutParams, fla
     return found
 
 
-def _reject_dissolve(fs, d1, taken, cut_sorted, dab, a, b, p) -> str:
+def _tighten(fs, d1, taken, cut_sorted, dab, a, b, p) -> Tuple[int, int]:
+    """The shortest window inside (a, b) that still passes and carries most of the change.
+
+    Wide windows are tried first (they have the largest D), so the accepted one usually has calm
+    frames of both shots inside it; the dissolve proper is the tightest passing window.
+    """
+    best = (a, b)
+    for width in range(2, b - a):
+        found = None
+        for a2 in range(a, b - width + 1):
+            b2 = a2 + width
+            d = float(fs.dist(np.array([a2]), np.array([b2]))[0])
+            if d < 0.85 * dab:
+                continue
+            if not _reject_dissolve(fs, d1, taken, cut_sorted, d, a2, b2, p, check_outside=False):
+                if found is None or d > found[0]:
+                    found = (d, a2, b2)
+        if found is not None:
+            best = (found[1], found[2])
+            break
+    return best
+
+
+def _reject_dissolve(fs, d1, taken, cut_sorted, dab, a, b, p, check_outside=True) -> str:
     """Why (a, b) is not a dissolve, or '' when it is."""
     n = len(fs)
     if taken[a: b + 1].any():
         return "overlaps"
     if d1[a + 1: b + 1].max() >= max(p.cut_threshold, 0.5 * dab):
         return "one step carries it"
+    if not check_outside:
+        return _reject_mix(fs, a, b, p)
     # The same span just outside must be much calmer: a dissolve joins two calm stretches, a
     # camera move keeps changing the picture at the same rate before and after.
     m = b - a
@@ -319,6 +344,10 @@ def _reject_dissolve(fs, d1, taken, cut_sorted, dab, a, b, p) -> str:
     if len(steps_out) >= 2 and (np.median(d1[a + 1: b + 1])
                                 < p.step_ratio * float(np.median(steps_out)) + 0.005):
         return "steps no faster than outside"
+    return _reject_mix(fs, a, b, p)
+
+
+def _reject_mix(fs, a, b, p) -> str:
     rel, alpha = fs.mix_residual(a, b)
     if rel > p.dissolve_residual:
         return f"residual {rel:.2f}"

@@ -1,0 +1,490 @@
+"""Dataset curation: which frames become CopyCat training pairs, and which one is the Preview.
+
+Rules (workflow-spec §3, science.md §6):
+
+* shots come from :mod:`.cuts` (hard cuts and dissolves); a training frame never straddles a cut and
+  dissolve frames (mixes of two shots) are never picked;
+* per unit (shot, scene or whole sequence) ``train`` frames are picked: the first and the last frame,
+  then farthest-point sampling (k-center greedy) on small feature vectors (a coarse Y'CbCr
+  thumbnail, chroma and luma histograms, a texture grid) plus the frame's position in time, so the
+  picks cover the shot's colour and texture variety and still spread evenly through a static shot;
+* defaults 4 per shot, 16 per scene, 33 per sequence; ``escalate`` steps 4 -> 7 -> 11 (n -> 2n-1 ->
+  3n-1) by adding midpoints of the largest gaps to the previous picks, so earlier picks stay;
+* frames that are flashes (luma far from the shot's running median), blurred (texture energy well
+  below the shot's median) or, with a reference, where the reference disagrees in structure
+  (gradient correlation low, or a neighbouring reference frame fits better: off by one) are not
+  picked; when the first or last frame is bad its nearest good neighbour stands in;
+* the Preview of each shot is an untrained good frame: the one closest to the midpoint of the
+  largest gap between two training frames;
+* the coverage radius (largest feature distance from any usable frame to its nearest pick) is
+  reported per unit, beside the radius that evenly spaced picks would give.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..errors import ImagingError
+from ..fileio import write_atomic
+from . import cuts as cuts_mod
+from .sequence import FrameSequence, check_same_size
+
+logger = logging.getLogger(__name__)
+
+#: Training frames per unit by granularity (workflow-spec §3: shot 3-4, scene ~16, sequence 33+).
+DEFAULT_TRAIN = {"shot": 4, "scene": 16, "sequence": 33}
+GRANULARITIES = tuple(DEFAULT_TRAIN)
+
+
+@dataclass
+class CurateOptions:
+    """Settings of :func:`curate`.
+
+    Attributes:
+        granularity: ``shot``, ``scene`` or ``sequence``: the unit that gets ``train`` frames.
+        train: training frames per unit (default from :data:`DEFAULT_TRAIN`).
+        escalate: 0, 1, 2 ...: n -> 2n-1 -> 3n-1 frames (4 -> 7 -> 11), keeping earlier picks.
+        proxy: read downscale factor (default: largest keeping >= 256 px width).
+        threads: reader threads.
+        time_weight: weight of the time coordinate against the features in the picking distance.
+        flash_threshold: luma jump (perceptual 0..1 units) from the running median marking a flash.
+        blur_ratio: texture energy below this share of the shot median marks a blurred frame.
+        agreement_ratio: reference agreement below this share of the shot median is rejected.
+        agreement_floor: reference agreement below this absolute value is always rejected.
+        offset_margin: a neighbouring reference frame must agree this much better to flag an
+            off-by-one frame.
+        scene_threshold: shot-signature distance under which consecutive shots share a scene.
+        cut_params: detector tuning.
+        progress: progress bars.
+    """
+
+    granularity: str = "shot"
+    train: Optional[int] = None
+    escalate: int = 0
+    proxy: Optional[int] = None
+    threads: Optional[int] = None
+    time_weight: float = 0.6
+    flash_threshold: float = 0.08
+    blur_ratio: float = 0.55
+    agreement_ratio: float = 0.75
+    agreement_floor: float = 0.3
+    offset_margin: float = 0.12
+    scene_threshold: float = 0.35
+    cut_params: cuts_mod.CutParams = field(default_factory=cuts_mod.CutParams)
+    progress: bool = False
+
+    def count(self) -> int:
+        if self.granularity not in DEFAULT_TRAIN:
+            raise ValueError(f"granularity must be one of {GRANULARITIES}")
+        n = int(self.train or DEFAULT_TRAIN[self.granularity])
+        if n < 2:
+            raise ValueError("train must be at least 2 (first and last frame)")
+        return n + max(0, int(self.escalate)) * (n - 1)
+
+
+# -- per-frame measurements ---------------------------------------------------------------------
+def _luma(img: np.ndarray) -> np.ndarray:
+    return img[..., 0] * 0.2126 + img[..., 1] * 0.7152 + img[..., 2] * 0.0722
+
+
+def _blur3(y: np.ndarray) -> np.ndarray:
+    # [1 2 1]/4 twice: takes grain down before gradients
+    p = np.pad(y, 1, mode="edge")
+    y = (p[:-2, 1:-1] + 2 * p[1:-1, 1:-1] + p[2:, 1:-1]) * 0.25
+    p = np.pad(y, 1, mode="edge")
+    return (p[1:-1, :-2] + 2 * p[1:-1, 1:-1] + p[1:-1, 2:]) * 0.25
+
+
+def _gradients(y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    gx = np.zeros_like(y)
+    gy = np.zeros_like(y)
+    gx[:, 1:-1] = y[:, 2:] - y[:, :-2]
+    gy[1:-1] = y[2:] - y[:-2]
+    return gx, gy
+
+
+@dataclass
+class FrameStats:
+    """What curation measures on one (proxy) frame."""
+
+    thumb: np.ndarray
+    feature: np.ndarray
+    brightness: float
+    sharpness: float
+    grad: Tuple[np.ndarray, np.ndarray]
+
+
+def measure(img: np.ndarray, linear: bool, grid_width: int = 32) -> FrameStats:
+    """Thumbnail, feature vector, brightness, texture energy and gradients of one frame."""
+    enc = np.sqrt(np.clip(img, 0.0, None)) if linear else np.clip(img, 0.0, None)
+    thumb = cuts_mod.thumbnail(enc, grid_width, linear=False)
+    y = _luma(enc).astype(np.float32)
+    yb = _blur3(y)
+    gx, gy = _gradients(yb)
+    # texture: high-pass energy (grain mostly removed by the blur) on a 8 x 6 grid
+    hp = y - yb
+    lap = _gradients(hp)
+    energy = lap[0] ** 2 + lap[1] ** 2 + gx ** 2 + gy ** 2
+    h, w = energy.shape
+    gh, gw = 6, 8
+    tex = energy[: h // gh * gh, : w // gw * gw].reshape(gh, h // gh, gw, w // gw).mean(axis=(1, 3))
+    sharp = float(np.mean(gx ** 2 + gy ** 2))
+    feat = _feature(thumb, np.sqrt(tex))
+    return FrameStats(thumb, feat, float(thumb[..., 0].mean()), sharp, (gx, gy))
+
+
+def _feature(thumb: np.ndarray, tex: np.ndarray) -> np.ndarray:
+    """Small feature vector: coarse Y'CbCr layout, chroma + luma histograms, texture grid."""
+    h, w = thumb.shape[:2]
+    h2, w2 = h // 2, w // 2
+    coarse = thumb[: 2 * h2, : 2 * w2].reshape(h2, 2, w2, 2, 3).mean(axis=(1, 3))
+    y, cb, cr = thumb[..., 0].ravel(), thumb[..., 1].ravel(), thumb[..., 2].ravel()
+    hc, _, _ = np.histogram2d(cb, cr, bins=6, range=[[-0.25, 0.25], [-0.25, 0.25]])
+    hy, _ = np.histogram(y, bins=8, range=(0.0, 1.0))
+    n = float(len(y))
+    t = tex.ravel()
+    t = t / (np.linalg.norm(t) + 1e-6) * min(1.0, float(np.mean(tex)) * 20)
+    parts = [
+        coarse[..., 0].ravel() * 1.0 / math.sqrt(h2 * w2) * 2,
+        coarse[..., 1:].ravel() * 4.0 / math.sqrt(h2 * w2),
+        np.sqrt(hc.ravel() / n),
+        np.sqrt(hy / n),
+        t * 0.5,
+    ]
+    return np.concatenate(parts).astype(np.float32)
+
+
+def gradient_agreement(a: Tuple[np.ndarray, np.ndarray], b: Tuple[np.ndarray, np.ndarray]) -> float:
+    """Correlation of two gradient fields (structure, not colour): 1 same picture, ~0 unrelated."""
+    ax, ay = a
+    bx, by = b
+    num = float((ax * bx).sum() + (ay * by).sum())
+    den = math.sqrt(float((ax * ax).sum() + (ay * ay).sum()) * float((bx * bx).sum() + (by * by).sum()))
+    return num / den if den > 1e-12 else 0.0
+
+
+# -- picking --------------------------------------------------------------------------------------
+def farthest_point(points: np.ndarray, seeds: Sequence[int], k: int) -> List[int]:
+    """Greedy k-center: start from ``seeds`` and add the point farthest from the chosen set."""
+    chosen = list(dict.fromkeys(int(s) for s in seeds))[:k]
+    if not len(points):
+        return []
+    if not chosen:
+        chosen = [0]
+    d = np.min(np.linalg.norm(points[:, None, :] - points[chosen][None], axis=2), axis=1)
+    while len(chosen) < min(k, len(points)):
+        i = int(np.argmax(d))
+        if d[i] <= 0:
+            break
+        chosen.append(i)
+        d = np.minimum(d, np.linalg.norm(points - points[i], axis=1))
+    return chosen
+
+
+def coverage_radius(points: np.ndarray, chosen: Sequence[int]) -> Tuple[float, float]:
+    """(max, mean) distance from every point to its nearest chosen point."""
+    if not len(points) or not len(chosen):
+        return 0.0, 0.0
+    d = np.min(np.linalg.norm(points[:, None, :] - points[list(chosen)][None], axis=2), axis=1)
+    return float(d.max()), float(d.mean())
+
+
+def escalate_picks(picks: Sequence[int], candidates: Sequence[int], target: int) -> List[int]:
+    """Add the usable frame nearest the midpoint of the largest gap until ``target`` frames."""
+    out = sorted(set(picks))
+    cand = sorted(set(candidates) - set(out))
+    while len(out) < target and cand:
+        gaps = sorted(((out[i + 1] - out[i], i) for i in range(len(out) - 1)), reverse=True)
+        placed = False
+        for _gap, i in gaps:
+            mid = (out[i] + out[i + 1]) / 2.0
+            inside = [c for c in cand if out[i] < c < out[i + 1]]
+            if inside:
+                best = min(inside, key=lambda c: (abs(c - mid), c))
+                out.append(best)
+                cand.remove(best)
+                out.sort()
+                placed = True
+                break
+        if not placed:
+            break
+    return out
+
+
+# -- main entry -----------------------------------------------------------------------------------
+def curate(source, reference=None, options: Optional[CurateOptions] = None, first=None, last=None
+           ) -> Dict[str, Any]:
+    """Detect shots and scenes in ``source`` and pick training and preview frames.
+
+    Args:
+        source: a :class:`FrameSequence` or anything :meth:`FrameSequence.from_path` accepts.
+        reference: optional reference sequence (same raster) to score pair agreement.
+        options: :class:`CurateOptions`.
+        first, last: frame range to use.
+
+    Returns:
+        The curation dict (see ``docs/imaging.md``): ``shots`` (first, last, scene, train, preview,
+        excluded, coverage), ``scenes``, ``units``, ``transitions`` and the settings.
+
+    Raises:
+        ImagingError: missing/corrupt frames, size mismatch, or too few frames.
+    """
+    opts = options or CurateOptions()
+    k = opts.count()
+    src = source if isinstance(source, FrameSequence) else FrameSequence.from_path(source, first, last)
+    src.check(require_all=True)
+    if len(src.frames) < 3:
+        raise ImagingError(f"too few frames to curate: {len(src.frames)} (need at least 3: start, "
+                           "middle, end)", path=src.pattern)
+    ref = None
+    if reference is not None:
+        ref = reference if isinstance(reference, FrameSequence) else FrameSequence.from_path(
+            reference, src.first, src.last)
+        missing = sorted(set(src.frames) - set(ref.frames))
+        if missing:
+            raise ImagingError(f"reference lacks frames {_fmt(missing)} that the source has",
+                               path=ref.pattern)
+        check_same_size(src, ref)
+    w, _h = src.size
+    proxy = opts.proxy or max(1, w // 256)
+    frames = list(src.frames)
+    src_linear = src.path(frames[0]).lower().endswith(cuts_mod.LINEAR_EXTENSIONS)
+    stats: List[FrameStats] = []
+    for _f, img in src.read_many(frames, proxy=proxy, threads=opts.threads, progress=opts.progress):
+        stats.append(measure(img, src_linear, opts.cut_params.grid_width))
+    thumbs = [s.thumb for s in stats]
+    transitions = cuts_mod.detect_transitions(thumbs, frames, opts.cut_params)
+    shots = cuts_mod.shots_from_transitions(frames[0], frames[-1], transitions)
+    index = {f: i for i, f in enumerate(frames)}
+
+    excluded: Dict[int, str] = {}
+    for t in transitions:
+        if t.kind == "dissolve":
+            # one frame of margin: the first and last mixes are faint and easy to mis-time
+            for f in range(t.first - 1, t.last + 2):
+                if f in index:
+                    excluded[f] = "dissolve (mix of two shots)"
+    _mark_flashes_and_blur(stats, frames, shots, opts, excluded)
+    agreement: Dict[int, float] = {}
+    if ref is not None:
+        agreement = _score_reference(ref, stats, frames, shots, proxy, opts, excluded)
+
+    feats = np.stack([s.feature for s in stats])
+    scenes = _group_scenes(shots, feats, index, opts.scene_threshold)
+
+    # units: the scope that gets k frames
+    if opts.granularity == "shot":
+        units = [[i] for i in range(len(shots))]
+    elif opts.granularity == "scene":
+        units = [list(sc) for sc in scenes]
+    else:
+        units = [list(range(len(shots)))]
+
+    shot_train: Dict[int, List[int]] = {i: [] for i in range(len(shots))}
+    unit_out = []
+    for ui, shot_ids in enumerate(units):
+        picks, radius, uniform = _pick_unit(shot_ids, shots, feats, index, excluded, k, opts)
+        for f in picks:
+            si = next(i for i in shot_ids if shots[i][0] <= f <= shots[i][1])
+            shot_train[si].append(f)
+        unit_out.append({"kind": opts.granularity, "id": ui, "shots": shot_ids,
+                         "first": shots[shot_ids[0]][0], "last": shots[shot_ids[-1]][1],
+                         "train": sorted(picks), "coverage_radius": round(radius[0], 4),
+                         "coverage_mean": round(radius[1], 4),
+                         "coverage_radius_uniform": round(uniform[0], 4),
+                         "coverage_mean_uniform": round(uniform[1], 4)})
+
+    scene_of = {si: sc_i for sc_i, sc in enumerate(scenes) for si in sc}
+    trans_by_frame = {t.frame: t for t in transitions}
+    shot_out = []
+    for si, (a, b) in enumerate(shots):
+        train = sorted(shot_train[si])
+        preview = _pick_preview(a, b, train, excluded)
+        tr = trans_by_frame.get(a)
+        shot_out.append({
+            "first": a, "last": b, "scene": scene_of[si], "train": train, "preview": preview,
+            "transition_in": tr.kind if tr else None,
+            "excluded": {str(f): r for f, r in sorted(excluded.items()) if a <= f <= b},
+            "frames": b - a + 1,
+        })
+        if preview is None:
+            logger.warning("shot %d-%d: no untrained usable frame left for the Preview", a, b)
+    result = {
+        "version": 1,
+        "tool": "nuke-restore curate",
+        "source": src.nuke_pattern(),
+        "reference": ref.nuke_pattern() if ref is not None else None,
+        "first": frames[0],
+        "last": frames[-1],
+        "granularity": opts.granularity,
+        "train_per_unit": k,
+        "escalate": opts.escalate,
+        "proxy": proxy,
+        "shots": shot_out,
+        "scenes": [{"id": i, "shots": sc, "first": shots[sc[0]][0], "last": shots[sc[-1]][1]}
+                   for i, sc in enumerate(scenes)],
+        "units": unit_out,
+        "transitions": [t.as_dict() for t in transitions],
+    }
+    if agreement:
+        result["reference_agreement"] = {str(f): round(v, 4) for f, v in agreement.items()}
+    return result
+
+
+def curate_to_file(source, out_path, reference=None, options: Optional[CurateOptions] = None,
+                   force: bool = True, **kwargs) -> Dict[str, Any]:
+    """:func:`curate` and write the result as JSON atomically (``force=False`` keeps an existing file).
+
+    Extra keyword arguments set :class:`CurateOptions` fields.
+    """
+    from pathlib import Path
+
+    from ..errors import OutputExistsError
+
+    if not force and Path(out_path).exists():
+        raise OutputExistsError("exists; use --force to overwrite", path=str(out_path))
+    opts = options or CurateOptions(**kwargs)
+    result = curate(source, reference, opts)
+    write_atomic(out_path, json.dumps(result, indent=1) + "\n", force=force)
+    return result
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def _fmt(frames: Sequence[int]) -> str:
+    from .sequence import _format_frames
+
+    return _format_frames(frames)
+
+
+def _mark_flashes_and_blur(stats, frames, shots, opts, excluded) -> None:
+    bright = np.array([s.brightness for s in stats])
+    sharp = np.array([s.sharpness for s in stats])
+    index = {f: i for i, f in enumerate(frames)}
+    for a, b in shots:
+        ia, ib = index[a], index[b]
+        seg_b = bright[ia: ib + 1]
+        seg_s = sharp[ia: ib + 1]
+        n = len(seg_b)
+        med_s = float(np.median(seg_s)) if n else 0.0
+        for j in range(n):
+            lo, hi = max(0, j - 3), min(n, j + 4)
+            neigh = np.concatenate([seg_b[lo:j], seg_b[j + 1: hi]])
+            f = frames[ia + j]
+            if len(neigh) and abs(seg_b[j] - float(np.median(neigh))) > opts.flash_threshold:
+                excluded.setdefault(f, "flash (luma jump against its neighbours)")
+            elif n >= 3 and med_s > 0 and seg_s[j] < opts.blur_ratio * med_s:
+                excluded.setdefault(f, "blurred (texture energy far below the shot's)")
+
+
+def _score_reference(ref, stats, frames, shots, proxy, opts, excluded) -> Dict[int, float]:
+    ref_linear = ref.path(ref.frames[0]).lower().endswith(cuts_mod.LINEAR_EXTENSIONS)
+    grads = {}
+    for f, img in ref.read_many(frames, proxy=proxy, threads=opts.threads, progress=opts.progress):
+        enc = np.sqrt(np.clip(img, 0.0, None)) if ref_linear else np.clip(img, 0.0, None)
+        grads[f] = _gradients(_blur3(_luma(enc).astype(np.float32)))
+    index = {f: i for i, f in enumerate(frames)}
+    agree = {f: gradient_agreement(stats[index[f]].grad, grads[f]) for f in frames}
+    for a, b in shots:
+        seg = [f for f in range(a, b + 1)]
+        med = float(np.median([agree[f] for f in seg]))
+        for f in seg:
+            g = agree[f]
+            if g < opts.agreement_floor or g < opts.agreement_ratio * med:
+                excluded.setdefault(f, f"reference disagrees (structure {g:.2f}, shot median {med:.2f})")
+                continue
+            # off by one: a neighbouring reference frame matches this source frame clearly better
+            # (small gains happen by chance when camera motion offsets a misregistration)
+            if g >= med:
+                continue
+            for nb in (f - 1, f + 1):
+                if a <= nb <= b and nb in grads:
+                    gn = gradient_agreement(stats[index[f]].grad, grads[nb])
+                    if gn > g + opts.offset_margin:
+                        excluded.setdefault(f, f"reference frame {nb} matches better "
+                                               f"({gn:.2f} > {g:.2f}): off by one?")
+                        break
+    return agree
+
+
+def _group_scenes(shots, feats, index, threshold) -> List[List[int]]:
+    """Consecutive shots whose mean features are close share a scene."""
+    sigs = []
+    for a, b in shots:
+        sig = feats[index[a]: index[b] + 1].mean(axis=0)
+        sigs.append(sig)
+    scenes: List[List[int]] = [[0]]
+    for i in range(1, len(shots)):
+        # compare with every shot of the current scene (A-B-A cutting stays in one scene)
+        d = min(float(np.linalg.norm(sigs[i] - sigs[j])) / (
+            0.5 * (np.linalg.norm(sigs[i]) + np.linalg.norm(sigs[j])) + 1e-6) for j in scenes[-1])
+        if d < threshold:
+            scenes[-1].append(i)
+        else:
+            scenes.append([i])
+    return scenes
+
+
+def _usable(a: int, b: int, excluded) -> List[int]:
+    return [f for f in range(a, b + 1) if f not in excluded]
+
+
+def _nearest_usable(target: int, usable: Sequence[int]) -> Optional[int]:
+    if not usable:
+        return None
+    return min(usable, key=lambda f: (abs(f - target), f))
+
+
+def _pick_unit(shot_ids, shots, feats, index, excluded, k, opts):
+    cand: List[int] = []
+    for si in shot_ids:
+        cand += _usable(shots[si][0], shots[si][1], excluded)
+    if not cand:
+        return [], (0.0, 0.0), (0.0, 0.0)
+    a, b = shots[shot_ids[0]][0], shots[shot_ids[-1]][1]
+    span = max(1, b - a)
+    f_all = np.stack([feats[index[f]] for f in cand])
+    scale = float(np.median(np.linalg.norm(f_all - f_all.mean(axis=0), axis=1))) + 1e-3
+    tcoord = np.array([(f - a) / span for f in cand], np.float32)[:, None]
+    pts = np.concatenate([f_all / scale, tcoord * opts.time_weight * 2.0], axis=1)
+    pos = {f: i for i, f in enumerate(cand)}
+    seeds = [pos[_nearest_usable(a, cand)], pos[_nearest_usable(b, cand)]]
+    base_k = int(opts.train or DEFAULT_TRAIN[opts.granularity])
+    if len(shot_ids) > 1:
+        # stratify: one frame per shot (its medoid) before the k-center extras, when k allows
+        for si in shot_ids:
+            members = [pos[f] for f in _usable(shots[si][0], shots[si][1], excluded)]
+            if members and len(seeds) < base_k:
+                sub = pts[members]
+                med = members[int(np.argmin(np.linalg.norm(sub - sub.mean(axis=0), axis=1)))]
+                seeds.append(med)
+    base = farthest_point(pts, seeds, min(base_k, len(cand)))
+    picks = sorted(cand[i] for i in base)
+    if k > base_k:
+        picks = escalate_picks(picks, cand, k)
+    # keep one usable frame free for the Preview when the unit is tiny
+    if len(picks) >= len(cand) and len(cand) > 2:
+        picks = picks[:-2] + picks[-1:]
+    chosen = [pos[f] for f in picks]
+    radius = coverage_radius(f_all / scale, chosen)
+    uniform_idx = sorted({int(round(x)) for x in np.linspace(0, len(cand) - 1, len(picks))})
+    uniform = coverage_radius(f_all / scale, uniform_idx)
+    return picks, radius, uniform
+
+
+def _pick_preview(a: int, b: int, train: Sequence[int], excluded) -> Optional[int]:
+    usable = [f for f in _usable(a, b, excluded) if f not in set(train)]
+    if not usable:
+        return None
+    pts = sorted(set(train) | {a, b}) if train else [a, b]
+    gaps = sorted(((pts[i + 1] - pts[i], pts[i]) for i in range(len(pts) - 1)), reverse=True)
+    for _g, lo in gaps:
+        hi = pts[pts.index(lo) + 1]
+        inside = [f for f in usable if lo < f < hi]
+        if inside:
+            return _nearest_usable((lo + hi) // 2, inside)
+    return _nearest_usable((a + b) // 2, usable)
