@@ -79,6 +79,8 @@ class Source:
 
     def error(self, message: str, pos: int) -> NkSyntaxError:
         line, col = self.lines.locate(min(max(pos, 0), len(self.text)))
+        # One line, always: quoted file text may hold newlines.
+        message = message.replace("\r", "\\r").replace("\n", "\\n")
         return NkSyntaxError(message, path=self.path, line=line, column=col)
 
     def where(self, pos: int) -> str:

@@ -44,6 +44,7 @@ __all__ = ["Layout", "parse_bytes", "parse_file", "parse_text", "parse_inputs"]
 _INPUTS = re.compile(r"^\s*(\d+)(?:\s*\+\s*(\d+))?\s*$")
 _STACK_REF = re.compile(r"^\[\s*stack\s+(\d+)\s*\]$")
 _PASTE_VAR = "cut_paste_input"
+_PLAIN_NAME = re.compile(r"[A-Za-z_][\w.]*\Z")
 # Commands kept verbatim as top-level directives.
 _DIRECTIVES = ("version", "define_window_layout_xml", "add_layer")
 _COMMANDS = frozenset(_DIRECTIVES + ("push", "set", "end_group", "clone"))
@@ -148,6 +149,8 @@ class _Parser:
             elif word == "clone":
                 pos = self._clone(frames, pos, word_end, lead)
             else:
+                if word[0] in '{"[' or word[0] == "\\":
+                    raise src.error(f"expected a node class or a command, got {word[:40]!r}", pos)
                 after = HSPACE.match(text, word_end).end()
                 if after < n and text[after] == "{" and word not in _DIRECTIVES:
                     pos = self._node(frames, word, pos, after, lead, None)
@@ -443,7 +446,7 @@ class _Parser:
             value = text[k:value_end]
             name = parse_word(qname) if qname[0] in '"{\\' or "\\" in qname else qname
             knobs.append(Knob(intern(name), value, line, None if pre == pad_pre else intern(pre),
-                              text[name_end:k], qname if name != qname else None))
+                              text[name_end:k], None if _PLAIN_NAME.match(qname) else qname))
             if name == "inputs":
                 inputs_value, inputs_pos = value, k
             line += text.count("\n", name_end, value_end)

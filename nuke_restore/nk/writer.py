@@ -41,6 +41,7 @@ _CLONE_HEAD = re.compile(r"^clone[ \t]+\$(\S+)[ \t]*\{$")
 _REF_CLONE_HEAD = re.compile(r"^clone[ \t]+(\S+)[ \t]+(\S+)[ \t]*\{$")
 _PASTE_SET = "set cut_paste_input [stack 0]"
 _BARE_NAME = re.compile(r'^[^\s"{}\[\]\\$;]+$')
+_RAW_NAME = re.compile(r'^[^\s"{}\[\\][^\s{}\[\\]*$')
 
 
 def write_script(script: Graph, *, canonical: bool = False) -> str:
@@ -409,7 +410,10 @@ class _Writer:
             value = k.value if k.value != "" else '""'
             if hints and (k.pre is not None or k.sep is not None):
                 qname = k.qname
-                if qname is None or parse_word(qname) != k.name:
+                if qname is None:
+                    # Parsed bare: written back as it was, unless an edit made that unsafe.
+                    qname = k.name if _RAW_NAME.match(k.name) else _knob_name(k.name)
+                elif parse_word(qname) != k.name:
                     qname = _knob_name(k.name)
                 out.append(default_pre if k.pre is None else k.pre)
                 out.append(qname)

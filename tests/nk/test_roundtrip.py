@@ -25,12 +25,15 @@ def _parse(path: Path, data: bytes):
     return script
 
 
-def test_every_corpus_file_round_trips(corpus_files):
+@pytest.fixture(scope="module")
+def parsed(corpus_files):
+    return [(path, path.read_bytes(), _parse(path, path.read_bytes())) for path in corpus_files]
+
+
+def test_every_corpus_file_round_trips(corpus_files, parsed):
     exact = 0
     failures = []
-    for path in corpus_files:
-        data = path.read_bytes()
-        script = _parse(path, data)
+    for path, data, script in parsed:
         out = write_bytes(script)
         if out == data:
             exact += 1
@@ -43,10 +46,8 @@ def test_every_corpus_file_round_trips(corpus_files):
     assert exact / len(corpus_files) >= EXPECT["min_exact_ratio"]
 
 
-def test_canonical_rewrite_keeps_the_graph(corpus_files):
-    for path in corpus_files:
-        data = path.read_bytes()
-        script = _parse(path, data)
+def test_canonical_rewrite_keeps_the_graph(parsed):
+    for path, _data, script in parsed:
         canon = write_bytes(script, canonical=True)
         again = parse_bytes(canon, path)  # canonical output is always strict-clean
         assert again.signature() == script.signature(), path.name
