@@ -46,7 +46,7 @@ def _task_record(task) -> dict:
         record.update({"kind": task.kind, "script": task.script_path,
                        "write_nodes": list(task.write_nodes),
                        "frames": list(task.frames) if task.frames else None,
-                       "outputs": list(task.outputs)})
+                       "outputs": list(task.outputs), "models": list(task.models)})
     elif isinstance(task, QcTask):
         record.update({"kind": "qc", "argv": list(task.argv)})
     return record

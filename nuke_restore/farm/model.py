@@ -253,6 +253,8 @@ class RenderTask:
     depends_on: Tuple[str, ...] = ()
     # The Write nodes' file paths as the farm sees them (QC checks they were rendered).
     outputs: Tuple[str, ...] = ()
+    # Trained models (.cat) the script's Inference nodes load: checked before Nuke starts.
+    models: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

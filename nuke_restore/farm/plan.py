@@ -121,6 +121,19 @@ def find_data_directory(text: str, node: str) -> Optional[str]:
     return None
 
 
+_MODEL_FILE = re.compile(r"^\s*modelFile\s+(\"(?:[^\"\\\\]|\\\\.)*\"|\S+)\s*$", re.MULTILINE)
+
+
+def find_model_files(text: str) -> Tuple[str, ...]:
+    """Plain ``modelFile`` paths of a script's Inference nodes (TCL expressions are skipped)."""
+    found = []
+    for match in _MODEL_FILE.finditer(text):
+        value = match.group(1).strip('"')
+        if value and "[" not in value and "$" not in value and value not in found:
+            found.append(value)
+    return tuple(found)
+
+
 def build_plan(
     specs: Sequence[ScriptSpec],
     settings: FarmSettings,
@@ -178,7 +191,9 @@ def build_plan(
                     shot=shot, name=name, kind=spec.kind, script_path=script,
                     write_nodes=tuple(w for w, _ in spec.write_nodes), frames=spec.frames,
                     depends_on=deps,
-                    outputs=tuple(remap(f, maps) for _, f in spec.write_nodes if f)))
+                    outputs=tuple(remap(f, maps) for _, f in spec.write_nodes if f),
+                    models=tuple(remap(_beside(script, m), maps)
+                                 for m in find_model_files(spec.text))))
                 rendered.setdefault(spec.procedure, []).append(name)
             else:
                 logger.info("%s: kind %r is not run on the farm", spec.relpath, spec.kind)
@@ -192,6 +207,13 @@ def build_plan(
     plan = FarmPlan(settings=settings, shots=shots, farm_root=farm_root, scripts=scripts)
     check_plan(plan)
     return plan
+
+
+def _beside(script: str, path: str) -> str:
+    """``path`` as written in a script whose project directory is the script's folder."""
+    if path.startswith("/") or re.match(r"^[A-Za-z]:[/\\]", path):
+        return path
+    return posixpath.normpath(posixpath.join(posixpath.dirname(script), path))
 
 
 def _rel(spec: ScriptSpec) -> str:
@@ -269,5 +291,6 @@ def _replace(task: TrainingTask, **changes) -> TrainingTask:
     return replace(task, **changes)
 
 
-__all__ = ["ScriptSpec", "build_plan", "find_data_directory", "rank_env", "render_argv",
+__all__ = ["ScriptSpec", "build_plan", "find_data_directory", "find_model_files", "rank_env",
+           "render_argv",
            "render_argv_parts", "training_argv"]

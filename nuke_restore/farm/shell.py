@@ -348,6 +348,15 @@ def render_script(plan: FarmPlan, task: RenderTask) -> str:
         ]
     else:
         lines += ['if [ -n "$first" ] && [ -z "$last" ]; then last=$first; fi']
+    for model in task.models:
+        # Fail fast and clearly when training has not produced the model the Inference node loads.
+        lines += [
+            f"if [ ! -e {q(model)} ]; then",
+            f"    printf 'nuke-restore: trained model %s is missing; did training finish?\\n' "
+            f"{q(model)} >&2",
+            "    exit 1",
+            "fi",
+        ]
     lines += _temp_dir_lines(task.name, "render")
     for node in task.write_nodes:
         head, tail = render_argv_parts(settings, node, task.script_path)

@@ -25,6 +25,16 @@ CopyCat {
 """
 
 
+INFER_NK = """Root {
+ inputs 0
+}
+Inference {
+ modelFile training/{shot}_{proc}/{shot}_{proc}.40000.cat
+ name Inference1
+}
+"""
+
+
 def make_specs(batch: int = 4, shots=("SH010",), procedures=("chroma",)) -> list:
     specs = []
     for shot in shots:
@@ -39,7 +49,7 @@ def make_specs(batch: int = 4, shots=("SH010",), procedures=("chroma",)) -> list
             specs.append(ScriptSpec(
                 shot=shot, procedure=proc, kind="inference",
                 relpath=f"{shot}/{shot}_{proc}_inference.nk",
-                text="Root {\n inputs 0\n}\n",
+                text=INFER_NK.replace("{shot}", shot).replace("{proc}", proc),
                 write_nodes=((f"Write_{proc}", f"/Volumes/show/renders/{shot}_{proc}.####.exr"),),
                 frames=(1001, 1040)))
     return specs

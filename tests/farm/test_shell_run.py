@@ -138,6 +138,13 @@ def test_fixed_main_addr_refuses_rank0_on_another_host(tmp_path, posix_sh):
 def test_render_script_frames_and_chunks(tmp_path, posix_sh):
     out, record, env = _setup(tmp_path, world_size=2)
     script = out / "SH010" / "SH010_chroma_infer.sh"
+    result = subprocess.run([posix_sh, str(script), "1001", "1010"], env=env, capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 1 and "did training finish?" in result.stderr
+    assert not (record / "rank_single.txt").exists()
+    model = out / "SH010" / "training" / "SH010_chroma" / "SH010_chroma.40000.cat"
+    model.parent.mkdir(parents=True)
+    model.write_text("trained")
     subprocess.run([posix_sh, str(script), "1001", "1010"], env=env, check=True, timeout=30)
     assert "-F 1001-1010 -X Write_chroma" in " ".join(_read(record, "single")["args"])
     env["CUE_CHUNK"] = "10"
