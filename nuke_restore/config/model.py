@@ -505,6 +505,8 @@ def _fill_frames(shots: List[Shot], clips: Dict[str, Clip], granularity: str,
                 int(round(budget * (s.last - s.first + 1) / total)))
             if len(members) == 1:
                 share = max(share, minimum)
+            # Keep at least one untrained frame for the hold-out Preview (R3).
+            share = max(1, min(share, s.last - s.first))
             s.train = pick_frames(s.first, s.last, share)
         for s in members:
             if s.preview is None:

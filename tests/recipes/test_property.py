@@ -1,12 +1,16 @@
 """Property: any valid config builds deterministically and every script validates with no error."""
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nuke_restore.config import config_from_dict
 from nuke_restore.recipes import build_scripts, validate_built
 
+# More examples locally: NUKE_RESTORE_PROPERTY_EXAMPLES=200 pytest tests/recipes/test_property.py
+MAX_EXAMPLES = int(os.environ.get("NUKE_RESTORE_PROPERTY_EXAMPLES", "12"))
 PROCS = ["chroma", "chroma_nonref", "spatial", "combined", "telecine", "baseline"]
 
 
@@ -66,7 +70,7 @@ def configs(draw):
     }
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(configs())
 def test_random_configs_build_and_validate(tmp_path_factory, data):
     path = str(tmp_path_factory.mktemp("prop") / "job.yaml")
