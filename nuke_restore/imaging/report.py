@@ -76,7 +76,9 @@ def _fmt(v: float) -> str:
         return "0"
     if float(v).is_integer() and abs(v) < 1e7:
         return str(int(v))
-    if abs(v) >= 100 or abs(v) < 0.01:
+    if abs(v) >= 100:
+        return f"{v:.1f}" if abs(v) < 1e6 else f"{v:.3g}"
+    if abs(v) < 0.01:
         return f"{v:.3g}"
     return f"{v:.2f}".rstrip("0").rstrip(".")
 
