@@ -73,9 +73,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="OpenCue host tags for every layer, e.g. gpu|nuke")
     p.add_argument("--cue-show", default="testing", help="OpenCue show (default: testing)")
     p.add_argument("--cue-user", help="OpenCue user (default: $USER)")
+    p.add_argument("--qc-tool", default="nuke-restore", metavar="PATH",
+                   help="nuke-restore on the farm, for the QC metrics (default: nuke-restore)")
+    p.add_argument("--no-qc-metrics", dest="qc_metrics", action="store_false",
+                   help="QC only checks that every render exists (no nuke-restore qc)")
     p.add_argument("--qc-command", metavar="CMD",
-                   help="command the QC task runs after checking the renders exist; {shot} and "
-                        "{config} are replaced")
+                   help="another command the QC task runs after the renders; {shot} and {config} "
+                        "are replaced")
     p.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
     p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     p.add_argument("--log", action="append", metavar="FILE",
@@ -124,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     _check_batches(config, settings.world_size, args.batch_size)
     out = Path(args.output).resolve()
     specs, extra = _specs(config, args.shot, out)
-    qc = _qc_builder(args.qc_command, Path(args.config).resolve())
+    qc = _qc_builder(args, config, settings, out)
     plan = build_plan(specs, settings, str(out), qc_builder=qc)
     for rel, text in sorted(extra.items()):
         # Provenance sidecars beside the renders, as build_to_dir writes them.
@@ -274,12 +278,52 @@ def _write_nodes(items) -> Tuple[Tuple[str, str], ...]:
     return tuple(out)
 
 
-def _qc_builder(template: Optional[str], config_path: Path):
-    def build(shot: str, renders) -> Tuple[str, ...]:
-        if not template:
-            return ()
-        text = template.replace("{shot}", shot).replace("{config}", str(config_path))
-        return tuple(shlex.split(text))
+def _qc_builder(args, config, settings, out: Path):
+    """QC commands per shot: ``nuke-restore qc`` on every inference render, plus --qc-command.
+
+    Runs on the farm after the renders, so every path is the farm's (path maps applied). A unit that
+    is not a single shot (scene/sequence granularity) gets no metrics command: its renders span
+    several shots and clips.
+    """
+    from ..farm.model import remap
+
+    maps = settings.path_maps
+    config_path = Path(args.config).resolve()
+    farm_out = remap(out.as_posix(), maps)
+    shots = {s.name: s for s in getattr(config, "shots", [])}
+    procedures = {p.name: p for p in getattr(config, "procedures", [])}
+
+    def clip_path(path: Optional[str]) -> Optional[str]:
+        if not path:
+            return None
+        full = Path(path) if os.path.isabs(path) else Path(config.base_dir) / path
+        return remap(full.resolve().as_posix(), maps)
+
+    def build(shot: str, renders) -> List[Tuple[str, ...]]:
+        commands: List[Tuple[str, ...]] = []
+        unit = shots.get(shot)
+        clip = getattr(config, "clips", {}).get(unit.clip) if unit else None
+        if args.qc_metrics and clip is not None and clip.reference:
+            baselines = [o for r in renders if r.kind == "baseline" for o in r.outputs]
+            for render in renders:
+                proc = procedures.get(render.procedure)
+                if render.kind != "inference" or not render.outputs or not proc or not proc.stages:
+                    continue
+                mode = proc.stages[-1].pair
+                report = f"{farm_out}/{shot}/qc/{render.name}"
+                argv = [args.qc_tool, "qc", "--source", clip_path(clip.source),
+                        "--reference", clip_path(clip.reference), "--output", render.outputs[0],
+                        "--mode", mode]
+                if mode == "chroma" and baselines:
+                    argv += ["--baseline", baselines[0]]
+                if getattr(config.alignment, "mode", "none") != "none":
+                    argv.append("--align")
+                argv += ["-o", f"{report}.html", "--json", f"{report}.json", "--force"]
+                commands.append(tuple(argv))
+        if args.qc_command:
+            text = args.qc_command.replace("{shot}", shot).replace("{config}", str(config_path))
+            commands.append(tuple(shlex.split(text)))
+        return commands
 
     return build
 

@@ -48,7 +48,7 @@ def _task_record(task) -> dict:
                        "frames": list(task.frames) if task.frames else None,
                        "outputs": list(task.outputs), "models": list(task.models)})
     elif isinstance(task, QcTask):
-        record.update({"kind": "qc", "argv": list(task.argv)})
+        record.update({"kind": "qc", "commands": [list(c) for c in task.commands]})
     return record
 
 

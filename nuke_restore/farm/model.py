@@ -255,15 +255,16 @@ class RenderTask:
     outputs: Tuple[str, ...] = ()
     # Trained models (.cat) the script's Inference nodes load: checked before Nuke starts.
     models: Tuple[str, ...] = ()
+    procedure: str = ""
 
 
 @dataclass(frozen=True)
 class QcTask:
-    """A quality-control command that runs once every render of the shot is done."""
+    """Quality control once every render of the shot is done: check the renders, run commands."""
 
     shot: str
     name: str
-    argv: Tuple[str, ...]
+    commands: Tuple[Tuple[str, ...], ...] = ()
     depends_on: Tuple[str, ...] = ()
 
 

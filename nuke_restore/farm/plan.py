@@ -53,7 +53,8 @@ class ScriptSpec:
     after: Tuple[str, ...] = ()
 
 
-QcBuilder = Callable[[str, Sequence[RenderTask]], Optional[Tuple[str, ...]]]
+# (shot, its renders) -> the QC commands to run after the renders exist (may be empty).
+QcBuilder = Callable[[str, Sequence[RenderTask]], Sequence[Sequence[str]]]
 
 
 def training_argv(settings: FarmSettings, node: str, script: str, gpu: Optional[int]) -> Tuple[str, ...]:
@@ -193,15 +194,16 @@ def build_plan(
                     depends_on=deps,
                     outputs=tuple(remap(f, maps) for _, f in spec.write_nodes if f),
                     models=tuple(remap(_beside(script, m), maps)
-                                 for m in find_model_files(spec.text))))
+                                 for m in find_model_files(spec.text)),
+                    procedure=spec.procedure))
                 rendered.setdefault(spec.procedure, []).append(name)
             else:
                 logger.info("%s: kind %r is not run on the farm", spec.relpath, spec.kind)
         _link_stages(shot_plan, by_shot[shot], rendered)
         if qc_builder is not None and shot_plan.renders:
             # Always a QC task: it checks every render exists, then runs the QC command (if any).
-            argv = qc_builder(shot, shot_plan.renders) or ()
-            shot_plan.qc.append(QcTask(shot=shot, name=safe_name(f"{shot}_qc"), argv=tuple(argv),
+            commands = tuple(tuple(c) for c in (qc_builder(shot, shot_plan.renders) or ()) if c)
+            shot_plan.qc.append(QcTask(shot=shot, name=safe_name(f"{shot}_qc"), commands=commands,
                                        depends_on=tuple(r.name for r in shot_plan.renders)))
         shots.append(shot_plan)
     plan = FarmPlan(settings=settings, shots=shots, farm_root=farm_root, scripts=scripts)

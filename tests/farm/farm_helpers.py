@@ -64,6 +64,6 @@ def make_settings(**overrides) -> FarmSettings:
 
 def make_plan(specs=None, out_root="/Volumes/show/farm", qc=True, **overrides):
     settings = make_settings(**overrides)
-    builder = (lambda shot, renders: ("nuke-restore", "qc", "--shot", shot)) if qc else None
+    builder = (lambda shot, renders: [("nuke-restore", "qc", "--shot", shot)]) if qc else None
     return build_plan(specs if specs is not None else make_specs(), settings, out_root,
                       qc_builder=builder)

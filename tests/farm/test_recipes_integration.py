@@ -73,3 +73,24 @@ def test_demo_world_size_3_needs_no_override(demo_config, tmp_path, capsys):
     assert (out / "SH020" / "SH020_chroma_train" / "rank_2.sh").is_file()
     assert not (out / "SH020" / "SH020_chroma_train" / "rank_3.sh").exists()
     assert not (out / "deadline").exists() and not (out / "opencue").exists()
+
+
+def test_demo_qc_commands_are_valid_nuke_restore_qc_calls(demo_config, tmp_path, capsys):
+    from nuke_restore.cli import build_parser
+
+    out = tmp_path / "farm"
+    assert main(["farm", str(demo_config), "--world-size", "3", "-o", str(out), "--shot", "SH010",
+                 "--manager", "shell", "--qc-command", "echo {shot} done"]) == 0
+    manifest = json.loads((out / "farm.json").read_text())
+    qc = [t for t in manifest["shots"][0]["tasks"] if t["kind"] == "qc"][0]
+    inference = [t for t in manifest["shots"][0]["tasks"] if t["kind"] == "inference"]
+    commands = qc["commands"]
+    assert len(commands) == len(inference) + 1 and commands[-1] == ["echo", "SH010", "done"]
+    parser = build_parser()
+    for argv in commands[:-1]:
+        assert argv[:2] == ["nuke-restore", "qc"]
+        args = parser.parse_args(argv[1:])  # the real qc CLI accepts them
+        assert args.mode in ("chroma", "spatial") and args.output.endswith(".####.exr")
+        assert args.source.startswith("/") and args.reference.startswith("/")
+    script = (out / "SH010" / "SH010_qc.sh").read_text()
+    assert script.count("nuke-restore qc ") == len(inference)

@@ -162,7 +162,7 @@ def test_qc_script_checks_outputs_then_runs(tmp_path, posix_sh):
         ("Write_chroma", str(renders / "out.####.exr")),)})
     plan = make_plan(specs, out_root=str(tmp_path / "farm"), path_maps=())
     plan.shots[0].qc[0] = type(plan.shots[0].qc[0])(
-        **{**plan.shots[0].qc[0].__dict__, "argv": ("sh", "-c", "echo qc-ran")})
+        **{**plan.shots[0].qc[0].__dict__, "commands": (("sh", "-c", "echo qc-ran"),)})
     write_plan(plan, tmp_path / "farm")
     qc = tmp_path / "farm" / "SH010" / "SH010_qc.sh"
     result = subprocess.run([posix_sh, str(qc)], capture_output=True, text=True, timeout=30)
