@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import os
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, List, Optional, Tuple
 
@@ -103,6 +104,10 @@ def prefill_settings(procedure: str, stage: str, base: Optional[JobSettings] = N
             settings.preview_frame = suggest_preview(settings.training_frames)
     if reference is not None:
         settings.reference = _clip_settings(reference)
+    script = host.script_path()
+    if script and not os.path.isabs(settings.output_dir or ""):
+        # Building pastes into this script: its folder is where relative paths resolve.
+        settings.output_dir = os.path.dirname(os.path.abspath(script)).replace("\\", "/")
     return settings
 
 
@@ -156,14 +161,41 @@ def validate_built(built: Any) -> List[Any]:
     return list(validate_script(built.script, rules=_rules_for(built)))
 
 
+def _absolute(path: str, folder: str) -> str:
+    """``path`` against ``folder`` unless it is absolute or a TCL expression."""
+    if not path or os.path.isabs(path) or path.startswith("["):
+        return path
+    return os.path.normpath(os.path.join(folder, path)).replace("\\", "/")
+
+
+def anchored_settings(settings: JobSettings, script_dir: str) -> JobSettings:
+    """A copy whose relative clip paths and output folder are resolved against the open script's
+    folder (Nuke resolves relative Read paths against the project directory, normally that one)."""
+    out = JobSettings.from_dict(settings.to_dict())
+    out.source.path = _absolute(out.source.path, script_dir)
+    out.reference.path = _absolute(out.reference.path, script_dir)
+    out.output_dir = _absolute(out.output_dir or ".", script_dir)
+    return out
+
+
 def build_and_paste(settings: JobSettings, undo_label: str) -> List[Any]:
-    """Build, validate and paste; returns the pasted nodes. Raises CommandError on refusal."""
+    """Build, validate and paste; returns the pasted nodes. Raises CommandError on refusal.
+
+    The generated nodes use paths relative to the output folder (R1), so the open script must be
+    saved: its folder anchors relative inputs, and a note says so when the output folder differs.
+    """
+    script = host.script_path()
+    if not script:
+        raise CommandError("save the script first: the generated graph uses paths relative to "
+                           "the script's folder (and its output folder)")
+    script_dir = os.path.dirname(os.path.abspath(script))
+    settings = anchored_settings(settings, script_dir)
     with progress_task(undo_label) as progress:
         progress.update(5, "checking the job settings")
         config = config_from_settings(settings)
         progress.update(20, "building the graph")
         build_scripts = _core("nuke_restore.recipes", "build_scripts")
-        built = _wanted(list(build_scripts(config)), settings)
+        built = _wanted(list(build_scripts(config, outdir=settings.output_dir)), settings)
         if not built:
             raise CommandError("the recipes built nothing for these settings")
         for i, item in enumerate(built):
@@ -179,7 +211,23 @@ def build_and_paste(settings: JobSettings, undo_label: str) -> List[Any]:
         progress.update(85, "pasting")
         pasted = paste.paste_script_texts([item.text for item in built], undo_label)
         progress.update(100, "done")
+    notes = path_notes(settings.output_dir, script_dir)
+    if notes:
+        host.message("\n".join(notes))
     return pasted
+
+
+def path_notes(output_dir: str, script_dir: str) -> List[str]:
+    """What the artist must know for the pasted relative paths to resolve (empty when fine)."""
+    notes = []
+    if os.path.normcase(os.path.normpath(output_dir)) != os.path.normcase(script_dir):
+        notes.append(f"The new nodes use paths relative to the output folder {output_dir}: save "
+                     "this script there, or set Project Settings > project directory to it.")
+    elif not host.project_directory():
+        notes.append("The new nodes use paths relative to this script's folder: set Project "
+                     "Settings > project directory to [python {nuke.script_directory()}] so Nuke "
+                     "resolves them from there.")
+    return notes
 
 
 def _build(procedure: str, stage: str, title: str) -> None:

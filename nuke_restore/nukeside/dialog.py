@@ -316,8 +316,9 @@ class SetupDialog(QtWidgets.QDialog):
 
         out_box, out = self._group("Output")
         self.output = QtWidgets.QLineEdit()
-        self.output.setToolTip("Folder for scripts, training data and renders (relative paths "
-                               "stay relative to the script).")
+        self.output.setToolTip("Where pipeline/ (training data, renders) goes. The pasted nodes "
+                               "use paths relative to it, so keep this script's folder (the "
+                               "default) unless you will save the script there.")
         self.output_browse = QtWidgets.QToolButton()
         self.output_browse.setText("...")
         row = QtWidgets.QHBoxLayout()

@@ -77,6 +77,15 @@ def script_path() -> str:
     return "" if not name or name == "Root" else str(name)
 
 
+def project_directory() -> str:
+    """Root's project directory knob as written ('' when unset)."""
+    knob = require_nuke().root().knob("project_directory")
+    try:
+        return str(knob.value() or "") if knob is not None else ""
+    except Exception:
+        return ""
+
+
 def script_modified() -> bool:
     root = require_nuke().root()
     try:

@@ -188,9 +188,13 @@ class FakeProgressTask:
 class FakeRoot:
     path: str = ""
     is_modified: bool = False
+    project_dir: str = ""
 
     def name(self) -> str:
         return self.path or "Root"
+
+    def knob(self, name: str) -> Optional[FakeKnob]:
+        return FakeKnob(name, self.project_dir) if name == "project_directory" else None
 
     def modified(self) -> bool:
         return self.is_modified

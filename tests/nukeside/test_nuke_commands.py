@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, List
 
 import pytest
@@ -43,12 +44,14 @@ class StubCore:
         self.built = built
         self.diagnostics = list(diagnostics)
         self.configs: List[dict] = []
+        self.outdirs: List[Any] = []
 
     def __call__(self, module: str, name: str):
         if name == "config_from_dict":
             return lambda d: self.configs.append(d) or {"config": d}
         if name == "build_scripts":
-            return lambda config: list(self.built)
+            return lambda config, **options: self.outdirs.append(options.get("outdir")) or list(
+                self.built)
         if name == "rules_for":
             return lambda built: ()
         if name == "validate_script":
@@ -66,7 +69,17 @@ class Finding:
 
 
 @pytest.fixture
-def selection(fake_nuke):
+def saved(fake_nuke, tmp_path):
+    """The open script is saved in tmp_path/comp with a project directory set."""
+    (tmp_path / "comp").mkdir()
+    fake_nuke.root_node.path = str(tmp_path / "comp" / "shot.nk")
+    fake_nuke.root_node.project_dir = "[python {nuke.script_directory()}]"
+    return fake_nuke
+
+
+@pytest.fixture
+def selection(saved):
+    fake_nuke = saved
     fake_nuke.add_node("Read", "Read_SOURCE", {"file": "scans/FILM_SOURCE_####.exr", "first": 471,
                                                "last": 499, "colorspace": "color_picking"},
                        xpos=100, ypos=-200, selected=True)
@@ -102,6 +115,10 @@ def test_build_prefills_from_reads_and_pastes_validated_text_as_one_undo_step(
     assert (settings.source.first, settings.source.last) == (471, 499)
     assert settings.training_frames == [471, 480, 490, 499] and settings.preview_frame == 485
     assert core.configs and core.configs[0]["clips"]["main"]["colorspace"] == "color_picking"
+    # relative Read paths are anchored at the saved script's folder, which is also the output folder
+    script_dir = str(Path(selection.root_node.path).parent)
+    assert core.configs[0]["clips"]["main"]["source"] == f"{script_dir}/scans/FILM_SOURCE_####.exr"
+    assert core.outdirs == [script_dir] and settings.output_dir == script_dir
     assert core.configs[0]["shots"][0]["train"] == [471, 480, 490, 499]
     assert (settings.format_width, settings.format_height) == (2048, 1556)
 
@@ -235,7 +252,8 @@ def test_validate_current_script_asks_to_save_an_untitled_script(fake_nuke):
     assert "save the script first" in fake_nuke.messages[0]
 
 
-def test_save_and_open_job_config_round_trip_as_json(fake_nuke, tmp_path, monkeypatch):
+def test_save_and_open_job_config_round_trip_as_json(saved, tmp_path, monkeypatch):
+    fake_nuke = saved
     monkeypatch.setattr(commands, "_core", StubCore([_graph("j")]))
     monkeypatch.setattr(commands, "remembered_settings", JobSettings)
     monkeypatch.setattr("nuke_restore.nukeside.jobfile._yaml", lambda: None)  # Nuke: no PyYAML
@@ -280,24 +298,25 @@ def _real_core():
     ("combined", "build_combined"), ("baseline", "build_matchgrade_baseline")])
 def test_real_core_builds_validate_and_paste_exactly_the_built_text(
         selection, monkeypatch, procedure, command):
-    config_from_dict, build_scripts = _real_core()
+    _real_core()
     monkeypatch.setattr(commands, "ask_job_settings", _accept)
     monkeypatch.setattr(commands, "remembered_settings", JobSettings)
-    settings_seen = []
-    original = commands.build_and_paste
+    validated = []
+    original = commands.validate_built
 
-    def spy(settings, label):
-        settings_seen.append(settings)
-        return original(settings, label)
+    def spy(built):
+        diagnostics = original(built)
+        validated.append((built, diagnostics))
+        return diagnostics
 
-    monkeypatch.setattr(commands, "build_and_paste", spy)
+    monkeypatch.setattr(commands, "validate_built", spy)
     getattr(commands, command)()
     assert selection.messages == [], selection.messages
-    (settings,) = settings_seen
-    assert settings.procedure == procedure
-    built = commands._wanted(build_scripts(config_from_dict(settings.to_config_dict())), settings)
-    assert selection.pasted_texts == [paste.clipboard_text(b.text) for b in built]
-    assert [s for s, _ in selection.undo_log] == ["begin", "name", "end"]  # ONE undo step
+    assert validated and all(b.procedure == procedure for b, _ in validated)
+    assert all(not [d for d in diags if d.severity == "error"] for _, diags in validated)
+    # what was pasted is exactly the node part of what was validated, in one undo step
+    assert selection.pasted_texts == [paste.clipboard_text(b.text) for b, _ in validated]
+    assert [s for s, _ in selection.undo_log] == ["begin", "name", "end"]
     for text in selection.pasted_texts:
         assert "Root {" not in text and "push $cut_paste_input" not in text
 
@@ -309,3 +328,31 @@ def test_without_pyyaml_the_build_refuses_with_the_install_hint(selection, monke
     commands.build_chroma_training()
     assert selection.pasted_texts == []
     assert "PyYAML" in selection.messages[0] and "docs/install.md" in selection.messages[0]
+
+
+def test_building_needs_a_saved_script(fake_nuke, monkeypatch):
+    fake_nuke.add_node("Read", "Read_SOURCE", {"file": "/p/SRC_####.exr", "first": 1, "last": 9},
+                       selected=True)
+    monkeypatch.setattr(commands, "_core", StubCore([_graph("u")]))
+    monkeypatch.setattr(commands, "ask_job_settings", _accept)
+    monkeypatch.setattr(commands, "remembered_settings", JobSettings)
+    commands.build_chroma_inference()
+    assert fake_nuke.pasted_texts == [] and "save the script first" in fake_nuke.messages[0]
+
+
+def test_notes_say_how_relative_paths_resolve(selection, monkeypatch, tmp_path):
+    monkeypatch.setattr(commands, "_core", StubCore([_graph("n")]))
+    monkeypatch.setattr(commands, "remembered_settings", JobSettings)
+    selection.root_node.project_dir = ""
+    monkeypatch.setattr(commands, "ask_job_settings", _accept)
+    commands.build_chroma_training()
+    assert len(selection.pasted_texts) == 1 and "project directory" in selection.messages[-1]
+
+    def elsewhere(settings, title):
+        settings.output_dir = "../renders"
+        return settings
+
+    monkeypatch.setattr(commands, "ask_job_settings", elsewhere)
+    commands.build_chroma_training()
+    assert len(selection.pasted_texts) == 2
+    assert f"output folder {tmp_path}/renders" in selection.messages[-1]
