@@ -81,8 +81,8 @@ class Node:
     ``body`` is the inner graph of a Group/Gizmo, else None.
     """
 
-    __slots__ = ("cls", "knobs", "inputs", "mask_inputs", "clone_of", "body", "parent", "line",
-                 "stack_var", "extra", "head", "close", "clone_var")
+    __slots__ = ("cls", "_knobs", "_src", "inputs", "mask_inputs", "clone_of", "body", "parent",
+                 "line", "stack_var", "extra", "head", "close", "clone_var", "declared")
 
     def __init__(
         self,
@@ -96,7 +96,10 @@ class Node:
         line: int = 0,
     ) -> None:
         self.cls = cls
-        self.knobs: List[Knob] = list(knobs or [])
+        self._knobs: Optional[List[Knob]] = list(knobs) if knobs else []
+        # Parser hint: where the node's text is, for knobs decoded on first use and verbatim
+        # output of untouched nodes (see ``knobs``).
+        self._src: Optional[tuple] = None
         self.inputs: List[Optional[Node]] = list(inputs or [])
         self.mask_inputs = mask_inputs
         self.clone_of = clone_of
@@ -108,9 +111,27 @@ class Node:
         self.head: Optional[str] = None  # the header as written ("Grade {", "clone $C1a2b3c00 {")
         self.close: Optional[str] = None  # the text from the last knob to the closing brace
         self.clone_var: Optional[str] = None  # the variable a parsed clone named its original by
+        self.declared: Optional[Tuple[int, int]] = None  # (N, M) of `inputs` as parsed
         self.extra: dict = {}
 
     # -- knobs -------------------------------------------------------------------------------------
+    @property
+    def knobs(self) -> List[Knob]:
+        """The knob lines in order. A parsed node decodes them from its text on first use."""
+        knobs = self._knobs
+        if knobs is None:
+            knobs = self._knobs = _decode_knobs(self._src)
+        return knobs
+
+    @knobs.setter
+    def knobs(self, value: List[Knob]) -> None:
+        self._knobs = list(value)
+
+    @property
+    def untouched(self) -> bool:
+        """True for a parsed node whose knobs were never decoded (so cannot have changed)."""
+        return self._knobs is None
+
     @property
     def name(self) -> str:
         raw = self.knob("name")
@@ -369,6 +390,27 @@ class Script(Graph):
             if isinstance(d, Directive) and d.command == "version":
                 return d.text.split(None, 1)[1].strip() if " " in d.text else None
         return None
+
+
+def _decode_knobs(src: Optional[tuple]) -> List[Knob]:
+    """Knobs of a parsed node from its stored text range (already checked by the parser)."""
+    import sys
+
+    from .lexer import KNOB_FAST
+
+    text, _start, b0, b1, _end, line, pad_pre = src
+    out = []
+    append = out.append
+    intern = sys.intern
+    for pre, name, sep, value in KNOB_FAST.findall(text, b0, b1):
+        if pre == pad_pre:
+            line += 1
+            pre = None
+        else:
+            line += pre.count("\n")
+            pre = intern(pre)
+        append(Knob(intern(name), value, line, pre, sep))
+    return out
 
 
 def _knob_signature(knobs: List[Knob]) -> tuple:

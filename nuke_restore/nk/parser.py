@@ -45,6 +45,7 @@ _INPUTS = re.compile(r"^\s*(\d+)(?:\s*\+\s*(\d+))?\s*$")
 _STACK_REF = re.compile(r"^\[\s*stack\s+(\d+)\s*\]$")
 _PASTE_VAR = "cut_paste_input"
 _PLAIN_NAME = re.compile(r"[A-Za-z_][\w.]*\Z")
+_FIRST_INPUTS = re.compile(r'[ \t\r\n]*inputs[ \t]+([^ \t\n\r\f\v{}"\[\\]+)(?=[ \t\r\n}])')
 # Commands kept verbatim as top-level directives.
 _DIRECTIVES = ("version", "define_window_layout_xml", "add_layer")
 _COMMANDS = frozenset(_DIRECTIVES + ("push", "set", "end_group", "clone"))
@@ -313,31 +314,29 @@ class _Parser:
             node.clone_of, node.clone_var = clone
         if clone_ref is not None:
             node.extra["clone_ref"] = clone_ref
-        knobs = node.knobs
         line = node_line
         pad_pre = self._pre(depth)
         inputs_value: Optional[str] = None
         inputs_pos = pos
-        intern = sys.intern
         m = BODY_FAST.match(text, brace + 1)
         if m is not None:
-            # Common case: every knob is a plain ``name value`` pair; split them in C.
-            append = knobs.append
-            for pre, name, sep, value in KNOB_FAST.findall(text, brace + 1, m.end(1)):
-                if pre == pad_pre:
-                    line += 1
-                    pre = None
-                else:
-                    line += pre.count("\n")
-                    pre = intern(pre)
-                append(Knob(intern(name), value, line, pre, sep))
-                if name == "inputs":
-                    inputs_value = value
+            # Common case: every knob is a plain ``name value`` pair. Keep the text range and decode
+            # the knobs on first use (most nodes of a big script are never looked at).
+            b0, b1, i = brace + 1, m.end(1), m.end()
             close = m.group(2)
-            line += close.count("\n")
             if close != pad_pre[:-1]:
-                node.close = intern(close + "}")
-            i = m.end()
+                node.close = sys.intern(close + "}")
+            node._src = (text, pos, b0, b1, i, node_line, pad_pre)
+            node._knobs = None
+            if text.find("inputs", b0, b1) >= 0:
+                mi = _FIRST_INPUTS.match(text, b0)
+                if mi is not None and text.find("inputs", mi.end(), b1) < 0:
+                    inputs_value = mi.group(1)
+                else:  # `inputs` elsewhere: decode now to know which word is the knob
+                    for k in node.knobs:
+                        if k.name == "inputs":
+                            inputs_value = k.value
+            line += text.count("\n", b0, i)
         else:
             i, line, inputs_value, inputs_pos = self._knobs(node, brace, line, pad_pre)
         self.line = line
@@ -357,6 +356,7 @@ class _Parser:
             n_in, n_mask = parsed
             explicit = True
         total = n_in + n_mask
+        node.declared = (n_in, n_mask) if explicit else (1, 0)
         stack = frame.stack
         if total:
             # An empty stack is normal (a saved gizmo's ``Gizmo { inputs 3`` or a pasted node: their

@@ -73,6 +73,8 @@ def declared_inputs(node: Node) -> Optional[Tuple[int, int]]:
     """(N, M) as the node's own ``inputs`` knob says (no knob: one input; Root: none)."""
     if node.cls == "Root" and node.clone_of is None:
         return 0, 0
+    if node.untouched and node.declared is not None:
+        return node.declared  # as parsed; the knobs cannot have changed
     raw = node.knob("inputs")
     if raw is None:
         return 1, 0
@@ -172,7 +174,7 @@ class _Writer:
         for kind, obj, lead, raw in graph.layout.ops:
             out.append(lead)
             if kind == "node":
-                self._node(obj, depth, obj.clone_var, obj.knobs, True)
+                self._node(obj, depth, obj.clone_var, None, True)
                 if obj.body is not None:
                     self._replay(obj.body, depth + 1)
             elif kind == "dir":
@@ -386,9 +388,15 @@ class _Writer:
         return knobs
 
     # -- one node block ------------------------------------------------------------------------------
-    def _node(self, node: Node, depth: int, clone_var: Optional[str], knobs: List[Knob],
-              hints: bool) -> None:
+    def _node(self, node: Node, depth: int, clone_var: Optional[str],
+              knobs: Optional[List[Knob]], hints: bool) -> None:
         out = self.out
+        if knobs is None:
+            src = node._src
+            if hints and node.untouched and src is not None:
+                out.append(src[0][src[1]:src[4]])  # untouched since parsed: its text, verbatim
+                return
+            knobs = node.knobs
         pad = " " * depth
         head = node.head if hints else None
         if node.clone_of is not None:
