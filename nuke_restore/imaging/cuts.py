@@ -56,6 +56,7 @@ class CutParams:
     peak_ratio: float = 1.6           # D(t-1, t) against the larger neighbouring step
     span_ratio: float = 1.5           # dissolve: D(a, b) against the same span just outside
     step_ratio: float = 1.0           # dissolve: median step inside against outside
+    mix_floor: float = 0.05           # dissolve extent: mix weights inside (floor, 1 - floor)
     dissolve_dip: float = 0.75        # dissolve: mid-way luma variance against the ends
     window: int = 6                   # neighbours each side for the local median
     dissolve_lengths: Tuple[int, ...] = (3, 4, 5, 6, 8, 10, 12)
@@ -230,8 +231,11 @@ def detect_transitions(thumbs: Sequence[np.ndarray], frames: Optional[Sequence[i
             continue  # a fast move: the steps around are as large (a cut stands out)
         cuts.append(Transition("cut", frames[t], frames[t], frames[t], float(score)))
 
-    cut_idx = {frames.index(c.frame) for c in cuts}
+    pos = {f: i for i, f in enumerate(frames)}
+    cut_idx = {pos[c.frame] for c in cuts}
     dissolves = _find_dissolves(fs, d1, cut_idx, p, flashes)
+    spans = [(a - 1, b + 1) for _c, a, b, _s in dissolves]
+    cuts = [c for c in cuts if not any(lo <= pos[c.frame] <= hi for lo, hi in spans)]
     out = cuts + [Transition("dissolve", frames[c], frames[a], frames[b], s)
                   for c, a, b, s in dissolves]
     out.sort(key=lambda tr: tr.frame)
@@ -252,8 +256,9 @@ def _find_dissolves(fs: FeatureStack, d1: np.ndarray, cut_idx, p: CutParams, fla
     found = []  # (centre, first, last, score)
     taken = np.zeros(n, bool)
     cut_sorted = sorted(cut_idx)
-    for ci in cut_sorted:
-        taken[max(0, ci - 1): ci + 1] = True
+    # Cuts are not blocked out here: the first mix of a faint picture into a flat one can look
+    # like a cut; "one step carries it" rejects windows holding a real cut, and cuts inside a
+    # found dissolve are dropped by the caller.
     taken[list(flashes or ())] = True
     cands = []
     energy = fs.energy + fs.floor
@@ -280,9 +285,11 @@ def _find_dissolves(fs: FeatureStack, d1: np.ndarray, cut_idx, p: CutParams, fla
             debug.append((a, b, dab, why))
         if why:
             continue
-        a, b = _tighten(fs, d1, taken, cut_sorted, dab, a, b, p)
         _rel, alpha = fs.mix_residual(a, b)
-        first, last = a + 1, b - 1
+        # Extent: the frames that hold a visible share of both ends (mix weights in value space,
+        # so a faint picture dissolving into a flat one is timed right).
+        mixed = np.nonzero((alpha > p.mix_floor) & (alpha < 1.0 - p.mix_floor))[0]
+        first, last = a + 1 + int(mixed[0]), a + 1 + int(mixed[-1])
         k = int(np.argmin(np.abs(alpha - 0.5)))
         centre = a + 1 + k
         if alpha[k] > 0.5 and centre < b:
@@ -290,29 +297,6 @@ def _find_dissolves(fs: FeatureStack, d1: np.ndarray, cut_idx, p: CutParams, fla
         found.append((centre, first, last, dab))
         taken[a: b + 1] = True
     return found
-
-
-def _tighten(fs, d1, taken, cut_sorted, dab, a, b, p) -> Tuple[int, int]:
-    """The shortest window inside (a, b) that still passes and carries most of the change.
-
-    Wide windows are tried first (they have the largest D), so the accepted one usually has calm
-    frames of both shots inside it; the dissolve proper is the tightest passing window.
-    """
-    best = (a, b)
-    for width in range(2, b - a):
-        found = None
-        for a2 in range(a, b - width + 1):
-            b2 = a2 + width
-            d = float(fs.dist(np.array([a2]), np.array([b2]))[0])
-            if d < 0.85 * dab:
-                continue
-            if not _reject_dissolve(fs, d1, taken, cut_sorted, d, a2, b2, p, check_outside=False):
-                if found is None or d > found[0]:
-                    found = (d, a2, b2)
-        if found is not None:
-            best = (found[1], found[2])
-            break
-    return best
 
 
 def _reject_dissolve(fs, d1, taken, cut_sorted, dab, a, b, p, check_outside=True) -> str:

@@ -1,0 +1,101 @@
+"""Y'CbCr as Nuke's Colorspace node (configurable), transfer curves, OpenColorIO transforms."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nuke_restore.errors import ImagingError
+from nuke_restore.imaging import colour
+
+# science.md §8.1, full range, written out independently of the code's Kr/Kb derivation.
+REC709 = np.array([[0.2126, 0.7152, 0.0722],
+                   [-0.114572, -0.385428, 0.5],
+                   [0.5, -0.454153, -0.045847]])
+REC709_INV = np.array([[1.0, 0.0, 1.5748], [1.0, -0.187324, -0.468124], [1.0, 1.8556, 0.0]])
+REC601 = np.array([[0.299, 0.587, 0.114],
+                   [-0.168736, -0.331264, 0.5],
+                   [0.5, -0.418688, -0.081312]])
+REC601_INV = np.array([[1.0, 0.0, 1.402], [1.0, -0.344136, -0.714136], [1.0, 1.772, 0.0]])
+
+
+@pytest.mark.parametrize("name,fwd,inv", [("rec709", REC709, REC709_INV),
+                                          ("rec601", REC601, REC601_INV)])
+def test_matrix_matches_documented_coefficients(name, fwd, inv):
+    assert np.allclose(colour.ycbcr_matrix(name), fwd, atol=2e-6)
+    assert np.allclose(np.linalg.inv(colour.ycbcr_matrix(name)), inv, atol=2e-6)
+
+
+def test_primaries_and_grey():
+    px = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.18, 0.18, 0.18]], np.float32)
+    out = colour.rgb_to_ycbcr(px, "rec709")
+    assert out[0, 0] == pytest.approx(0.2126, abs=1e-6)      # Y of red
+    assert out[1, 1] == pytest.approx(0.5, abs=1e-6)         # Cb of blue
+    assert np.allclose(out[2], [0.18, 0.0, 0.0], atol=1e-6)  # grey has no chroma
+    off = colour.rgb_to_ycbcr(px, "rec709", offset=0.5)
+    assert np.allclose(off[2], [0.18, 0.5, 0.5], atol=1e-6)
+    srgb = colour.rgb_to_ycbcr(px, "rec709", curve="srgb")
+    assert srgb[2, 0] == pytest.approx(0.4613, abs=1e-3)     # the sRGB-curve signature
+
+
+def test_packing_and_inverse_on_image():
+    rng = np.random.default_rng(1)
+    img = rng.random((9, 7, 3)).astype(np.float32)
+    ycc = colour.rgb_to_ycbcr(img, "rec601")
+    expect = np.einsum("hwc,dc->hwd", img.astype(np.float64), REC601)
+    assert np.allclose(ycc, expect, atol=1e-5)
+    assert np.allclose(colour.luma(img, "rec601"), expect[..., 0], atol=1e-5)
+    assert np.allclose(colour.ycbcr_to_rgb(ycc, "rec601"), img, atol=1e-5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-0.5, 4.0, allow_nan=False, width=32), min_size=3, max_size=3),
+       st.sampled_from(["rec709", "rec601", "rec2020"]), st.sampled_from([0.0, 0.5]),
+       st.sampled_from([None, "srgb", "rec709"]))
+def test_round_trip_property(rgb, matrix, offset, curve):
+    x = np.array([rgb], np.float32)
+    back = colour.ycbcr_to_rgb(colour.rgb_to_ycbcr(x, matrix, offset, curve), matrix, offset, curve)
+    assert np.allclose(back, x, atol=2e-5 * max(1.0, float(np.abs(x).max()) ** 2))
+
+
+def test_curves_invert():
+    v = np.linspace(-0.2, 2.0, 101).astype(np.float32)
+    assert np.allclose(colour.srgb_to_linear(colour.linear_to_srgb(v)), v, atol=1e-5)
+    assert np.allclose(colour.rec709_inverse_oetf(colour.rec709_oetf(v)), v, atol=1e-5)
+    assert colour.linear_to_srgb(np.float32(0.0031308)) == pytest.approx(0.04045, abs=1e-5)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError):
+        colour.ycbcr_matrix("rec999")
+    with pytest.raises(ImagingError):
+        colour.rgb_to_ycbcr(np.zeros((4, 4)))
+
+
+def test_ocio_builtin_config_transforms():
+    pytest.importorskip("PyOpenColorIO")
+    grey = np.array([[0.18, 0.18, 0.18]], np.float32)
+    spaces = colour.ocio_colourspaces("ocio://default")
+    assert "ACEScg" in spaces
+    out = colour.ocio_transform(grey, "ocio://default", "ACEScg", "ACES2065-1")
+    assert np.allclose(out, 0.18, atol=2e-3)  # neutral grey stays neutral across gamuts
+    back = colour.ocio_transform(out, "ocio://default", "ACES2065-1", "ACEScg")
+    assert np.allclose(back, grey, atol=1e-4)
+    tex = colour.ocio_transform(grey, "ocio://default", "ACEScg", "sRGB - Texture")
+    assert tex[0, 0] == pytest.approx(float(colour.linear_to_srgb(np.float32(0.18))), abs=3e-3)
+    assert np.array_equal(grey, np.array([[0.18, 0.18, 0.18]], np.float32))  # input untouched
+    cfg = colour.load_ocio_config("ocio://default")
+    disp = cfg.getDefaultDisplay()
+    view = cfg.getDefaultView(disp)
+    shown = colour.ocio_display(np.array([[0.0, 0.0, 0.0], [0.18, 0.18, 0.18]], np.float32),
+                                "ocio://default", "ACEScg", disp, view)
+    assert shown[1, 0] > shown[0, 0]
+
+
+def test_ocio_errors_are_imaging_errors(tmp_path):
+    pytest.importorskip("PyOpenColorIO")
+    with pytest.raises(ImagingError):
+        colour.ocio_transform(np.zeros((1, 3)), str(tmp_path / "missing.ocio"), "a", "b")
+    with pytest.raises(ImagingError):
+        colour.ocio_transform(np.zeros((1, 3)), "ocio://default", "NoSuchSpace", "ACEScg")
