@@ -338,7 +338,14 @@ def open_job_config() -> None:
         path = host.ask_filename("Open job config", "*.yaml *.yml *.json")
         if not path:
             raise Cancelled()
-        settings = settings_from_config_dict(load_job_file(path))
+        job = load_job_file(path)
+        shots = job.get("shots") if isinstance(job.get("shots"), list) else []
+        clips = job.get("clips") if isinstance(job.get("clips"), dict) else {}
+        if len(shots) > 1 or len(clips) > 1:
+            raise CommandError(f"{path} has {len(shots)} shots and {len(clips)} clips; the Restore "
+                               "menu builds one shot at a time. Build the whole job with "
+                               f"`nuke-restore build {os.path.basename(path)}` and open its scripts.")
+        settings = settings_from_config_dict(job)
         chosen = ask_job_settings(settings, f"job config {path}")
         if chosen is None:
             raise Cancelled()

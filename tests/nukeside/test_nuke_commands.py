@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, List
@@ -356,3 +357,13 @@ def test_notes_say_how_relative_paths_resolve(selection, monkeypatch, tmp_path):
     commands.build_chroma_training()
     assert len(selection.pasted_texts) == 2
     assert f"output folder {tmp_path}/renders" in selection.messages[-1]
+
+
+def test_opening_a_multi_shot_job_points_to_the_command_line(saved, tmp_path, monkeypatch):
+    job = tmp_path / "big.json"
+    job.write_text(json.dumps({"clips": {"a": {}, "b": {}}, "shots": [{}, {}, {}]}))
+    monkeypatch.setattr(commands, "ask_job_settings", _accept)
+    saved.filename_answers.append(str(job))
+    commands.open_job_config()
+    assert saved.pasted_texts == []
+    assert "3 shots" in saved.messages[0] and "nuke-restore build big.json" in saved.messages[0]
