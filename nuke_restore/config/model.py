@@ -573,7 +573,9 @@ def _alignment(sec: Section, base_dir: Path, project: Project) -> Alignment:
         for k in fsec.data:
             frame = check_int(int(k) if isinstance(k, str) and k.lstrip("-").isdigit() else k,
                               fsec, k, field=fsec.sub(str(k)), pos=fsec.where(k, False))
-            al.keys[frame] = _transform_key(fsec.section(k), project)
+            # An `nuke-restore align` file may carry extra keys (residual_max, ncc, cornerpin).
+            al.keys[frame] = _transform_key(fsec.section(k), project,
+                                            strict=not isinstance(tr, str))
         if al.mode == "none":
             al.mode = "manual"
     if sec.has("which"):
@@ -587,8 +589,9 @@ def _alignment(sec: Section, base_dir: Path, project: Project) -> Alignment:
     return al
 
 
-def _transform_key(sec: Section, project: Project) -> TransformKey:
-    sec.check_keys(("translate", "rotate", "scale", "center", "residual"))
+def _transform_key(sec: Section, project: Project, strict: bool = True) -> TransformKey:
+    if strict:
+        sec.check_keys(("translate", "rotate", "scale", "center", "residual"))
 
     def pair(key: str, default):
         if not sec.has(key):

@@ -90,9 +90,13 @@ class AlignResult:
 
     def to_json(self) -> Dict[str, object]:
         out = self.transform.to_json()
+        def num(v: float):
+            # null, not NaN, when too few tiles had texture to measure: valid JSON.
+            return round(v, 4) if math.isfinite(v) else None
+
         out.update({
-            "residual": round(self.residual, 4),
-            "residual_max": round(self.residual_max, 4),
+            "residual": num(self.residual),
+            "residual_max": num(self.residual_max),
             "ncc": round(self.ncc, 4),
             "nonrigid": self.nonrigid,
         })
