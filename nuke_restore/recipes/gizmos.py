@@ -91,6 +91,9 @@ def _num(x: float) -> str:
 def _new_gizmo(help_text: str, tile_color: int) -> Tuple[Script, Node]:
     script = Script.new(GIZMO_NUKE_VERSION, kind="gizmo")
     gizmo = script.add("Gizmo", [("help", help_text), ("tile_color", Raw(f"0x{tile_color:08x}"))])
+    # Real .gizmo files write no `inputs` line on the Gizmo header (or `inputs N` for N Input
+    # nodes), never `inputs 0`: ask the writer for the no-line form (its "implicit empty" hint).
+    gizmo.extra["implicit_empty"] = True
     return script, gizmo
 
 

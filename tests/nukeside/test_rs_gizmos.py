@@ -48,6 +48,8 @@ def test_every_gizmo_has_inputs_an_output_and_a_gizmo_header():
         assert len(outputs) == 1 and outputs[0].input(0) is not None, spec.name
         text = gizmo_texts()[spec.filename]
         assert text.startswith("version ") and "\nGizmo {\n" in text and text.endswith("end_group\n")
+        header = text[text.index("Gizmo {"):text.index("\n}\n")]
+        assert "\n inputs " not in header  # as real .gizmo files: no `inputs 0` on the header
 
 
 def _facts(knob_facts_path):
