@@ -84,7 +84,8 @@ class CurateOptions:
         n = int(self.train or DEFAULT_TRAIN[self.granularity])
         if n < 2:
             raise ValueError("train must be at least 2 (first and last frame)")
-        return n + max(0, int(self.escalate)) * (n - 1)
+        level = max(0, int(self.escalate))
+        return n if level == 0 else (level + 1) * n - 1  # 4 -> 7 -> 11 -> 15
 
 
 # -- per-frame measurements ---------------------------------------------------------------------
@@ -462,13 +463,12 @@ def _pick_unit(shot_ids, shots, feats, index, excluded, k, opts):
                 sub = pts[members]
                 med = members[int(np.argmin(np.linalg.norm(sub - sub.mean(axis=0), axis=1)))]
                 seeds.append(med)
-    base = farthest_point(pts, seeds, min(base_k, len(cand)))
+    # keep one usable frame free for the Preview when the unit is tiny
+    room = len(cand) - 1 if len(cand) > 2 else len(cand)
+    base = farthest_point(pts, seeds, min(base_k, room))
     picks = sorted(cand[i] for i in base)
     if k > base_k:
-        picks = escalate_picks(picks, cand, k)
-    # keep one usable frame free for the Preview when the unit is tiny
-    if len(picks) >= len(cand) and len(cand) > 2:
-        picks = picks[:-2] + picks[-1:]
+        picks = escalate_picks(picks, cand, min(k, room))
     chosen = [pos[f] for f in picks]
     radius = coverage_radius(f_all / scale, chosen)
     uniform_idx = sorted({int(round(x)) for x in np.linspace(0, len(cand) - 1, len(picks))})
