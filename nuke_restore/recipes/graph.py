@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..nk.model import Knob, Node, Script
-from ..nk.values import format_value
+from ..nk.values import Expr, Raw, format_value
 from .knobdefs import is_default, sort_knobs
 
 LANE_W = 160  # horizontal distance between lanes (a node is ~80 px wide plus its label)
@@ -85,6 +86,19 @@ def sticky_size(text: str) -> Tuple[int, int]:
     return (int(math.ceil(width)), int(len(lines) * NOTE_FONT * 1.3 + 20))
 
 
+@lru_cache(maxsize=1 << 16)
+def _fmt_cached(kind: type, value: Any) -> str:
+    return format_value(kind(value) if kind in (Raw, Expr) else value)
+
+
+def fmt(value: Any) -> str:
+    """``format_value`` with a cache for plain values (the same knob values recur per shot)."""
+    kind = type(value)
+    if kind in (str, int, float, bool, Raw, Expr):
+        return _fmt_cached(kind, value)
+    return format_value(value)
+
+
 class Builder:
     """Adds nodes to a Script with layout hints; ``finish()`` places them and adds backdrops."""
 
@@ -112,17 +126,18 @@ class Builder:
             inputs: Sequence[Optional[Node]] = (), *, name: str, lane: float = 0,
             label: Optional[str] = None) -> Node:
         """A node with only its non-default knobs (values are Python values or ``Raw``/``Expr``)."""
-        node = self.script.add(cls, None, list(inputs), name=self.unique(name))
+        node = self.script.add(cls, None, list(inputs))
+        node.knobs.append(Knob("name", fmt(self.unique(name))))
         for k, v in knobs:
             if v is None:
                 continue
-            text = format_value(v)
+            text = fmt(v)
             if is_default(cls, k, text):
                 continue
-            node.set_raw(k, text)
+            node.knobs.append(Knob(k, text))
         if label:
-            node.set("label", label)
-        self._place(node, lane)
+            node.knobs.append(Knob("label", fmt(label)))
+        self._place(node, lane, label)
         return node
 
     def clone(self, original: Node, inputs: Sequence[Optional[Node]] = (), *,
@@ -131,8 +146,10 @@ class Builder:
         self._place(node, lane)
         return node
 
-    def _place(self, node: Node, lane: float) -> None:
-        h = NODE_H + LABEL_LINE_H * _label_lines(node)
+    def _place(self, node: Node, lane: float, label: Optional[str] = None) -> None:
+        if label is None and node.clone_of is not None:
+            label = _label_text(node)
+        h = NODE_H + LABEL_LINE_H * (len(label.split("\n")) if label else 0)
         if node.cls == "PostageStamp":
             h += STAMP_H
         self.place[id(node)] = Placement(self.current, lane, h)
@@ -173,8 +190,8 @@ class Builder:
             y0 = bottom + BAND_PAD + BAND_GAP
         for n in nodes:
             x, y = pos[id(n)]
-            n.set("xpos", x)
-            n.set("ypos", y)
+            n.knobs.append(Knob("xpos", str(x)))
+            n.knobs.append(Knob("ypos", str(y)))
         labels = {s[0]: (s[1], s[2]) for s in self.stages}
         at = self._first_node_index()
         for i, (key, x, y, w, h) in enumerate(backdrops):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,7 @@ def _norm(raw: str) -> str:
     return " ".join(out)
 
 
+@lru_cache(maxsize=1 << 16)
 def is_default(cls: str, knob: str, raw: str) -> bool:
     """True when ``raw`` is the class default of ``knob`` (so Nuke would not write it)."""
     if knob in ALWAYS:
@@ -106,6 +107,7 @@ def is_default(cls: str, knob: str, raw: str) -> bool:
     return _norm(raw) == _norm(default)
 
 
+@lru_cache(maxsize=1024)
 def knob_order(cls: str) -> Optional[List[str]]:
     schema = _schema()
     if schema is None:
@@ -119,6 +121,11 @@ def knob_order(cls: str) -> Optional[List[str]]:
 
 def sort_knobs(cls: str, names: List[str]) -> List[str]:
     """``names`` in the order Nuke writes them for ``cls``; stable for knobs the order lacks."""
+    return list(_sort_knobs(cls, tuple(names)))
+
+
+@lru_cache(maxsize=1 << 14)
+def _sort_knobs(cls: str, names: Tuple[str, ...]) -> Tuple[str, ...]:
     order = knob_order(cls)
     if order:
         idx = {k: i for i, k in enumerate(order)}
@@ -130,7 +137,7 @@ def sort_knobs(cls: str, names: List[str]) -> List[str]:
                 keys.append((last, pos))
             else:
                 keys.append((last + 0.5, pos))
-        return [names[p] for _k, p in sorted(keys)]
+        return tuple(names[p] for _k, p in sorted(keys))
     tail = {k: i for i, k in enumerate(_TAIL)}
 
     def key(item):
@@ -141,4 +148,4 @@ def sort_knobs(cls: str, names: List[str]) -> List[str]:
             return (2, tail[name], pos)
         return (1, 0, pos)
 
-    return [n for _p, n in sorted(enumerate(names), key=key)]
+    return tuple(n for _p, n in sorted(enumerate(names), key=key))
