@@ -26,6 +26,7 @@ from .settings import (
     CopyCatSettings,
     JobSettings,
     check_settings,
+    example_settings,
     format_frames,
     parse_frames,
     steps_for_epochs,
@@ -628,17 +629,6 @@ def run_clip_chooser(clips: List[ClipInfo], source: Optional[ClipInfo],
     if exec_dialog(chooser) != QtWidgets.QDialog.Accepted:
         return None
     return chooser.choice()
-
-
-def example_settings() -> JobSettings:
-    """The workflow's worked example (La Muralla Verde, shot VFX0050) for screenshots and tests."""
-    return JobSettings(
-        shot="VFX0050", procedure="chroma", stage="training", granularity="shot",
-        source=ClipSettings("plates/MURALLA_SOURCE_####.exr", 471, 499, "color_picking"),
-        reference=ClipSettings("plates/MURALLA_REF_####.exr", 471, 499, "color_picking"),
-        training_frames=[471, 478, 492, 499], preview_frame=485, alignment="auto",
-        output_dir="pipeline", format_name="MURALLA_4K", format_width=4096, format_height=3072,
-    )
 
 
 def apply_nuke_like_look(app: Any) -> None:

@@ -359,3 +359,14 @@ def widget_for_config_field(config_field: Optional[str]) -> str:
                 config_field.startswith(prefix + "["):
             return key
     return ""
+
+
+def example_settings() -> JobSettings:
+    """The workflow's worked example (La Muralla Verde, shot VFX0050) for screenshots and tests."""
+    return JobSettings(
+        shot="VFX0050", procedure="chroma", stage="training", granularity="shot",
+        source=ClipSettings("plates/MURALLA_SOURCE_####.exr", 471, 499, "color_picking"),
+        reference=ClipSettings("plates/MURALLA_REF_####.exr", 471, 499, "color_picking"),
+        training_frames=[471, 478, 492, 499], preview_frame=485, alignment="auto",
+        output_dir="pipeline", format_name="MURALLA_4K", format_width=4096, format_height=3072,
+    )

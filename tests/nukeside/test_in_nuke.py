@@ -24,7 +24,7 @@ pytestmark = pytest.mark.nuke
 
 def _built_texts():
     from nuke_restore.config import config_from_dict
-    from nuke_restore.nukeside.dialog import example_settings
+    from nuke_restore.nukeside.settings import example_settings
     from nuke_restore.recipes import build_scripts
 
     texts = {}
@@ -37,7 +37,6 @@ def _built_texts():
 
 
 def test_inside_nuke_startup_paste_and_gizmos(tmp_path):
-    pytest.importorskip("nuke_restore.nukeside.qt")  # example_settings lives in the dialog module
     texts = _built_texts()
     paste_dir = tmp_path / "pastes"
     paste_dir.mkdir()

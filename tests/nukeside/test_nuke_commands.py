@@ -367,3 +367,25 @@ def test_opening_a_multi_shot_job_points_to_the_command_line(saved, tmp_path, mo
     commands.open_job_config()
     assert saved.pasted_texts == []
     assert "3 shots" in saved.messages[0] and "nuke-restore build big.json" in saved.messages[0]
+
+
+@pytest.mark.parametrize("procedure", ["chroma", "spatial", "combined", "baseline"])
+def test_clipboard_text_of_real_builds_parses_as_a_paste_and_still_validates(procedure):
+    config_from_dict, build_scripts = _real_core()
+    try:
+        parse_text = importlib.import_module("nuke_restore.nk.parser").parse_text
+        validate_script = importlib.import_module("nuke_restore.nk.validate").validate_script
+    except (ImportError, AttributeError):
+        pytest.skip("parser/validator not landed")
+    from nuke_restore.nukeside.settings import example_settings
+
+    settings = example_settings()
+    settings.procedure = procedure
+    for built in build_scripts(config_from_dict(settings.to_config_dict())):
+        text = paste.clipboard_text(built.text)
+        script = parse_text(text)
+        assert script.kind == "clipboard" and script.root is None
+        assert not [d for d in validate_script(script) if d.severity == "error"]
+        assert sorted(n.name for n in script.nodes) == sorted(
+            n.name for n in built.script.nodes if n.cls != "Root")
+        assert write_script(script) == text
