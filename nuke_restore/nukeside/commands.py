@@ -102,10 +102,11 @@ def prefill_settings(procedure: str, stage: str, base: Optional[JobSettings] = N
                 source.first <= f <= source.last for f in settings.training_frames):
             settings.training_frames = suggest_frames(source.first, source.last)
             settings.preview_frame = suggest_preview(settings.training_frames)
-    if reference is not None:
-        settings.reference = _clip_settings(reference)
+    if source is not None:
+        # Reads were selected: never keep a remembered Reference from another shot.
+        settings.reference = _clip_settings(reference) if reference is not None else ClipSettings()
     script = host.script_path()
-    if script and not os.path.isabs(settings.output_dir or ""):
+    if script:
         # Building pastes into this script: its folder is where relative paths resolve.
         settings.output_dir = os.path.dirname(os.path.abspath(script)).replace("\\", "/")
     return settings
@@ -117,9 +118,9 @@ def _clip_settings(clip: ClipInfo) -> ClipSettings:
 
 
 YAML_NEEDED = ("building needs PyYAML in Nuke's Python: the core reads its built-in procedure "
-               "templates and presets (YAML). Install nuke-restore with its dependencies into a "
-               "folder on Nuke's path (docs/install.md, 'Inside Nuke'). Menus, gizmos, "
-               "validation and JSON job files work without it.")
+               "templates and presets (YAML). Install it for Nuke's Python version into the "
+               "pydeps/ folder beside init.py (docs/install.md §3). Menus, gizmos, validation "
+               "and JSON job files work without it.")
 
 
 def core_needs_missing_yaml() -> bool:

@@ -12,7 +12,7 @@ import pytest
 from nuke_restore.nk.model import Script
 from nuke_restore.nk.writer import write_script
 from nuke_restore.nukeside import commands, paste
-from nuke_restore.nukeside.settings import JobSettings
+from nuke_restore.nukeside.settings import ClipSettings, JobSettings
 
 
 @dataclass
@@ -389,3 +389,13 @@ def test_clipboard_text_of_real_builds_parses_as_a_paste_and_still_validates(pro
         assert sorted(n.name for n in script.nodes) == sorted(
             n.name for n in built.script.nodes if n.cls != "Root")
         assert write_script(script) == text
+
+
+def test_a_single_selected_read_clears_a_remembered_reference(saved, monkeypatch):
+    saved.add_node("Read", "Read_plate", {"file": "/p/SHOT_SRC_####.exr", "first": 1, "last": 50},
+                   selected=True)
+    remembered = JobSettings(reference=ClipSettings("/old/OTHER_REF_####.exr", 1, 9))
+    settings = commands.prefill_settings("chroma", "inference", remembered)
+    assert settings.source.path == "/p/SHOT_SRC_####.exr"
+    assert settings.reference == ClipSettings()
+    assert settings.output_dir == str(Path(saved.root_node.path).parent)
