@@ -81,7 +81,9 @@ def menu_entries() -> List[Optional[MenuEntry]]:
 
 
 def _icon(entry: MenuEntry) -> str:
-    return os.path.join(ICON_DIR, entry.icon) if entry.icon else ""
+    # A bare file name, as Nuke documents: init.py put ICON_DIR on the plugin path, where Nuke
+    # looks icons up.
+    return entry.icon
 
 
 def _add_entries(menu: Any, entries: List[Optional[MenuEntry]], with_shortcuts: bool) -> int:
@@ -105,7 +107,7 @@ def install_menus(nuke: Any) -> int:
     entries = menu_entries()
     bar = nuke.menu("Nuke").addMenu(MENU_NAME)
     count = _add_entries(bar, entries, with_shortcuts=True)
-    toolbar = nuke.menu("Nodes").addMenu(MENU_NAME, icon=os.path.join(ICON_DIR, "RS_restore.png"))
+    toolbar = nuke.menu("Nodes").addMenu(MENU_NAME, icon="RS_restore.png")
     count += _add_entries(toolbar, entries, with_shortcuts=False)
     logger.debug("Restore menus installed (%d commands)", count)
     return count
