@@ -76,8 +76,21 @@ def run_checks(screenshot: str = "") -> str:
             if isinstance(widget, QtWidgets.QLabel):
                 assert widget.buddy() is not None, text
     assert len(letters) == len(set(letters)) and len(letters) >= 15, letters
-    # Enter builds, Escape cancels
+    # Tab walks the form top to bottom
     d.show()
+    d.activateWindow()
+    app.processEvents()
+    d.shot.setFocus()
+    app.processEvents()
+    walked = []
+    for _ in range(9):
+        walked.append(app.focusWidget())
+        QtWidgets.QApplication.sendEvent(app.focusWidget(), _key(QtCore, "Tab"))
+        app.processEvents()
+    expected = [d.shot, d.procedure, d.stage, d.granularity, d.source.path, d.source.browse,
+                d.source.first, d.source.last, d.source.colorspace]
+    assert walked == expected, [type(w).__name__ for w in walked]
+    # Enter builds, Escape cancels
     d.shot.setFocus()
     app.processEvents()
     QtWidgets.QApplication.sendEvent(d.shot, _key(QtCore, "Return"))
