@@ -388,7 +388,8 @@ def _shots(top: Section, clips: Dict[str, Clip], base_dir: Path) -> List[Shot]:
         for i, item in enumerate(data["shots"]):
             if not isinstance(item, dict):
                 raise ConfigError("expected an object", str(cpath), field=f"shots[{i}]")
-            item = LineDict(item)
+            # Other tools' files carry more (transitions, exclusions): read only what we use.
+            item = LineDict({k: v for k, v in item.items() if k in _SHOT_KEYS})
             sec = Section(item, str(cpath), f"shots[{i}]")
             shots.append(_shot(sec, clips, only_clip, default_name=f"SH{(i + 1) * 10:04d}"))
     else:
@@ -412,9 +413,12 @@ def _shots(top: Section, clips: Dict[str, Clip], base_dir: Path) -> List[Shot]:
     return shots
 
 
+_SHOT_KEYS = ("name", "clip", "first", "last", "scene", "train", "preview", "validation")
+
+
 def _shot(sec: Section, clips: Dict[str, Clip], only_clip: Optional[str],
           default_name: Optional[str]) -> Shot:
-    sec.check_keys(("name", "clip", "first", "last", "scene", "train", "preview", "validation"))
+    sec.check_keys(_SHOT_KEYS)
     name = sec.text("name", default_name) if default_name else sec.text("name")
     _check_ident(sec, "name", str(name))
     clip_name = sec.text("clip", only_clip)
@@ -442,7 +446,11 @@ def _shot(sec: Section, clips: Dict[str, Clip], only_clip: Optional[str],
             raise ConfigError(f"validation frame {v} is also a training frame", sec.path, pos[0],
                               pos[1], field=fname)
         validation.append(v)
-    scene = sec.text("scene", "")
+    raw_scene = sec.raw("scene")
+    if isinstance(raw_scene, int) and not isinstance(raw_scene, bool):
+        scene = f"SC{raw_scene:03d}"  # `nuke-restore curate` numbers its scenes
+    else:
+        scene = sec.text("scene", "")
     if scene != "":
         _check_ident(sec, "scene", str(scene))
     return Shot(name=str(name), clip=clip_name, first=first, last=last, scene=str(scene),

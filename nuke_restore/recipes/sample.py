@@ -78,8 +78,8 @@ procedures:
 
 def _rel(path: Any, base: Optional[Path]) -> str:
     text = str(path)
-    if os.path.isabs(text) and base is not None:
-        text = os.path.relpath(text, str(base))
+    if base is not None:
+        text = os.path.relpath(os.path.abspath(text), os.path.abspath(str(base)))
     return text.replace(os.sep, "/")
 
 
@@ -98,8 +98,10 @@ def sample_config_text(footage: Optional[Dict[str, Any]] = None, curation: Optio
     fp = footage or {}
     src = fp.get("source") or "footage/source/source.####.exr"
     ref = fp.get("reference") or "footage/reference/reference.####.jpg"
+    # Without ``base``, the config is assumed to sit beside the footage folder (the demo's layout:
+    # DIR/job.yaml and DIR/footage/source/...), wherever the footage paths are relative to.
     base_dir = Path(base) if base is not None else (
-        Path(src).parent.parent.parent if os.path.isabs(str(src)) else None)
+        Path(os.path.abspath(str(src))).parent.parent.parent if footage else None)
     first = int(fp.get("first", 1001))
     last = int(fp.get("last", first + 47))
     size = fp.get("size") or [256, 192]

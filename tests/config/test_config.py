@@ -105,7 +105,8 @@ def test_defaults_pick_frames_and_preview(tmp_path):
 def test_curation_and_alignment_files(tmp_path):
     (tmp_path / "curation.json").write_text(json.dumps({"shots": [
         {"first": 400, "last": 450, "scene": "A", "train": [400, 420, 450], "preview": 410},
-        {"first": 451, "last": 600, "scene": "A", "train": [451, 500, 550, 600], "preview": 520},
+        {"first": 451, "last": 600, "scene": 3, "train": [451, 500, 550, 600], "preview": 520,
+         "transition_in": "cut", "excluded": {"460": "flash"}},  # extra keys of curate
     ]}))
     (tmp_path / "align.json").write_text(json.dumps({"frames": {
         "400": {"translate": [1.5, -2], "rotate": 0.1, "scale": 1.01, "center": [2048, 1536],
@@ -116,7 +117,7 @@ def test_curation_and_alignment_files(tmp_path):
         "align.json\ngranularity: scene\nprocedures: [chroma]\n"
     cfg = load_config(write(tmp_path, text))
     assert [s.name for s in cfg.shots] == ["SH0010", "SH0020"]
-    assert cfg.shots[1].train == [451, 500, 550, 600]
+    assert cfg.shots[1].train == [451, 500, 550, 600] and cfg.shots[1].scene == "SC003"
     assert cfg.alignment.mode == "manual" and cfg.alignment.keys[400].translate == (1.5, -2.0)
     assert cfg.granularity == "scene"
 
