@@ -261,7 +261,8 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
     clips = _clips(top, project)
     shots = _shots(top, clips, base_dir)
     ds_defaults = presets.get("dataset", {})
-    dataset = top.section("dataset", ("pairs", "pair_counts", "minimum_pairs", "pair_type",
+    dataset = top.section("dataset", ("pairs", "pair_counts", "minimum_pairs", "escalate",
+                                      "pair_type",
                                       "citation", "assumptions", "registered"))
     pair_counts = dict(ds_defaults.get("pair_counts", {"shot": 4, "scene": 16, "sequence": 33}))
     if dataset.has("pair_counts"):
@@ -271,7 +272,8 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
     minimum = dataset.integer("minimum_pairs", int(ds_defaults.get("minimum_pairs", 3)), minimum=1)
     granularity = top.text("granularity", "shot", choices=GRANULARITIES)
     pairs = dataset.integer("pairs", None, minimum=minimum)
-    _fill_frames(shots, clips, granularity, pairs, pair_counts, minimum, path)
+    levels = dataset.integer("escalate", 0, minimum=0, maximum=3)
+    _fill_frames(shots, clips, granularity, pairs, pair_counts, minimum, path, levels)
 
     alignment = _alignment(top.section("alignment"), base_dir, project)
     copycat = _copycat(top.section("copycat"), presets, CopyCatSettings(), apply_presets=True)
@@ -494,7 +496,7 @@ def pick_preview(first: int, last: int, train: Sequence[int]) -> Optional[int]:
 
 def _fill_frames(shots: List[Shot], clips: Dict[str, Clip], granularity: str,
                  pairs: Optional[int], pair_counts: Dict[str, int], minimum: int,
-                 path: Optional[str]) -> None:
+                 path: Optional[str], levels: int = 0) -> None:
     """Default training and preview frames for shots that did not give them."""
     # A scene/sequence budget is spread over its shots in proportion to their length.
     groups: Dict[str, List[Shot]] = {}
@@ -516,6 +518,12 @@ def _fill_frames(shots: List[Shot], clips: Dict[str, Clip], granularity: str,
             # Keep at least one untrained frame for the hold-out Preview (R3).
             share = max(1, min(share, s.last - s.first))
             s.train = pick_frames(s.first, s.last, share)
+            for _ in range(levels):
+                # Convergence stalled: add a frame at every midpoint (4 -> 7 -> 13, spec §3),
+                # still leaving a frame for the Preview.
+                more = escalate(s.train)
+                if len(more) < s.last - s.first + 1:
+                    s.train = more
         for s in members:
             if s.preview is None:
                 s.preview = pick_preview(s.first, s.last, s.train)

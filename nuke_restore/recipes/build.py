@@ -487,6 +487,14 @@ def build_to_dir(config: JobConfig, outdir: os.PathLike, shots: Optional[Sequenc
     for p, text in planned:
         write_atomic(p, text)
         written.append(p)
+    # The R14 folder layout, and model weights kept out of git.
+    for folder in PIPELINE.values():
+        (out / folder).mkdir(parents=True, exist_ok=True)
+    ignore = out / PIPELINE["training"] / ".gitignore"
+    if not ignore.exists():
+        write_atomic(ignore, "# CopyCat checkpoints and training data stay out of git (R14)\n"
+                             "*.cat\n*.catnc\n*.png\n")
+        written.append(ignore)
     log_path = out / config.experiments_log
     _append_log(log_path, built, config)
     written.append(log_path)

@@ -77,6 +77,7 @@ def sidecar(cfg, proc, unit, stages, nuke_script: str, checkpoint: str) -> Dict[
         },
         "training": [stage_record(s) for s in stages],
         "dataset_frames": [f"{c}:{f}" for c, f in unit.pairs],
+        "dataset_timecodes": [timecode(f, cfg.project.fps) for _c, f in unit.pairs],
         "preview_frame": f"{unit.preview[0]}:{unit.preview[1]}",
         "validation_frames": [f"{c}:{f}" for c, f in unit.validation],
         "alignment": alignment_path(cfg),
@@ -86,6 +87,14 @@ def sidecar(cfg, proc, unit, stages, nuke_script: str, checkpoint: str) -> Dict[
                             "colorspace": cfg.project.write_colorspace},
     }
     return data
+
+
+def timecode(frame: int, fps: float) -> str:
+    """SMPTE-style HH:MM:SS:FF of a frame number counted from 0 at ``fps`` (non-drop-frame)."""
+    rate = max(1, int(round(fps)))
+    f = max(0, int(frame))
+    ff, s = f % rate, f // rate
+    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{ff:02d}"
 
 
 def stage_record(s) -> Dict[str, Any]:

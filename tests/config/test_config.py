@@ -184,3 +184,13 @@ def test_missing_file_and_empty(tmp_path):
         load_config(tmp_path / "nope.yaml")
     with pytest.raises(ConfigError, match="empty"):
         load_config(write(tmp_path, "# nothing\n"))
+
+
+def test_escalation_adds_midpoints():
+    base = {"project": {"name": "P", "format": {"width": 800, "height": 600}},
+            "clips": {"m": {"source": "s.####.exr", "reference": "r.####.exr", "first": 1,
+                            "last": 100}},
+            "procedures": ["chroma"]}
+    four = config_from_dict(base).shots[0].train
+    seven = config_from_dict({**base, "dataset": {"escalate": 1}}).shots[0].train
+    assert len(four) == 4 and len(seven) == 7 and set(four) <= set(seven)

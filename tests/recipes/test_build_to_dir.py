@@ -33,6 +33,11 @@ def test_build_to_dir_versions_and_force(sample_cfg, tmp_path):
     assert log.count("## SH010 - chroma (") == 3
     side = json.loads(next(out.rglob("SH010_metadata.json")).read_text())
     assert side["shot_id"] == "SH010" and side["restorationist"] == "Demo Restorationist"
+    assert len(side["extended"]["dataset_timecodes"]) == len(side["extended"]["dataset_frames"])
+    for folder in ("01_dataset_curation", "02_alignment", "03_copycat_training",
+                   "04_inference_render", "05_matchgrade_render"):
+        assert (out / "pipeline" / folder).is_dir()
+    assert "*.cat" in (out / "pipeline" / "03_copycat_training" / ".gitignore").read_text()
 
 
 def test_dry_run_writes_nothing(sample_cfg, tmp_path):
