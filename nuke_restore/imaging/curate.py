@@ -256,7 +256,9 @@ def curate(source, reference=None, options: Optional[CurateOptions] = None, firs
     frames = list(src.frames)
     src_linear = src.path(frames[0]).lower().endswith(cuts_mod.LINEAR_EXTENSIONS)
     stats: List[FrameStats] = []
-    for _f, img in src.read_many(frames, proxy=proxy, threads=opts.threads, progress=opts.progress):
+    shape0 = None
+    for f, img in src.read_many(frames, proxy=proxy, threads=opts.threads, progress=opts.progress):
+        shape0 = _same_shape(img, shape0, f, frames[0], src)
         stats.append(measure(img, src_linear, opts.cut_params.grid_width))
     thumbs = [s.thumb for s in stats]
     transitions = cuts_mod.detect_transitions(thumbs, frames, opts.cut_params)
@@ -362,6 +364,19 @@ def _fmt(frames: Sequence[int]) -> str:
     return _format_frames(frames)
 
 
+def _same_shape(img, shape0, frame, first, seq, what="frame"):
+    """Raise ImagingError when a frame's (proxy) size differs from the first one's."""
+    if shape0 is None:
+        return img.shape
+    if img.shape != shape0:
+        h, w = img.shape[:2]
+        h0, w0 = shape0[:2]
+        other = f"frame {first}" if what == "frame" else "the source"
+        raise ImagingError(f"frame {frame} is {w}x{h} at this proxy, {other} is {w0}x{h0}",
+                           path=seq.path(frame))
+    return shape0
+
+
 def _mark_flashes_and_blur(stats, frames, shots, opts, excluded) -> None:
     bright = np.array([s.brightness for s in stats])
     sharp = np.array([s.sharpness for s in stats])
@@ -385,7 +400,9 @@ def _mark_flashes_and_blur(stats, frames, shots, opts, excluded) -> None:
 def _score_reference(ref, stats, frames, shots, proxy, opts, excluded) -> Dict[int, float]:
     ref_linear = ref.path(ref.frames[0]).lower().endswith(cuts_mod.LINEAR_EXTENSIONS)
     grads = {}
+    shape0 = stats[0].grad[0].shape + (3,)
     for f, img in ref.read_many(frames, proxy=proxy, threads=opts.threads, progress=opts.progress):
+        _same_shape(img, shape0, f, frames[0], ref, what="source")
         enc = np.sqrt(np.clip(img, 0.0, None)) if ref_linear else np.clip(img, 0.0, None)
         grads[f] = _gradients(_blur3(_luma(enc).astype(np.float32)))
     index = {f: i for i, f in enumerate(frames)}

@@ -153,3 +153,10 @@ def test_corrupt_frame(tmp_path):
     (tmp_path / "bad.1004.png").write_bytes(b"\x89PNG broken")
     with pytest.raises(ImagingError, match="bad.1004.png"):
         cur.curate(pat)
+
+
+def test_frame_of_another_size_inside_the_sequence(tmp_path):
+    pat = _frames(tmp_path, "odd", 5)
+    write_image(tmp_path / "odd.1003.png", np.zeros((20, 40, 3), np.float32), "uint8", force=True)
+    with pytest.raises(ImagingError, match="frame 1003 is 40x20"):
+        cur.curate(pat)
