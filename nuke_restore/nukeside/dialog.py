@@ -93,17 +93,28 @@ def curation_available() -> Tuple[bool, str]:
     return True, "Pick training frames with curation (structure match, cuts, coverage)."
 
 
-def _curate(settings: JobSettings, count: int) -> List[int]:
+def suggest_with_curation(settings: JobSettings, count: int
+                          ) -> Tuple[List[int], Optional[int], str]:
+    """``(training frames, preview, problem)`` from ``nuke_restore.imaging.curate``.
+
+    Curates the Source (and the Reference, when given, to reject pairs that disagree) over the
+    Source range with ``count`` frames per shot. When the range holds several shots, the frames of
+    all of them are returned with a problem text: a training pair must never straddle a cut, and
+    the Restore menu builds one shot at a time.
+    """
     curate = importlib.import_module("nuke_restore.imaging.curate")
-    for name in ("suggest_frames", "suggest_pairs", "pick_frames"):
-        fn = getattr(curate, name, None)
-        if fn is not None:
-            break
-    else:
-        raise RuntimeError("nuke_restore.imaging.curate has no frame-suggestion function")
-    result = fn(settings.source.path, settings.reference.path, first=settings.source.first,
-                last=settings.source.last, count=count)
-    return sorted({int(getattr(r, "frame", r)) for r in result})
+    options = curate.CurateOptions(granularity="shot", train=max(2, count))
+    result = curate.curate(settings.source.path, settings.reference.path or None, options,
+                           first=settings.source.first, last=settings.source.last)
+    shots = result.get("shots") or []
+    frames = sorted({int(f) for shot in shots for f in shot.get("train", [])})
+    preview = next((shot.get("preview") for shot in shots if shot.get("preview") is not None), None)
+    problem = ""
+    if len(shots) > 1:
+        cuts = ", ".join(str(shot["first"]) for shot in shots[1:])
+        problem = (f"{len(shots)} shots in {settings.source.first}-{settings.source.last} (cuts at "
+                   f"{cuts}): set first/last to one shot, or build the job with nuke-restore")
+    return frames, preview, problem
 
 
 # -- widgets -----------------------------------------------------------------------------------------
@@ -510,15 +521,22 @@ class SetupDialog(QtWidgets.QDialog):
         self.preview.setValue(preview if preview is not None else self.preview.minimum())
 
     def _suggest_frames(self) -> None:
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.WaitCursor)
         try:
-            frames = _curate(self.settings(), self.count.value())
-        except Exception as exc:
+            frames, preview, problem = suggest_with_curation(self.settings(), self.count.value())
+        except Exception as exc:  # missing frames, size mismatch...: shown, never raised into Nuke
             logger.exception("frame suggestion failed")
             self.show_errors({**self.errors, "training_frames": f"Suggest failed: {exc}"})
             return
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
         self.frames.setText(format_frames(frames))
-        preview = suggest_preview(frames)
+        if preview is None:
+            preview = suggest_preview(frames)
         self.preview.setValue(preview if preview is not None else self.preview.minimum())
+        self.check_now()
+        if problem:
+            self.show_errors({**self.errors, "training_frames": problem})
 
     def browse_clip(self, clip: _ClipFields) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Pick one frame of the sequence")

@@ -66,3 +66,24 @@ def test_screenshot_is_committed():
     shot = PROJECT / "docs" / "dialog-pyside6.png"
     assert shot.is_file() and shot.stat().st_size > 10000
     assert shutil.which("true") is not None
+
+
+def test_suggest_uses_curation_on_real_frames(tmp_path):
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("OpenImageIO")
+    pytest.importorskip("PySide6.QtWidgets")
+    from nuke_restore.imaging.sequence import write_image
+    from nuke_restore.nukeside.dialog import curation_available, suggest_with_curation
+    from nuke_restore.nukeside.settings import ClipSettings, JobSettings
+
+    assert curation_available()[0]
+    base = np.random.default_rng(1).random((64, 96, 3)).astype(np.float32)
+    for frame in range(1, 13):
+        img = np.roll(base, frame, axis=1) * 0.8 + 0.1
+        write_image(str(tmp_path / f"src.{frame:04d}.exr"), img)
+        write_image(str(tmp_path / f"ref.{frame:04d}.exr"), img * 0.9)
+    settings = JobSettings(source=ClipSettings(f"{tmp_path}/src.####.exr", 1, 12),
+                           reference=ClipSettings(f"{tmp_path}/ref.####.exr", 1, 12))
+    frames, preview, problem = suggest_with_curation(settings, 4)
+    assert len(frames) == 4 and frames[0] == 1 and frames[-1] == 12
+    assert preview is not None and preview not in frames and problem == ""
