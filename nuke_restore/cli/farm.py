@@ -52,8 +52,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--main-addr", metavar="HOST",
                    help="fixed COPYCAT_MAIN_ADDR (rank 0 must run there); default: rank 0 "
                         "publishes its address on shared storage at start")
-    p.add_argument("--sync-interval", type=int, metavar="N",
-                   help="COPYCAT_SYNC_INTERVAL: share gradients every N steps (CopyCat default 1)")
+    p.add_argument("--sync-interval", type=int, default=1, metavar="N",
+                   help="COPYCAT_SYNC_INTERVAL: share gradients every N steps (default 1, as CopyCat)")
     p.add_argument("--gpus", metavar="IDS",
                    help="GPU indices for --gpu, e.g. 0,1 (rank k uses the k-th, round robin)")
     p.add_argument("--cpu", action="store_true", help="do not pass --gpu to Nuke")

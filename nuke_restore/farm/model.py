@@ -130,7 +130,9 @@ class FarmSettings:
     managers: Tuple[str, ...] = MANAGERS
     port: Optional[int] = None
     main_addr: Optional[str] = None
-    sync_interval: Optional[int] = None
+    # CopyCat's default is 1; it is exported anyway (as the public Deadline CopyCat plugin does) so
+    # every rank's environment is complete and explicit.
+    sync_interval: int = 1
     gpus: Tuple[int, ...] = ()
     use_gpu: bool = True
     nuke: str = "nuke"
@@ -161,7 +163,7 @@ class FarmSettings:
             raise FarmError(f"--port {self.port}: must be between 1024 and 65535")
         if self.main_addr is not None and not _HOST_RE.match(self.main_addr):
             raise FarmError(f"--main-addr {self.main_addr!r}: not a host name or IP address")
-        if self.sync_interval is not None and self.sync_interval < 1:
+        if not isinstance(self.sync_interval, int) or self.sync_interval < 1:
             raise FarmError(f"--sync-interval must be at least 1, got {self.sync_interval}")
         if not self.nuke.strip() or any(ch in self.nuke for ch in "\n\r"):
             raise FarmError("--nuke: an executable path is required")

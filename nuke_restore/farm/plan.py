@@ -104,8 +104,7 @@ def rank_env(settings: FarmSettings, rank: int, main_addr: Optional[str], port: 
         ("COPYCAT_RANK", str(rank)),
         ("COPYCAT_WORLD_SIZE", str(settings.world_size)),
     ]
-    if settings.sync_interval is not None:
-        env.append(("COPYCAT_SYNC_INTERVAL", str(settings.sync_interval)))
+    env.append(("COPYCAT_SYNC_INTERVAL", str(settings.sync_interval)))
     return tuple(env)
 
 

@@ -77,7 +77,8 @@ def test_writes_everything_and_refuses_to_overwrite(config, tmp_path, capsys, fi
     assert code == 0, err
     for rank in range(4):
         env = (out / "SH010" / "SH010_chroma_train" / f"rank_{rank}.env").read_text()
-        for key in ("COPYCAT_MAIN_ADDR", "COPYCAT_MAIN_PORT", "COPYCAT_WORLD_SIZE=4"):
+        for key in ("COPYCAT_MAIN_ADDR", "COPYCAT_MAIN_PORT", "COPYCAT_WORLD_SIZE=4",
+                    "COPYCAT_SYNC_INTERVAL=1"):
             assert key in env
         assert f"COPYCAT_RANK={rank}\n" in env
     assert (out / "deadline" / "submit_deadline.sh").is_file()
