@@ -81,3 +81,16 @@ def test_unknown_preset_in_config_names_field(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path / "job.yaml")
     assert info.value.field == "preset" and info.value.line == 5
+
+
+def test_root_templates_folder_is_a_working_example(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "templates"
+    monkeypatch.setenv(tpl.ENV_VAR, str(example))
+    (tmp_path / "job.yaml").write_text(JOB.replace("[chroma]", "[spatial_then_chroma_ref]"))
+    cfg = load_config(tmp_path / "job.yaml")
+    proc = cfg.procedures[0]
+    assert proc.copycat.checkpoint_interval == 5000 and proc.copycat.batch_size == 3
+    assert [s.reference_median for s in proc.stages] == [0, 0]
+    assert cfg.pair_counts["shot"] == 6
