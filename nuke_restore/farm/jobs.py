@@ -17,6 +17,7 @@ from ..fileio import write_atomic
 from .deadline import deadline_files
 from .model import FarmPlan, QcTask, RenderTask, TrainingTask
 from .opencue import opencue_files
+from .plan import render_argv
 from .shell import command_line, rendezvous_path, shell_files
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,11 @@ def _with_rendezvous(plan: FarmPlan, task) -> dict:
     record = _task_record(task)
     if isinstance(task, TrainingTask) and plan.settings.distributed and not task.main_addr:
         record["rendezvous_file"] = rendezvous_path(plan, task)
+    if isinstance(task, RenderTask):
+        # The whole-range command per Write node (farm tasks pass their own chunk as -F).
+        record["commands"] = [command_line(render_argv(plan.settings, node, task.script_path,
+                                                       task.frames))
+                              for node in task.write_nodes]
     return record
 
 
