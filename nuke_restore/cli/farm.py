@@ -83,7 +83,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
     p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     p.add_argument("--log", action="append", metavar="FILE",
-                   help="parse CopyCat/Nuke terminal log(s) instead; exit 1 on failures")
+                   help="parse CopyCat/Nuke terminal log(s) or a folder of *.log instead; exit 1 "
+                        "on failures")
     p.add_argument("--json", action="store_true", help="with --log: print JSON")
     return p
 
@@ -352,7 +353,11 @@ def _report_logs(paths: Sequence[str], as_json: bool) -> int:
 
     failed = False
     results = {}
+    files: List[str] = []
     for name in paths:
+        # A folder (e.g. a launcher's logs/) stands for every *.log in it.
+        files += sorted(str(p) for p in Path(name).glob("*.log")) if Path(name).is_dir() else [name]
+    for name in files:
         try:
             with open(name, encoding="utf-8", errors="replace") as handle:
                 summary = parse_log(handle)
@@ -367,5 +372,5 @@ def _report_logs(paths: Sequence[str], as_json: bool) -> int:
     else:
         for name, summary in results.items():
             print(f"{name}: {summary.headline()}")
-    logging.getLogger("nuke_restore").debug("parsed %d log(s)", len(paths))
+    logging.getLogger("nuke_restore").debug("parsed %d log(s)", len(files))
     return 1 if failed else 0

@@ -122,6 +122,10 @@ def test_log_report(tmp_path, capsys):
     assert code == 1
     data = json.loads(stdout)
     assert data[str(bad)]["categories"] == ["cuda_out_of_memory"]
+    code, stdout, _ = _run(capsys, "--log", tmp_path)  # a folder: every *.log in it
+    assert code == 1 and str(good) in stdout and str(bad) in stdout
+    code, _, err = _run(capsys, "--log", tmp_path / "missing.log")
+    assert code == 1 and "cannot read log" in err
 
 
 def test_force_removes_only_files_an_earlier_run_generated(config, tmp_path, capsys,
