@@ -262,7 +262,7 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
     shots = _shots(top, clips, base_dir)
     ds_defaults = presets.get("dataset", {})
     dataset = top.section("dataset", ("pairs", "pair_counts", "minimum_pairs", "escalate",
-                                      "pair_type",
+                                      "validation_fraction", "pair_type",
                                       "citation", "assumptions", "registered"))
     pair_counts = dict(ds_defaults.get("pair_counts", {"shot": 4, "scene": 16, "sequence": 33}))
     if dataset.has("pair_counts"):
@@ -274,6 +274,14 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
     pairs = dataset.integer("pairs", None, minimum=minimum)
     levels = dataset.integer("escalate", 0, minimum=0, maximum=3)
     _fill_frames(shots, clips, granularity, pairs, pair_counts, minimum, path, levels)
+    fraction = dataset.number("validation_fraction", 0.0, minimum=0.0)
+    if fraction > 0.5:
+        raise dataset.error("validation_fraction", "must be at most 0.5 (the spec suggests "
+                                                   "0.15-0.25)")
+    if fraction:
+        for s in shots:
+            if not s.validation:
+                s.validation = pick_validation(s, fraction)
 
     alignment = _alignment(top.section("alignment"), base_dir, project)
     copycat = _copycat(top.section("copycat"), presets, CopyCatSettings(), apply_presets=True)
@@ -477,6 +485,20 @@ def escalate(frames: Sequence[int]) -> List[int]:
         if b - a > 1:
             out.add((a + b) // 2)
     return sorted(out)
+
+
+def pick_validation(shot: Shot, fraction: float) -> List[int]:
+    """Hold-out validation frames: ``fraction`` of the pairs, spread over the shot, never a training
+    or preview frame (spec §3, R3)."""
+    want = max(1, int(round(fraction * len(shot.train))))
+    taken = set(shot.train) | ({shot.preview} if shot.preview is not None else set())
+    free = [f for f in range(shot.first, shot.last + 1) if f not in taken]
+    if not free:
+        return []
+    if want >= len(free):
+        return free
+    step = len(free) / want
+    return sorted({free[int(step * i + step / 2)] for i in range(want)})
 
 
 def pick_preview(first: int, last: int, train: Sequence[int]) -> Optional[int]:

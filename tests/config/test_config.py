@@ -194,3 +194,15 @@ def test_escalation_adds_midpoints():
     four = config_from_dict(base).shots[0].train
     seven = config_from_dict({**base, "dataset": {"escalate": 1}}).shots[0].train
     assert len(four) == 4 and len(seven) == 7 and set(four) <= set(seven)
+
+
+def test_validation_fraction_holds_out_untrained_frames():
+    cfg = config_from_dict({
+        "project": {"name": "P", "format": {"width": 800, "height": 600}},
+        "clips": {"m": {"source": "s.####.exr", "reference": "r.####.exr", "first": 1,
+                        "last": 200}},
+        "dataset": {"pairs": 8, "validation_fraction": 0.25},
+        "procedures": ["chroma"]})
+    s = cfg.shots[0]
+    assert len(s.validation) == 2
+    assert not set(s.validation) & (set(s.train) | {s.preview})
