@@ -46,6 +46,22 @@ _VALUE_FAST = (r'(?:[^ \t\n\r\f\v{}"\[\\]+|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\{[^{}\\
 BODY_FAST = re.compile(
     r"((?:[ \t\r\n]*[A-Za-z_][\w.]*[ \t]+" + _VALUE_FAST + r"(?=[ \t\r\n}]))*)([ \t\r\n]*)\}"
 )
+_EOL = r"(?=[ \t\r]*(?:\n|\Z))"
+_VAR = r'[^ \t\n\r\f\v{}\[\]"\\$]+'
+#: One top-level command in Nuke's own layout, in a single match (the parser's fast path).
+#: Groups: 1 lead whitespace; node: 2 class, 3 knob text, 4 value of a leading ``inputs`` knob,
+#: 5 whitespace before ``}``; 6 ``push $`` variable; 7 ``push 0``; 8 ``set`` variable.
+COMMAND_FAST = re.compile(
+    r"([ \t\r\n]*)(?:"
+    r"([A-Za-z_][\w.]*) \{("
+    r'(?:[ \t\r\n]*inputs[ \t]+([^ \t\n\r\f\v{}"\[\\]+)(?=[ \t\r\n}]))?'
+    r"(?:[ \t\r\n]*[A-Za-z_][\w.]*[ \t]+" + _VALUE_FAST + r"(?=[ \t\r\n}]))*"
+    r")([ \t\r\n]*)\}" + _EOL +
+    r"|push \$(" + _VAR + r")" + _EOL +
+    r"|(push 0)" + _EOL +
+    r"|set (" + _VAR + r") \[stack 0\]" + _EOL +
+    r")"
+)
 #: The header of a node block: class name, spacing, opening brace.
 HEAD_FAST = re.compile(r"([A-Za-z_][\w.]*)([ \t]*)\{")
 

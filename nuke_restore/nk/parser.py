@@ -25,6 +25,7 @@ from typing import Dict, List, Optional, Tuple, Union
 from ..errors import NkSyntaxError
 from .lexer import (
     BODY_FAST,
+    COMMAND_FAST,
     HEAD_FAST,
     HSPACE,
     KNOB_FAST,
@@ -49,6 +50,9 @@ _FIRST_INPUTS = re.compile(r'[ \t\r\n]*inputs[ \t]+([^ \t\n\r\f\v{}"\[\\]+)(?=[ 
 # Commands kept verbatim as top-level directives.
 _DIRECTIVES = ("version", "define_window_layout_xml", "add_layer")
 _COMMANDS = frozenset(_DIRECTIVES + ("push", "set", "end_group", "clone"))
+_SLOW_CLASSES = _COMMANDS | frozenset(GROUP_CLASSES) | {"Root"}
+_INPUTS_CACHE = {str(i): (i, 0) for i in range(64)}
+_INPUTS_CACHE.update({f"{i}+{j}": (i, j) for i in range(16) for j in range(1, 4)})
 
 
 class Layout:
@@ -77,9 +81,10 @@ def parse_inputs(value: str) -> Optional[Tuple[int, int]]:
 
 
 class _Frame:
-    __slots__ = ("graph", "stack", "layout", "owner", "pos")
+    __slots__ = ("graph", "stack", "layout", "owner", "pos", "pad_pre")
 
-    def __init__(self, graph: Graph, owner: Optional[Node], pos: int) -> None:
+    def __init__(self, graph: Graph, owner: Optional[Node], pos: int, depth: int = 0) -> None:
+        self.pad_pre = "\n" + " " * (depth + 1)
         self.graph = graph
         self.stack: List[Optional[Node]] = []
         self.layout = Layout()
@@ -106,7 +111,45 @@ class _Parser:
         pos = 0
         src = self.src
         head_fast = HEAD_FAST.match
+        cmd_fast = COMMAND_FAST.match
+        variables = self.vars
+        count = str.count
         while True:
+            # Fast path: one regex match per command in Nuke's own layout; anything unusual (or
+            # wrong) falls through to the general code below, which also makes the error messages.
+            m = cmd_fast(text, pos)
+            if m is not None:
+                lead, cls, _body, inval, close, pvar, p0, svar = m.groups()
+                frame = frames[-1]
+                stack = frame.stack
+                if cls is not None:
+                    if cls not in _SLOW_CLASSES:
+                        node = self._fast_node(m, frame, lead, cls, inval, close)
+                        if node is not None:
+                            pos = m.end()
+                            continue
+                elif pvar is not None:
+                    if pvar in variables:
+                        self.line += count(lead, "\n")
+                        stack.append(variables[pvar])
+                        frame.layout.ops.append(("push", pvar, lead, "push $" + pvar))
+                        pos = m.end()
+                        continue
+                elif p0 is not None:
+                    self.line += count(lead, "\n")
+                    stack.append(None)
+                    frame.layout.ops.append(("push0", None, lead, "push 0"))
+                    pos = m.end()
+                    continue
+                elif svar is not None and (stack or svar != _PASTE_VAR):
+                    self.line += count(lead, "\n")
+                    top = stack[-1] if stack else None
+                    variables[svar] = top
+                    if top is not None and top is not PASTE_INPUT and top.stack_var is None:
+                        top.stack_var = svar
+                    frame.layout.ops.append(("set", svar, lead, f"set {svar} [stack 0]"))
+                    pos = m.end()
+                    continue
             start = pos
             pos = SPACE.match(text, pos).end()
             lead = text[start:pos]
@@ -290,6 +333,62 @@ class _Parser:
         return self._node(frames, original.cls, pos, after, lead, (original, var))
 
     # -- node blocks ------------------------------------------------------------------------------
+    def _fast_node(self, m, frame: _Frame, lead: str, cls: str, inval: Optional[str],
+                   close: str) -> Optional[Node]:
+        """A node block matched whole by COMMAND_FAST; None (nothing changed) when the general
+        code must handle it."""
+        text = self.text
+        b0, b1 = m.start(3), m.end(3)
+        if inval is None:
+            if text.find("inputs", b0, b1) >= 0:
+                return None  # an `inputs` knob not in first place: let the general code find it
+            declared = None
+            total = 1
+        else:
+            if text.find("inputs", m.end(4), b1) >= 0:
+                return None
+            declared = _INPUTS_CACHE.get(inval)
+            if declared is None:
+                declared = parse_inputs(inval)
+                if declared is None:
+                    return None
+            total = declared[0] + declared[1]
+        stack = frame.stack
+        if declared is not None and stack and len(stack) < total:
+            return None  # underflow: reported by the general code
+        line = self.line + lead.count("\n")
+        node = Node(cls, line=line)
+        end = m.end()
+        pad_pre = frame.pad_pre
+        node._src = (text, m.start(2), b0, b1, end, line, pad_pre)
+        node._knobs = None
+        if close != pad_pre[:-1]:
+            node.close = sys.intern(close + "}")
+        node.declared = declared if declared is not None else (1, 0)
+        if declared is not None:
+            node.mask_inputs = declared[1]
+        if total == 1:
+            if stack:
+                node.inputs = [stack.pop()]
+            else:
+                node.inputs = [None]
+                if declared is None:
+                    node.extra["implicit_empty"] = True
+        elif total:
+            taken = stack[len(stack) - total:] if len(stack) >= total else list(stack)
+            del stack[len(stack) - len(taken):]
+            taken.reverse()
+            if len(taken) < total:
+                taken.extend([None] * (total - len(taken)))
+            node.inputs = taken
+        graph = frame.graph
+        node.parent = graph
+        graph.items.append(node)
+        frame.layout.ops.append(("node", node, lead, None))
+        stack.append(node)
+        self.line = line + text.count("\n", b0, end)
+        return node
+
     def _pre(self, depth: int) -> str:
         """The whitespace Nuke writes before a knob at this nesting depth."""
         pres = self._pres
@@ -383,7 +482,7 @@ class _Parser:
         is_group = cls in GROUP_CLASSES and clone is None
         if is_group:
             node.body = Graph(owner=node)
-            frames.append(_Frame(node.body, node, pos))
+            frames.append(_Frame(node.body, node, pos, len(frames)))
         elif cls != "Root" or clone is not None:
             stack.append(node)
         # Only whitespace may follow a node's closing brace on its line.

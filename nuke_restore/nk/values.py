@@ -14,9 +14,9 @@ import re
 from typing import Any
 
 # A bare word is safe when it has no whitespace and nothing TCL would act on.
-_BARE_SAFE = re.compile(r'^[^\s"{}\[\]$\\;#]+$')
+_BARE_SAFE = re.compile(r'^[^\s"{}\[\]$\\;#]+\Z')
 # '#' is fine after the first character (paths like render.####.exr are written bare by Nuke).
-_BARE_SAFE_HASH = re.compile(r'^[^\s"{}\[\]$\\;#][^\s"{}\[\]$\\;]*$')
+_BARE_SAFE_HASH = re.compile(r'^[^\s"{}\[\]$\\;#][^\s"{}\[\]$\\;]*\Z')
 
 _ESCAPES = {
     "\\": "\\\\",

@@ -40,8 +40,8 @@ _HEAD = re.compile(r"^(\S+)[ \t]*\{$")
 _CLONE_HEAD = re.compile(r"^clone[ \t]+\$(\S+)[ \t]*\{$")
 _REF_CLONE_HEAD = re.compile(r"^clone[ \t]+(\S+)[ \t]+(\S+)[ \t]*\{$")
 _PASTE_SET = "set cut_paste_input [stack 0]"
-_BARE_NAME = re.compile(r'^[^\s"{}\[\]\\$;]+$')
-_RAW_NAME = re.compile(r'^[^\s"{}\[\\][^\s{}\[\\]*$')
+_BARE_NAME = re.compile(r'^[^\s"{}\[\]\\$;]+\Z')
+_RAW_NAME = re.compile(r'^[^\s"{}\[\\][^\s{}\[\\]*\Z')
 
 
 def write_script(script: Graph, *, canonical: bool = False) -> str:
@@ -205,6 +205,7 @@ class _Writer:
                 if src is not None:
                     consumed.add(id(src))
         sim: List[Optional[Node]] = []
+        free: List[bool] = []  # per sim entry: nobody waits for it
         written: Set[int] = set()
         active: Set[int] = set()
         anchored: Dict[int, List[Directive]] = {}
@@ -232,6 +233,7 @@ class _Writer:
                 steps.append(("push", src))
                 self.needs_var[id(src)] = src
             sim.append(src)
+            free.append(False)
 
         def needed_of(node: Node) -> List[Optional[Node]]:
             if node.cls == "Root" and node.clone_of is None:
@@ -239,7 +241,7 @@ class _Writer:
             n, m = input_counts(node)
             return [node.inputs[i] for i in reversed(range(n + m))]  # bottom .. top
 
-        def finish(node: Node, needed: List[Optional[Node]]) -> None:
+        def finish(node: Node, needed: List[Optional[Node]], result_free: bool) -> None:
             total = len(needed)
             if total and (len(sim) < total or any(
                     a is not b for a, b in zip(sim[len(sim) - total:], needed))):
@@ -248,6 +250,7 @@ class _Writer:
             implicit = False
             if total:
                 del sim[len(sim) - total:]
+                del free[len(free) - total:]
             elif node.extra.get("implicit_empty") and not sim and not node.has_knob("inputs"):
                 implicit = True  # as read: no `inputs` line, nothing on the stack to take
             for d in anchored.pop(id(node), ()):
@@ -260,13 +263,16 @@ class _Writer:
                 self.clone_originals.add(id(node.clone_of))
             if node.cls != "Root" or node.clone_of is not None:
                 sim.append(node)
+                free.append(result_free)
 
         def emit(root: Node) -> None:
             # Iterative (a 200,000-node chain must not hit the recursion limit).
-            work: List[Tuple[Node, int]] = [(root, 0)]
+            # Entries: (node, step, free): ``free`` when nothing waits for the node's output on the
+            # stack (an output node, or a clone's original written first); an input is not free.
+            work: List[Tuple[Node, int, bool]] = [(root, 0, True)]
             needs: Dict[int, List[Optional[Node]]] = {}
             while work:
-                node, step = work.pop()
+                node, step, result_free = work.pop()
                 key = id(node)
                 if step == 0:
                     if key in written:
@@ -276,28 +282,53 @@ class _Writer:
                             f"cycle in the node graph through {node.cls} {node.name!r}")
                     active.add(key)
                     needs[key] = needed_of(node)
-                    work.append((node, 1))
+                    work.append((node, 1, result_free))
                     orig = node.clone_of
                     if orig is not None and id(orig) in members and id(orig) not in written:
-                        work.append((orig, 0))
+                        work.append((orig, 0, True))
                     continue
                 needed = needs[key]
                 k = step - 1
                 if k >= len(needed):
-                    finish(node, needed)
+                    finish(node, needed, result_free)
                     continue
-                work.append((node, step + 1))
+                work.append((node, step + 1, result_free))
                 src = needed[k]
                 if src is not None and src is not PASTE_INPUT and id(src) in members \
                         and id(src) not in written:
-                    work.append((src, 0))
+                    work.append((src, 0, False))
+                elif src is not None and sim and sim[-1] is src and free[-1]:
+                    free[-1] = False  # left on the stack unclaimed: take it as it is
                 else:
-                    # Written before: pushed again even when it happens to be on top (it may be
-                    # there for another input), as Nuke does.
+                    # Written before: pushed again even when it is on top but waiting for another
+                    # input, as Nuke does.
                     push(src)
+
+        has_clones = any(n.clone_of is not None for n in graph.nodes)
+
+        def originals_first(root: Node) -> None:
+            # A clone's original written in the middle of another node's inputs would sit between
+            # them on the stack; write the originals this output needs before starting it.
+            seen: Set[int] = set()
+            todo = [root]
+            found: List[Node] = []
+            while todo:
+                cur = todo.pop()
+                if id(cur) in seen or id(cur) in written:
+                    continue
+                seen.add(id(cur))
+                orig = cur.clone_of
+                if orig is not None and id(orig) in members and id(orig) not in written:
+                    found.append(orig)
+                    todo.append(orig)
+                todo.extend(s for s in cur.inputs if s is not None and id(s) in members)
+            for orig in reversed(found):
+                emit(orig)
 
         for item in graph.items:
             if isinstance(item, Node) and id(item) not in consumed:
+                if has_clones:
+                    originals_first(item)
                 emit(item)
         for item in graph.items:  # only cycles or consumed-but-unreached nodes remain
             if isinstance(item, Node):
