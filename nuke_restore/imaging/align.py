@@ -215,28 +215,14 @@ def _bilinear(img: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- coarse search
 
 
-def _phase_corr(a: np.ndarray, b: np.ndarray, win: np.ndarray) -> Tuple[float, float, float]:
-    """Translation (du, dv) that moves ``b`` onto ``a`` and the peak height."""
-    fa = np.fft.rfft2(a * win)
-    fb = np.fft.rfft2(b * win)
-    cross = fa * np.conj(fb)
-    cross /= np.abs(cross) + 1e-9
-    corr = np.fft.irfft2(cross, s=a.shape)
-    idx = int(np.argmax(corr))
-    iv, iu = divmod(idx, corr.shape[1])
-    peak = float(corr.flat[idx])
-    h, w = corr.shape
-    dv = iv if iv <= h // 2 else iv - h
-    du = iu if iu <= w // 2 else iu - w
-    return float(du), float(dv), peak
-
-
 def _coarse_search(src: np.ndarray, ref: np.ndarray, frame: _Frame,
                    opts: AlignOptions) -> np.ndarray:
     """Best similarity (normalised coordinates) over a rotation x scale grid at the top level.
 
-    The grid is scored on a further halved copy (~50-100 px): steps of 3 degrees and 6 % leave
-    at most ~1 px of error there, well inside the Gauss-Newton basin of the next step.
+    Scored on a further halved copy (~50-100 px) by phase-correlation peak height, which also
+    gives the translation. Two passes: 6 degree / 12 % steps over the whole search range, then
+    3 degree / 6 % steps around the winner; what is left (<= 1.5 degrees, 3 %) is well inside
+    the Gauss-Newton basin of the next step.
     """
     level = 0
     while max(src.shape) > 100 and min(src.shape) > 40:
@@ -244,30 +230,61 @@ def _coarse_search(src: np.ndarray, ref: np.ndarray, frame: _Frame,
         level += 1
     frame = _Frame(src.shape, level, frame.c, frame.rho)
     win = np.outer(np.hanning(src.shape[0]), np.hanning(src.shape[1])).astype(np.float32)
-    rot_step = 3.0
-    n_rot = int(math.ceil(opts.max_rotate / rot_step))
-    rots = [0.0] + [s * k * rot_step for k in range(1, n_rot + 1) for s in (1, -1)]
-    log_step = math.log(1.06)
-    n_sc = int(math.ceil(math.log(max(opts.max_scale, 1.0)) / log_step))
-    scales = [1.0] + [math.exp(s * k * log_step) for k in range(1, n_sc + 1) for s in (1, -1)]
+    fsrc = np.fft.rfft2(src * win)
+    n = frame.to_norm()
+    n_inv = np.linalg.inv(n)
+    scored: Dict[Tuple[float, float], Tuple[float, np.ndarray]] = {}
+
+    def score(r: float, ls: float) -> None:
+        key = (round(r, 6), round(ls, 6))
+        if key in scored:
+            return
+        a, s = math.radians(r), math.exp(ls)
+        lin = np.eye(3)
+        lin[:2, :2] = s * np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+        g = n_inv @ lin @ n
+        warped = warp_image(ref, g, order=1)
+        du, dv, peak = _phase_corr_f(fsrc, warped, win)
+        # warped(p) = ref(G p) ~ src(p + d)  =>  src(p) ~ ref(G (p - d)).
+        shift = np.array([[1, 0, -du], [0, 1, -dv], [0, 0, 1.0]])
+        scored[key] = (peak, n @ g @ shift @ n_inv)
+
     if opts.model == "translation":
-        rots, scales = [0.0], [1.0]
-    best = (-1.0, np.eye(3))
-    for r in rots:
-        for s in scales:
-            a = math.radians(r)
-            lin = np.eye(3)
-            lin[:2, :2] = s * np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-            g = frame.image_map(lin)
-            warped = warp_image(ref, g, order=1)
-            du, dv, peak = _phase_corr(src, warped, win)
-            if peak > best[0]:
-                # warped(p) = ref(G p) ~ src(p + d)  =>  src(p) ~ ref(G (p - d)).
-                shift = np.array([[1, 0, -du], [0, 1, -dv], [0, 0, 1.0]])
-                n = frame.to_norm()
-                best = (peak, n @ g @ shift @ np.linalg.inv(n))
-    logger.debug("coarse search: peak %.4f", best[0])
+        score(0.0, 0.0)
+        return scored[(0.0, 0.0)][1]
+    max_ls = math.log(max(opts.max_scale, 1.0))
+    for step_r, step_s, centre in ((6.0, math.log(1.12), None), (3.0, math.log(1.06), True)):
+        if centre is None:
+            nr = int(math.ceil(opts.max_rotate / step_r - 0.25))
+            ns = int(math.ceil(max_ls / step_s - 0.25))
+            rots = [k * step_r for k in range(-nr, nr + 1)]
+            lss = [k * step_s for k in range(-ns, ns + 1)]
+        else:
+            (r0, l0) = max(scored, key=lambda k: scored[k][0])
+            rots = [r0 + k * step_r for k in (-1, 0, 1) if abs(r0 + k * step_r) <=
+                    opts.max_rotate + step_r]
+            lss = [l0 + k * step_s for k in (-1, 0, 1) if abs(l0 + k * step_s) <= max_ls + step_s]
+        for r in rots:
+            for ls in lss:
+                score(r, ls)
+    best = max(scored.values(), key=lambda t: t[0])
+    logger.debug("coarse search: %d candidates, peak %.4f", len(scored), best[0])
     return best[1]
+
+
+def _phase_corr_f(fa: np.ndarray, b: np.ndarray, win: np.ndarray) -> Tuple[float, float, float]:
+    """Translation (du, dv) moving ``b`` onto the image whose windowed rfft2 is ``fa``, and the
+    phase-correlation peak height."""
+    fb = np.fft.rfft2(b * win)
+    cross = fa * np.conj(fb)
+    cross /= np.abs(cross) + 1e-9
+    corr = np.fft.irfft2(cross, s=b.shape)
+    idx = int(np.argmax(corr))
+    iv, iu = divmod(idx, corr.shape[1])
+    h, w = corr.shape
+    dv = iv if iv <= h // 2 else iv - h
+    du = iu if iu <= w // 2 else iu - w
+    return float(du), float(dv), float(corr.flat[idx])
 
 
 # --------------------------------------------------------------------------- refinement
@@ -361,11 +378,10 @@ def _highpass(luma: np.ndarray) -> np.ndarray:
     return b - ndimage.gaussian_filter(b, 6.0, mode="nearest")
 
 
-def _subpixel_shift(a: np.ndarray, b: np.ndarray, upsample: int = 50) -> Tuple[float, float, float]:
+def _subpixel_shift(a: np.ndarray, b: np.ndarray) -> Tuple[float, float, float]:
     """Shift (du, dv) that moves ``b`` onto ``a`` and the peak-to-sidelobe ratio.
 
-    Phase correlation, refined by evaluating the inverse DFT on a 1/``upsample`` px grid
-    around the integer peak.
+    Phase correlation, refined to 1/100 px by evaluating the inverse DFT around the peak.
     """
     win = np.outer(np.hanning(a.shape[0]), np.hanning(a.shape[1]))
     fa = np.fft.fft2((a - a.mean()) * win)
@@ -381,23 +397,31 @@ def _subpixel_shift(a: np.ndarray, b: np.ndarray, upsample: int = 50) -> Tuple[f
     h, w = corr.shape
     dv0 = iv if iv <= h // 2 else iv - h
     du0 = iu if iu <= w // 2 else iu - w
-    # Evaluate the inverse DFT on a fine grid around the peak (Guizar-Sicairos 2008).
-    n = int(1.5 * upsample)
-    offs = (np.arange(n) - n // 2) / upsample
+    # Evaluate the inverse DFT on fine grids around the peak (Guizar-Sicairos 2008): 1/10 px
+    # over +-0.8 px, then 1/100 px over +-0.1 px around the best of those.
     fv = np.fft.fftfreq(h)
     fu = np.fft.fftfreq(w)
-    # Real arithmetic: complex matmul is ~100x slower than real on some BLAS builds.
-    av = 2 * np.pi * np.outer(dv0 + offs, fv)
-    au = 2 * np.pi * np.outer(fu, du0 + offs)
+    cu, cv = float(du0), float(dv0)
+    for step, half in ((0.1, 8), (0.01, 10)):
+        offs = np.arange(-half, half + 1) * step
+        fine = _local_idft(cross, cv + offs, cu + offs, fv, fu)
+        jv, ju = np.unravel_index(int(np.argmax(fine)), fine.shape)
+        cu, cv = cu + offs[ju], cv + offs[jv]
+    return cu, cv, psr
+
+
+def _local_idft(cross: np.ndarray, vs: np.ndarray, us: np.ndarray, fv: np.ndarray,
+                fu: np.ndarray) -> np.ndarray:
+    """Real part of the inverse DFT of ``cross`` at positions ``vs`` x ``us`` (up to scale)."""
+    # Real arithmetic and einsum: complex matmul is ~100x slower than real with some BLAS
+    # builds, and a multi-threaded BLAS stalls on a busy machine for such small products.
+    av = 2 * np.pi * np.outer(vs, fv)
+    au = 2 * np.pi * np.outer(fu, us)
     er, ei, ur, ui = np.cos(av), np.sin(av), np.cos(au), np.sin(au)
     cr, ci = cross.real, cross.imag
-    # einsum, not @: small products, and a multi-threaded BLAS stalls on a busy machine.
-    mm = _mm
-    p = mm(er, cr) - mm(ei, ci)
-    q = mm(er, ci) + mm(ei, cr)
-    fine = mm(p, ur) - mm(q, ui)
-    jv, ju = np.unravel_index(int(np.argmax(fine)), fine.shape)
-    return float(du0 + offs[ju]), float(dv0 + offs[jv]), psr
+    p = _mm(er, cr) - _mm(ei, ci)
+    q = _mm(er, ci) + _mm(ei, cr)
+    return _mm(p, ur) - _mm(q, ui)
 
 
 def residual_tiles(src_luma: np.ndarray, aligned_luma: np.ndarray,

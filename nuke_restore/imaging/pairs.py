@@ -20,19 +20,13 @@ def parse_frames(text: Optional[str]) -> Optional[List[int]]:
     """``"1001-1010"``, ``"1001,1005,1010"``, ``"1001-1040x10"`` (fileseq syntax) or None."""
     if text is None or str(text).strip() == "":
         return None
-    try:
-        import fileseq
+    from .._optional import require
 
+    fileseq = require("fileseq", "imaging")
+    try:
         return [int(f) for f in fileseq.FrameSet(str(text))]
-    except ImportError:  # fileseq is in the imaging extra; keep the two common forms working
-        out: List[int] = []
-        for part in str(text).split(","):
-            a, sep, b = part.strip().partition("-") if not part.strip().startswith("-") else (
-                part.strip(), "", "")
-            out.extend(range(int(a), int(b) + 1) if sep else [int(a)])
-        return out
-    except Exception as exc:
-        raise ImagingError(f"bad frame range {text!r}: {exc}") from exc
+    except Exception as exc:  # fileseq raises its own ParseException
+        raise ImagingError(f"bad frame range {text!r}; use e.g. 1001-1040 or 1001,1010") from exc
 
 
 def open_sequence(seq: SeqLike) -> FrameSequence:
