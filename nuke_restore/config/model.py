@@ -117,6 +117,7 @@ class Alignment:
     crop_keys: Dict[int, Box] = field(default_factory=dict)
     live_area: Optional[Box] = None
     source_file: Optional[str] = None
+    accuracy: Optional[float] = None  # F_Align accuracy; None = Nuke's default (R4)
 
 
 @dataclass
@@ -574,8 +575,9 @@ def _box(sec: Section, key: str, value: Any = None, fname: Optional[str] = None,
 
 
 def _alignment(sec: Section, base_dir: Path, project: Project) -> Alignment:
-    sec.check_keys(("mode", "transforms", "which", "roi", "crop", "live_area"))
+    sec.check_keys(("mode", "transforms", "which", "roi", "crop", "live_area", "accuracy"))
     al = Alignment(mode=sec.text("mode", "none", choices=ALIGN_MODES))
+    al.accuracy = sec.number("accuracy", None, minimum=0.0)
     if sec.has("roi"):
         al.roi = _box(sec, "roi")
     if sec.has("live_area"):

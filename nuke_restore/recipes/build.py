@@ -336,8 +336,8 @@ def _baseline(ctx: Ctx) -> None:
         ("lutres", int(mg.get("lutres", 64))),
         ("sourceRefFrames", frames),
         ("targetRefFrames", frames),
-    ], [tgt_log, src_log], name="MatchGrade_FIT", lane=(L_SRC + L_REF) / 2,
-        label="press Analyze Reference Frames\ninputs: 0 Target, 1 Source (UNVERIFIED)")
+    ], [src_log, tgt_log], name="MatchGrade_FIT", lane=(L_SRC + L_REF) / 2,
+        label="press Analyze Reference Frames\ninputs: 0 Source, 1 Target")
     b.add("Log2Lin", [("operation", "log2lin")], [fit], name="Log2Lin_FIT_CHECK",
           lane=(L_SRC + L_REF) / 2, label="fitted result on the pairs")
     b.stage("render", "MATCHGRADE RENDER  cloned MatchGrade on the full Source", "baseline")
@@ -347,7 +347,7 @@ def _baseline(ctx: Ctx) -> None:
         log = b.add("Log2Lin", [("operation", "lin2log")], [full],
                     name="Log2Lin_SRC_FULL" + (f"_{clip}" if len(unit.clips) > 1 else ""),
                     lane=5)
-        mg_clone = b.clone(fit, [tgt_log, log], lane=5)
+        mg_clone = b.clone(fit, [log, tgt_log], lane=5)
         lin = b.add("Log2Lin", [("operation", "log2lin")], [mg_clone],
                     name="Log2Lin_RENDER" + (f"_{clip}" if len(unit.clips) > 1 else ""), lane=5)
         if live_orig is None:

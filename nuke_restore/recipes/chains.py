@@ -3,17 +3,20 @@
 Only classes, knobs and enumeration values evidenced by nuke-facts (Nuke 17.0v3) or real Nuke-saved
 files are emitted. Two deliberate gaps:
 
-* ``F_Align`` (Furnace) is missing from nuke-facts and from every real file we have, so it is written
-  with no knobs at all (just name, label, position); its label tells the artist which settings to
-  make (S/R/T/P on, Analysis Range Current Frame, Accuracy 1, Filtering High, central ROI). Its input
-  order (0 = the Reference to move, 1 = the Source) is UNVERIFIED.
+* F_Align (Furnace) is the OFX class ``OFXuk.co.thefoundry.furnace.f_align_v403`` in nuke-facts (no
+  real file has one). Only its scanned knobs are written: ``scale``/``perspective`` on (rotate and
+  translate are on by default), ``range`` Current Frame, ``filtering`` High, the analysis region
+  ``regionBL``/``regionTR``, and ``accuracy`` only when the config asks (R4: default accuracy; the
+  spec's screenshot shows 1). Its input order (0 = the Reference to move, 1 = the Source) is
+  UNVERIFIED, the same assumption as the RS_Align gizmo.
 * EXR compression (DWAA) has no evidenced Write knob name; the Write keeps Nuke's EXR defaults
   (16-bit half, ZIP), which the spec allows.
 
 Input orders used (UNVERIFIED against saved files where marked): CopyCat 0 = Input, 1 = GroundTruth,
 2 = Preview (Foundry reference table order); CopyBBox / Merge2 / Shuffle2 0 = B, 1 = A (Nuke's Merge
 convention; Shuffle2 ``fromInput`` values ``{0} B`` / ``{1} B A`` are evidenced); Dissolve 0 / 1 are
-``which`` 0 / 1; MatchGrade 0 = Target, 1 = Source (Foundry reference order, UNVERIFIED).
+``which`` 0 / 1; MatchGrade 0 = Source (the image graded), 1 = Target, inferred from the two
+MatchGrade nodes of a real file (WuLiFang Spill_Tool.gizmo) and Nuke's main-input convention.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ..config import JobConfig, Procedure, Stage, resolve_crop_size, training_schedule
 from ..nk.model import Node
 from ..nk.values import Raw, format_number
+from .gizmos import F_ALIGN_CLASS
 from .graph import Builder
 from .units import Unit
 
@@ -170,13 +174,19 @@ class Ctx:
         lo, hi = self.cfg.clips[clip].first, self.cfg.clips[clip].last
         sfx = f"_{clip}" if len(self.unit.clips) > 1 else ""
         fmt = self.cfg.project.format
-        roi = al.roi
-        roi_text = (f"ROI {format_number(roi[0])},{format_number(roi[1])} "
-                    f"{format_number(roi[2])},{format_number(roi[3])}") if roi else "central ROI"
-        f_align = self.b.add(
-            "F_Align", [], [ref, src], name=f"F_Align{sfx}", lane=lane_ref - 1,
-            label=("set by hand (knobs UNVERIFIED): S R T P on,\nCurrent Frame, Accuracy 1, "
-                   f"Filtering High,\n{roi_text}"))
+        # A conservative central analysis region: the config's, else 10 % inside the picture crop
+        # (the scan's default region is 10 % inside its 2048 x 1556 format).
+        cb = self.crop_box
+        mx, my = (cb[2] - cb[0]) * 0.1, (cb[3] - cb[1]) * 0.1
+        roi = al.roi or (cb[0] + mx, cb[1] + my, cb[2] - mx, cb[3] - my)
+        f_align = self.b.add(F_ALIGN_CLASS, [
+            ("scale", True), ("rotate", True), ("translate", True), ("perspective", True),
+            ("range", "Current Frame"), ("accuracy", al.accuracy), ("filtering", "High"),
+            ("renderOn", True),
+            ("regionBL", [round(roi[0], 3), round(roi[1], 3)]),
+            ("regionTR", [round(roi[2], 3), round(roi[3], 3)]),
+        ], [ref, src], name=f"F_Align{sfx}", lane=lane_ref - 1,
+            label="auto: one global solve\n(input 0 Reference, 1 Source)")
         keys = {f: k for f, k in al.keys.items() if lo <= f <= hi}
         center = (fmt.width / 2.0, fmt.height / 2.0)
         tknobs: List[Tuple[str, object]] = []

@@ -46,6 +46,9 @@ FALLBACK_DEFAULTS: Dict[str, Dict[str, str]] = {
     "Blur": {"size": "0", "channels": "all"},
     "Shuffle2": {"in1": "rgba", "in2": "none"},
     "PostageStamp": {"postage_stamp": "true", "hide_input": "false"},
+    "OFXuk.co.thefoundry.furnace.f_align_v403": {
+        "scale": "false", "rotate": "true", "translate": "true", "perspective": "false",
+        "range": "Source Clip Range", "filtering": "Medium", "renderOn": "true", "accuracy": "0.9"},
 }
 
 # Knobs Nuke writes whatever their value.

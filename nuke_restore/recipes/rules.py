@@ -376,6 +376,9 @@ def rule_matchgrade(script: Graph) -> Iterator[Diagnostic]:
         yield _diag("NR009", "expected one fitted MatchGrade and a clone of it for the render",
                     script=script)
         return
+    if _side(fits[0].input(0)) != "SRC" or _side(fits[0].input(1)) != "REF":
+        yield _diag("NR009", "MatchGrade needs 0 = Source dataset (graded), 1 = Target dataset",
+                    fits[0], script=script)
     stacks = _stacks(script).get("", {})
     n_pairs = len(_frames(stacks["SRC"])) if "SRC" in stacks else 0
     raw = fits[0].knob("sourceRefFrames") or ""

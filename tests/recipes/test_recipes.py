@@ -156,6 +156,10 @@ def test_rule_matchgrade_clone(muralla):
     clone.clone_of = None
     clone.set("name", "MatchGrade_COPY")
     assert "NR009" in codes(s)
+    s = parse_text(by(build_scripts(muralla), "baseline", "baseline", "VFX0050").text)
+    fit = node(s, "MatchGrade_FIT")
+    fit.inputs[0], fit.inputs[1] = fit.inputs[1], fit.inputs[0]
+    assert "NR009" in codes(s)
 
 
 # -- layout -------------------------------------------------------------------------------------------
@@ -211,7 +215,12 @@ def test_muralla_chroma_structure(muralla):
     assert node(s, "Dissolve_ALIGN").knob("which") == "{{curve x471 1 x499 0}}"
     assert "curve" in node(s, "Transform_ALIGN").knob("translate")
     fa = node(s, "F_Align")
-    assert {k.name for k in fa.knobs} <= {"name", "label", "xpos", "ypos", "inputs"}
+    assert fa.cls == "OFXuk.co.thefoundry.furnace.f_align_v403"
+    assert (fa.knob("scale"), fa.knob("perspective"), fa.knob("range"), fa.knob("filtering")) \
+        == ("true", "true", '"Current Frame"', "High")
+    assert fa.knob("regionBL") == "{889 457}" and fa.knob("regionTR") == "{3766 2619}"
+    assert fa.knob("rotate") is None and fa.knob("accuracy") is None  # defaults
+    assert fa.input(0) is node(s, "Read_REF") and fa.input(1) is node(s, "Read_SRC")
     assert b.copycat_nodes == ["CopyCat_CHROMA"] and b.batch_size == 3
     inf = by(built, "chroma", "inference", "VFX0050")
     live = node(inf.script, "Crop_LIVE_AREA")
@@ -241,7 +250,8 @@ def test_matched_luma_and_nonref(muralla):
     assert node(s, "Merge_DETAIL_SRC").knob("operation") == "from"
     assert "MATCHED LUMA" in node(s, "PostageStamp_REF").knob("label")
     nr = by(built, "chroma_nonref", "training", "VFX0050")
-    assert not [n for n in nr.script.walk() if n.cls in ("F_Align", "Transform", "Dissolve")]
+    assert not [n for n in nr.script.walk() if n.cls in ("Transform", "Dissolve")]
+    assert not [n for n in nr.script.walk() if "f_align" in n.cls]
     assert node(nr.script, "Read_REF").knob("file") == "art/ART_####.exr"
     assert "Pancho Fierro" in nr.text
     side = by(built, "chroma_nonref", "inference", "VFX0050").metadata
@@ -338,9 +348,6 @@ def test_only_evidenced_classes_knobs_and_enums(muralla, sample_cfg, knob_facts_
     for b in build_scripts(muralla) + build_scripts(sample_cfg):
         for n in b.script.walk():
             if n.clone_of is not None:
-                continue
-            if n.cls == "F_Align":  # no evidence at all: nothing but the generic knobs
-                assert {k.name for k in n.knobs} <= _GENERIC
                 continue
             assert n.cls in facts or n.cls in corpus, n.cls
             known = set(facts.get(n.cls, {}).get("knobs", {})) | corpus.get(n.cls, set())
