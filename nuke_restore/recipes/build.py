@@ -384,7 +384,8 @@ def _exr(ctx: Ctx, checkpoint_label: str) -> Dict[str, str]:
 def _note(ctx: Ctx, kind: str) -> str:
     cfg, proc, unit = ctx.cfg, ctx.proc, ctx.unit
     lines = [
-        f"nuke_restore {__version__}: {proc.name} ({proc.template}) {kind} script",
+        f"nuke_restore {__version__}: {proc.name}"
+        + (f" ({proc.template})" if proc.template != proc.name else "") + f" {kind} script",
         f"unit {unit.name} ({unit.granularity}): shots {' '.join(s.name for s in unit.shots)}; "
         f"frames {unit.first}-{unit.last}",
         "training frames: " + " ".join(str(f) for _c, f in unit.pairs)

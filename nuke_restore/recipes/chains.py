@@ -20,6 +20,7 @@ MatchGrade nodes of a real file (WuLiFang Spill_Tool.gizmo) and Nuke's main-inpu
 """
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ from ..nk.values import Raw, format_number
 from .gizmos import F_ALIGN_CLASS
 from .graph import Builder
 from .units import Unit
+
+logger = logging.getLogger(__name__)
 
 # Shuffle2: out.red <- A.red, out.green <- B.green, out.blue <- B.blue, out.alpha <- black (R5/R6).
 # Format "count  src slot index  dst slot index ..." as real files write it.
@@ -294,6 +297,9 @@ class Ctx:
         crop_size = resolve_crop_size(cc_cfg, self.short_side())
         epochs, steps = training_schedule(cc_cfg, npairs, crop_size)
         data_dir = self.stage_dir(k) + "/"
+        logger.info("%s %s stage %d (%s): %d pairs, batch %s, crop %d -> %d epochs = %d steps",
+                    self.unit.name, self.proc.name, k + 1, stage.pair, npairs,
+                    cc_cfg.batch_size or "auto", crop_size, epochs, steps)
         cc = self.b.add("CopyCat", [
             ("dataDirectory", data_dir),
             ("epochs", epochs),
