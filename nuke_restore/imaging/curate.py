@@ -73,7 +73,7 @@ class CurateOptions:
     blur_ratio: float = 0.55
     agreement_ratio: float = 0.75
     agreement_floor: float = 0.3
-    offset_margin: float = 0.12
+    offset_margin: float = 0.05
     scene_threshold: float = 0.35
     cut_params: cuts_mod.CutParams = field(default_factory=cuts_mod.CutParams)
     progress: bool = False
@@ -136,7 +136,7 @@ def measure(img: np.ndarray, linear: bool, grid_width: int = 32) -> FrameStats:
     tex = energy[: h // gh * gh, : w // gw * gw].reshape(gh, h // gh, gw, w // gw).mean(axis=(1, 3))
     sharp = float(np.mean(gx ** 2 + gy ** 2))
     feat = _feature(thumb, np.sqrt(tex))
-    return FrameStats(thumb, feat, float(thumb[..., 0].mean()), sharp, (gx, gy))
+    return FrameStats(thumb, feat, float(thumb[..., 0].mean()), sharp, structure(y))
 
 
 def _feature(thumb: np.ndarray, tex: np.ndarray) -> np.ndarray:
@@ -158,6 +158,19 @@ def _feature(thumb: np.ndarray, tex: np.ndarray) -> np.ndarray:
         t * 0.5,
     ]
     return np.concatenate(parts).astype(np.float32)
+
+
+def structure(y: np.ndarray, width: int = 64) -> Tuple[np.ndarray, np.ndarray]:
+    """Gradients of luma at about ``width`` pixels across, for source/reference agreement.
+
+    Coarse on purpose: curation runs before alignment, so a reference a few pixels off must
+    still agree with its source, while an occlusion, a splice or another frame must not.
+    """
+    from .sequence import box_downscale
+
+    k = max(1, y.shape[1] // width)
+    small = box_downscale(y[..., None], k)[..., 0] if k > 1 else y
+    return _gradients(_blur3(small))
 
 
 def gradient_agreement(a: Tuple[np.ndarray, np.ndarray], b: Tuple[np.ndarray, np.ndarray]) -> float:
@@ -275,7 +288,7 @@ def curate(source, reference=None, options: Optional[CurateOptions] = None, firs
     _mark_flashes_and_blur(stats, frames, shots, opts, excluded)
     agreement: Dict[int, float] = {}
     if ref is not None:
-        agreement = _score_reference(ref, stats, frames, shots, proxy, opts, excluded)
+        agreement = _score_reference(ref, stats, frames, shots, proxy, opts, excluded, shape0)
 
     feats = np.stack([s.feature for s in stats])
     scenes = _group_scenes(shots, feats, index, opts.scene_threshold)
@@ -397,14 +410,15 @@ def _mark_flashes_and_blur(stats, frames, shots, opts, excluded) -> None:
                 excluded.setdefault(f, "blurred (texture energy far below the shot's)")
 
 
-def _score_reference(ref, stats, frames, shots, proxy, opts, excluded) -> Dict[int, float]:
+def _score_reference(ref, stats, frames, shots, proxy, opts, excluded, src_shape
+                     ) -> Dict[int, float]:
     ref_linear = ref.path(ref.frames[0]).lower().endswith(cuts_mod.LINEAR_EXTENSIONS)
     grads = {}
-    shape0 = stats[0].grad[0].shape + (3,)
+    shape0 = src_shape
     for f, img in ref.read_many(frames, proxy=proxy, threads=opts.threads, progress=opts.progress):
         _same_shape(img, shape0, f, frames[0], ref, what="source")
         enc = np.sqrt(np.clip(img, 0.0, None)) if ref_linear else np.clip(img, 0.0, None)
-        grads[f] = _gradients(_blur3(_luma(enc).astype(np.float32)))
+        grads[f] = structure(_luma(enc).astype(np.float32))
     index = {f: i for i, f in enumerate(frames)}
     agree = {f: gradient_agreement(stats[index[f]].grad, grads[f]) for f in frames}
     for a, b in shots:
@@ -416,9 +430,7 @@ def _score_reference(ref, stats, frames, shots, proxy, opts, excluded) -> Dict[i
                 excluded.setdefault(f, f"reference disagrees (structure {g:.2f}, shot median {med:.2f})")
                 continue
             # off by one: a neighbouring reference frame matches this source frame clearly better
-            # (small gains happen by chance when camera motion offsets a misregistration)
-            if g >= med:
-                continue
+            # (with motion, a true pair beats its neighbours; without, an offset does no harm)
             for nb in (f - 1, f + 1):
                 if a <= nb <= b and nb in grads:
                     gn = gradient_agreement(stats[index[f]].grad, grads[nb])

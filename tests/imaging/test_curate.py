@@ -160,3 +160,24 @@ def test_frame_of_another_size_inside_the_sequence(tmp_path):
     write_image(tmp_path / "odd.1003.png", np.zeros((20, 40, 3), np.float32), "uint8", force=True)
     with pytest.raises(ImagingError, match="frame 1003 is 40x20"):
         cur.curate(pat)
+
+
+def test_off_by_one_reference_frames_are_avoided(footage, tmp_path):
+    """A reference that slipped a frame (each shows its predecessor) must not give pairs."""
+    import shutil
+    from pathlib import Path
+
+    ref_dir = Path(footage["reference"]).parent
+    for p in ref_dir.iterdir():
+        shutil.copy(p, tmp_path / p.name)
+    s1 = footage["shots"][1]
+    slipped = list(range(s1["first"] + 2, s1["first"] + 8))
+    for f in reversed(slipped):
+        shutil.copy(ref_dir / f"reference.{f - 1:04d}.jpg", tmp_path / f"reference.{f:04d}.jpg")
+    res = cur.curate(footage["source"], str(tmp_path / "reference.####.jpg"))
+    picked = {f for s in res["shots"] for f in s["train"]}
+    excluded = {int(f): why for s in res["shots"] for f, why in s["excluded"].items()}
+    flagged = [f for f in slipped if f in excluded]
+    assert len(flagged) >= len(slipped) - 2, excluded
+    assert not picked & set(flagged)
+    assert any("off by one" in excluded[f] for f in flagged)
