@@ -374,3 +374,31 @@ def test_fallback_defaults_match_facts(knob_facts_path):
     for cls, knobs in FALLBACK_DEFAULTS.items():
         for knob, default in knobs.items():
             assert facts[cls]["knobs"][knob]["default"] == default, (cls, knob)
+
+
+def test_two_clips_in_one_unit(tmp_path):
+    from nuke_restore.config import config_from_dict
+
+    cfg = config_from_dict({
+        "project": {"name": "KNIGHTS", "format": {"width": 2048, "height": 1556}},
+        "clips": {
+            "reelA": {"source": "a/A_SRC_####.exr", "reference": "a/A_REF_####.exr", "first": 1,
+                      "last": 50},
+            "reelB": {"source": "b/B_SRC_####.exr", "reference": "b/B_REF_####.exr", "first": 1,
+                      "last": 40}},
+        "shots": [{"name": "A010", "clip": "reelA"}, {"name": "B010", "clip": "reelB"}],
+        "granularity": "sequence",
+        "alignment": {"mode": "auto"},
+        "procedures": [{"type": "spatial", "source_median": 3}, "baseline"],
+    }, path=str(tmp_path / "job.yaml"))
+    built = build_scripts(cfg)
+    assert {b.unit for b in built} == {"KNIGHTS_SEQ"}
+    for b in built:
+        assert validate_built(b) == [], (b.relpath, validate_built(b))
+    tr = by(built, "spatial", "training").script
+    frames = [(i.name) for i in node(tr, "AppendClip_SRC").inputs]
+    assert any("reelA" in f for f in frames) and any("reelB" in f for f in frames)
+    inf = by(built, "spatial", "inference")
+    assert [w[0] for w in inf.write_nodes] == ["Write_SPATIAL_reelA", "Write_SPATIAL_reelB"]
+    clones = [n for n in inf.script.walk() if n.clone_of is not None]
+    assert {n.clone_of.cls for n in clones} >= {"Inference", "Crop", "Median"}
