@@ -167,6 +167,9 @@ class Stage:
     source_median: int = 0
     target_luma: str = "source"
     luma_blur: float = 5.0
+    # A training region inside the cropped picture (x, y, r, t in the crop's reformatted frame):
+    # e.g. model 1 of the telecine recipe learns from the least-damaged area only (spec §2.4).
+    region: Optional[Box] = None
 
 
 @dataclass
@@ -781,7 +784,7 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
             ssec = Section(st, sec.path if sec.has("stages") else str(tfile), sfname,
                            (spos[0] or 0, spos[1] or 0),
                            ("pair", "chain", "reference_median", "source_median", "target_luma",
-                            "luma_blur"))
+                            "luma_blur", "region"))
             pair = ssec.text("pair", choices=STAGE_PAIRS)
             stage = Stage(
                 pair=pair,
@@ -796,6 +799,7 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
                 target_luma=ssec.text("target_luma", target_luma if pair == "chroma" else "source",
                                       choices=TARGET_LUMA),
                 luma_blur=ssec.number("luma_blur", luma_blur, minimum=0.5),
+                region=_box(ssec, "region") if ssec.has("region") else None,
             )
             if stage.pair == "spatial" and stage.reference_median:
                 raise ssec.error("reference_median", "spatial jobs never median or blur the "

@@ -126,7 +126,10 @@ class Ctx:
     def live_box(self) -> Tuple[float, float, float, float]:
         return self.cfg.alignment.live_area or self.crop_box
 
-    def short_side(self) -> float:
+    def short_side(self, stage: Optional[Stage] = None) -> float:
+        if stage is not None and stage.region is not None:
+            r = stage.region
+            return min(r[2] - r[0], r[3] - r[1])
         boxes = [self.crop_box] + list(self.cfg.alignment.crop_keys.values())
         return min(min(b[2] - b[0], b[3] - b[1]) for b in boxes)
 
@@ -243,6 +246,13 @@ class Ctx:
                       preview: Node, lane_src: float, lane_ref: float) -> Node:
         p = self.prefix(k)
         cc_cfg = self.proc.copycat
+        if stage.region is not None:
+            # The stage trains on a region only: the same Crop on both sides (clone parity).
+            region = self.b.add("Crop", [("box", list(stage.region)), ("reformat", True)],
+                                [ref_stamp], name=f"{p}Crop_REGION", lane=lane_ref,
+                                label="training region")
+            src_stamp = self.b.clone(region, [src_stamp], lane=lane_src)
+            ref_stamp = region
         ref = ref_stamp
         if stage.pair == "chroma" and stage.reference_median:
             ref = self.b.add("Median", [("channels", "rgb"), ("size", stage.reference_median)],
@@ -294,7 +304,7 @@ class Ctx:
         bbox = self.b.add("CopyBBox", [], [src, tgt], name=f"{p}CopyBBox_TGT_TO_SRC",
                           lane=lane_src, label="bbox from Target")
         npairs = len(self.unit.pairs)
-        crop_size = resolve_crop_size(cc_cfg, self.short_side())
+        crop_size = resolve_crop_size(cc_cfg, self.short_side(stage))
         epochs, steps = training_schedule(cc_cfg, npairs, crop_size)
         data_dir = self.stage_dir(k) + "/"
         logger.info("%s %s stage %d (%s): %d pairs, batch %s, crop %d -> %d epochs = %d steps",

@@ -206,6 +206,11 @@ def rule_clone_parity(script: Graph) -> Iterator[Diagnostic]:
             if not crops or _origin(crops[0]) is not crop or crops[0].clone_of is None:
                 yield _diag("NR001", "the Source dataset is not cropped by a clone of "
                                      "Crop_PICTURE", n, script=script)
+    for orig in [n for n in nodes if n.cls == "Crop" and n.clone_of is None
+                 and (n.name or "").endswith("Crop_REGION")]:
+        if len([n for n in nodes if n.clone_of is orig]) != 1:
+            yield _diag("NR001", f"{_name(orig)} must be shared by the Source branch as one clone",
+                        orig, script=script)
     for name in ("Colorspace_TO_YCbCr", "Colorspace_TO_LINEAR"):
         for orig in [n for n in nodes if n.cls == "Colorspace" and n.clone_of is None
                      and (n.name or "").endswith(name)]:

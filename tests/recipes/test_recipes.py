@@ -402,3 +402,27 @@ def test_two_clips_in_one_unit(tmp_path):
     assert [w[0] for w in inf.write_nodes] == ["Write_SPATIAL_reelA", "Write_SPATIAL_reelB"]
     clones = [n for n in inf.script.walk() if n.clone_of is not None]
     assert {n.clone_of.cls for n in clones} >= {"Inference", "Crop", "Median"}
+
+
+def test_stage_training_region(tmp_path):
+    from nuke_restore.config import config_from_dict
+
+    cfg = config_from_dict({
+        "project": {"name": "T", "format": {"width": 1920, "height": 1080}},
+        "clips": {"m": {"source": "s.####.exr", "reference": "r.####.exr", "first": 1,
+                        "last": 40}},
+        "alignment": {"mode": "auto", "crop": [240, 0, 1680, 1080]},
+        "procedures": [{"type": "telecine", "stages": [
+            {"pair": "spatial", "region": [100, 100, 400, 400]},
+            {"pair": "spatial", "chain": "reference"}]}]}, path=str(tmp_path / "job.yaml"))
+    tr = by(build_scripts(cfg), "telecine", "training")
+    assert validate_built(tr) == []
+    s = parse_text(tr.text)
+    region = node(s, "S1_Crop_REGION")
+    assert region.knob("box") == "{100 100 400 400}"
+    assert node(s, "S1_CopyCat_SPATIAL").knob("cropSize") == "256"  # 300 px region
+    assert node(s, "S2_CopyCat_SPATIAL").knob("cropSize") == "512"
+    clone = next(n for n in s.walk() if n.clone_of is region)
+    clone.clone_of = None
+    clone.set("name", "S1_Crop_BYHAND")
+    assert "NR001" in codes(s)
