@@ -420,7 +420,7 @@ def test_stage_training_region(tmp_path):
     s = parse_text(tr.text)
     region = node(s, "S1_Crop_REGION")
     assert region.knob("box") == "{100 100 400 400}"
-    assert node(s, "S1_CopyCat_SPATIAL").knob("cropSize") == "256"  # 300 px region
+    assert node(s, "S1_CopyCat_SPATIAL").knob("cropSize") is None  # 256 (default): 300 px
     assert node(s, "S2_CopyCat_SPATIAL").knob("cropSize") == "512"
     clone = next(n for n in s.walk() if n.clone_of is region)
     clone.clone_of = None
