@@ -133,7 +133,8 @@ def main() -> None:
     args = ap.parse_args()
     names = list(samples.PHOTOS)[: (2 if args.quick else args.photos)]
     cases = CASES[:2] if args.quick else CASES
-    methods = ["ours", "ECC pyr (phaseCorr init)", "ECC pyr (ORB init)"]
+    methods = ["ours", "ours without residual check", "ECC pyr (phaseCorr init)",
+               "ECC pyr (ORB init)"]
     rows = []
     for case in cases:
         errs = {m: [] for m in methods}
@@ -150,6 +151,11 @@ def main() -> None:
             errs["ours"].append(geometry.corner_error(res.transform.matrix() @ m_gen,
                                                       np.eye(3), w, h))
             residuals.append(res.residual)
+            t0 = time.process_time()
+            res2 = align.estimate(src, ref, align.AlignOptions(residual=False))
+            times["ours without residual check"].append(time.process_time() - t0)
+            errs["ours without residual check"].append(geometry.corner_error(
+                res2.transform.matrix() @ m_gen, np.eye(3), w, h))
             for m, init in (("ECC pyr (phaseCorr init)", "pc"), ("ECC pyr (ORB init)", "orb")):
                 t0 = time.process_time()
                 g = ecc_pyramid(src, ref, init)
