@@ -592,7 +592,8 @@ def _alignment(sec: Section, base_dir: Path, project: Project) -> Alignment:
         else:
             csec = sec.section("crop")
             for k in csec.data:
-                frame = check_int(k, csec, k, field=csec.sub(str(k)), pos=csec.where(k, False))
+                frame = check_int(_frame_key(k), csec, k, field=csec.sub(str(k)),
+                                  pos=csec.where(k, False))
                 al.crop_keys[frame] = _box(csec, k)
             if not al.crop_keys:
                 raise sec.error("crop", "expected a box [x, y, r, t] or per-frame boxes")
@@ -624,12 +625,18 @@ def _alignment(sec: Section, base_dir: Path, project: Project) -> Alignment:
     if sec.has("which"):
         wsec = sec.section("which")
         for k in wsec.data:
-            frame = check_int(k, wsec, k, field=wsec.sub(str(k)), pos=wsec.where(k, False))
+            frame = check_int(_frame_key(k), wsec, k, field=wsec.sub(str(k)),
+                              pos=wsec.where(k, False))
             al.which[frame] = wsec.integer(k, choices=(0, 1))
     if al.mode == "manual" and not al.keys:
         # Valid: the artist keys the Transform in Nuke; it starts at identity.
         logger.info("manual alignment without transforms: the Transform starts at identity")
     return al
+
+
+def _frame_key(k: Any) -> Any:
+    """A per-frame mapping key: YAML gives ints, JSON gives digit strings."""
+    return int(k) if isinstance(k, str) and k.lstrip("-").isdigit() else k
 
 
 def _transform_key(sec: Section, project: Project, strict: bool = True) -> TransformKey:
