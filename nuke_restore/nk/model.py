@@ -19,9 +19,11 @@ Example (building, as recipes do):
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from .lexer import KNOB_FAST
 from .values import format_value
 
 KnobSpec = Union[Sequence[Tuple[str, Any]], "dict[str, Any]", None]
@@ -394,10 +396,6 @@ class Script(Graph):
 
 def _decode_knobs(src: Optional[tuple]) -> List[Knob]:
     """Knobs of a parsed node from its stored text range (already checked by the parser)."""
-    import sys
-
-    from .lexer import KNOB_FAST
-
     text, _start, b0, b1, _end, line, pad_pre = src
     out = []
     append = out.append

@@ -20,6 +20,7 @@ schema is installed; otherwise the order given), user knobs last as defined.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import logging
 import re
@@ -50,7 +51,15 @@ def write_script(script: Graph, *, canonical: bool = False) -> str:
     ``canonical=True`` ignores every layout hint from the parser (what ``nuke-restore fmt`` writes).
     """
     w = _Writer(canonical)
-    return w.write(script)
+    # Writing a big script allocates many small objects and frees none until the end: the cyclic
+    # collector would rescan the growing heap (see parser._parse).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return w.write(script)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def write_bytes(script: Script, *, canonical: bool = False) -> bytes:
@@ -87,11 +96,15 @@ def declared_inputs(node: Node) -> Optional[Tuple[int, int]]:
 def input_counts(node: Node) -> Tuple[int, int]:
     """(N, M) to write for the node's connections: trailing empty inputs dropped, masks kept whole."""
     ins = node.inputs
-    m = min(node.mask_inputs, len(ins))
-    n = len(ins) - m
-    if m and any(x is not None for x in ins[n:]):
-        return n, m
-    k = n
+    k = len(ins)
+    m = node.mask_inputs
+    if m:
+        if m > k:
+            m = k
+        n = k - m
+        if any(x is not None for x in ins[n:]):
+            return n, m
+        k = n
     while k and ins[k - 1] is None:
         k -= 1
     return k, 0
@@ -121,21 +134,36 @@ def _class_order(cls: str) -> Optional[Dict[str, int]]:
     return {name: i for i, name in enumerate(order)}
 
 
+_PERMUTATIONS: Dict[tuple, Optional[List[int]]] = {}
+
+
 def _ordered_knobs(node: Node) -> List[Knob]:
     knobs = node.knobs
     if node.line or any(k.line for k in knobs):
         return list(knobs)
     # Class knobs come before the first user knob definition; user knobs keep their own order.
-    cut = next((i for i, k in enumerate(knobs) if k.name == "addUserKnob"), len(knobs))
-    head, tail = knobs[:cut], knobs[cut:]
-    order = _class_order(node.cls)
+    names = (node.cls,) + tuple(k.name for k in knobs)
+    perm = _PERMUTATIONS.get(names, 0)
+    if perm == 0:
+        perm = _PERMUTATIONS[names] = _permutation(node.cls, names[1:])
+    if perm is None:
+        return list(knobs)
+    return [knobs[i] for i in perm]
+
+
+def _permutation(cls: str, names: tuple) -> Optional[List[int]]:
+    """Indices that put ``names`` in Nuke's order (``inputs``, class order, user knobs); None if
+    already in order."""
+    cut = next((i for i, name in enumerate(names) if name == "addUserKnob"), len(names))
+    order = _class_order(cls)
     big = 1 << 20
     if order is None:
-        key = {id(k): (0 if k.name == "inputs" else 1, i) for i, k in enumerate(head)}
+        keys = [(0 if name == "inputs" else 1, i) for i, name in enumerate(names[:cut])]
     else:
-        key = {id(k): (0 if k.name == "inputs" else 1, order.get(k.name, big), i)
-               for i, k in enumerate(head)}
-    return sorted(head, key=lambda k: key[id(k)]) + tail
+        keys = [(0 if name == "inputs" else 1, order.get(name, big), i)
+                for i, name in enumerate(names[:cut])]
+    perm = [k[-1] for k in sorted(keys)] + list(range(cut, len(names)))
+    return None if perm == list(range(len(names))) else perm
 
 
 def _knob_name(name: str) -> str:
@@ -235,14 +263,18 @@ class _Writer:
             sim.append(src)
             free.append(False)
 
+        count_of: Dict[int, Tuple[int, int]] = {}
+
         def needed_of(node: Node) -> List[Optional[Node]]:
             if node.cls == "Root" and node.clone_of is None:
                 return []
-            n, m = input_counts(node)
-            return [node.inputs[i] for i in reversed(range(n + m))]  # bottom .. top
+            n, m = count_of[id(node)] = input_counts(node)
+            ins = node.inputs
+            return [ins[i] for i in range(n + m - 1, -1, -1)]  # bottom .. top
 
         def finish(node: Node, needed: List[Optional[Node]], result_free: bool) -> None:
             total = len(needed)
+            counts = count_of.pop(id(node), (0, 0))
             if total and (len(sim) < total or any(
                     a is not b for a, b in zip(sim[len(sim) - total:], needed))):
                 for src in needed:  # something landed in between (a clone's original): be explicit
@@ -255,7 +287,7 @@ class _Writer:
                 implicit = True  # as read: no `inputs` line, nothing on the stack to take
             for d in anchored.pop(id(node), ()):
                 steps.append(("dir", d))
-            steps.append(("node", node, implicit))
+            steps.append(("node", node, implicit, counts))
             written.add(id(node))
             active.discard(id(node))
             if node.clone_of is not None:
@@ -331,7 +363,7 @@ class _Writer:
                     originals_first(item)
                 emit(item)
         for item in graph.items:  # only cycles or consumed-but-unreached nodes remain
-            if isinstance(item, Node):
+            if isinstance(item, Node) and id(item) not in written:
                 emit(item)
         for d in pending:
             steps.append(("dir", d))
@@ -385,7 +417,7 @@ class _Writer:
                 node = step[1]
                 out.append(nl + pad)
                 clone_var = self.names.get(id(node.clone_of)) if node.clone_of is not None else None
-                self._node(node, depth, clone_var, self._knobs_for_regen(node, step[2]),
+                self._node(node, depth, clone_var, self._knobs_for_regen(node, step[2], step[3]),
                            not self.canonical)
                 if node.body is not None:
                     self._emit(node.body, plans, depth + 1)
@@ -395,11 +427,11 @@ class _Writer:
                 if name is not None:
                     out.append(f"\nset {name} [stack 0]")
 
-    def _knobs_for_regen(self, node: Node, implicit: bool = False) -> List[Knob]:
+    def _knobs_for_regen(self, node: Node, implicit: bool, counts: Tuple[int, int]) -> List[Knob]:
         knobs = _ordered_knobs(node)
         if node.cls == "Root" and node.clone_of is None:
             return knobs
-        n, m = input_counts(node)
+        n, m = counts
         want = f"{n}+{m}" if m else (None if n == 1 or implicit else str(n))
         for i, k in enumerate(knobs):
             if k.name != "inputs":
@@ -486,13 +518,24 @@ def _replay_ok(top: Graph) -> bool:
                         return False
                 elif node.clone_var is not None:
                     return False
-                decl = declared_inputs(node)
+                decl = node.declared if node._knobs is None else None
                 if decl is None:
-                    return False
+                    decl = declared_inputs(node)
+                    if decl is None:
+                        return False
                 total = decl[0] + decl[1]
                 if node.mask_inputs != decl[1]:
                     return False
-                if total:
+                if total == 1:  # the common case, without building lists
+                    t = stack.pop() if stack else None
+                    ins = node.inputs
+                    if len(ins) == 1:
+                        if ins[0] is not t:
+                            return False
+                    elif ins or t is not None:
+                        if _trimmed(list(ins)) != _trimmed([t]):
+                            return False
+                elif total:
                     taken = stack[len(stack) - total:] if len(stack) >= total else list(stack)
                     del stack[len(stack) - len(taken):]
                     taken.reverse()
