@@ -82,3 +82,16 @@ def test_unreadable_frame_is_a_clear_error(footage, tmp_path, capsys):
     rc = main(["align", footage["source"], str(tmp_path / "bad.####.exr"), "--frames", "1001"])
     assert rc == 1
     assert "bad.1001.exr" in capsys.readouterr().err
+
+
+def test_proxy_results_are_reported_at_full_resolution(footage, capsys):
+    rc = main(["align", footage["source"], footage["reference"], "--per-frame", "--json",
+               "--proxy", "2", "--frames", "1001-1002"])
+    assert rc == 0
+    doc = json.loads(capsys.readouterr().out)
+    w, h = footage["size"]
+    for f, v in doc["frames"].items():
+        assert v["center"] == [w / 2, h / 2]
+        m = geometry.nuke_matrix(v["translate"], v["rotate"], v["scale"], v["center"])
+        # Half resolution costs accuracy, but the values must be full-resolution pixels.
+        assert geometry.corner_error(m, _true_nuke(footage, f), w, h) < 0.6
