@@ -94,3 +94,10 @@ def test_root_templates_folder_is_a_working_example(tmp_path, monkeypatch):
     assert proc.copycat.checkpoint_interval == 5000 and proc.copycat.batch_size == 3
     assert [s.reference_median for s in proc.stages] == [0, 0]
     assert cfg.pair_counts["shot"] == 6
+
+
+def test_missing_config_template_folder(tmp_path):
+    (tmp_path / "job.yaml").write_text(JOB + "templates:\n  - nope\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "job.yaml")
+    assert info.value.field == "templates[0]" and info.value.line == 6
