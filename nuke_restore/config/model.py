@@ -253,6 +253,9 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
     for item, fname, pos in top.items("templates"):
         if not isinstance(item, str) or not item.strip():
             raise ConfigError("expected a folder path", path, pos[0], pos[1], field=fname)
+        if not (base_dir / item).is_dir():
+            raise ConfigError(f"template folder {item!r} not found", path, pos[0], pos[1],
+                              field=fname)
         extra.append(base_dir / item)
     tpath = tpl.search_path(extra)
     preset_name = top.text("preset", "default")
