@@ -83,16 +83,16 @@ def _build_unit(cfg: JobConfig, proc: Procedure, unit: Unit, paths: Paths,
         ctx = _new_ctx(cfg, proc, unit, paths, version, "training", range_=(1, len(unit.pairs)))
         _training(ctx)
         stages = ctx.stages
-        out.append(_finish(ctx, "training", f"{base}_training{vtag}.nk", None))
+        out.append(_finish(ctx, "training", f"{base}_training{vtag}.nk"))
     if "inference" in proc.scripts:
         ctx = _new_ctx(cfg, proc, unit, paths, version, "inference")
         ctx.stages = stages
         _inference(ctx)
-        out.append(_finish(ctx, "inference", f"{base}_inference{vtag}.nk", stages))
+        out.append(_finish(ctx, "inference", f"{base}_inference{vtag}.nk"))
     if "baseline" in proc.scripts:
         ctx = _new_ctx(cfg, proc, unit, paths, version, "baseline")
         _baseline(ctx)
-        out.append(_finish(ctx, "baseline", f"{base}{vtag}.nk", []))
+        out.append(_finish(ctx, "baseline", f"{base}{vtag}.nk"))
     for b in out:
         b.version = version
     return out
@@ -139,7 +139,7 @@ def _new_ctx(cfg: JobConfig, proc: Procedure, unit: Unit, paths: Paths, version:
 
 
 # ---------------------------------------------------------------------------------------------------
-def _sources(ctx: Ctx, lane_src: float, lane_ref: float, stage_key: str = "read"):
+def _sources(ctx: Ctx, lane_src: float, lane_ref: float):
     """Reads, then the alignment block and the Reference crop with its Source clone (R1, R4)."""
     cfg, unit, b = ctx.cfg, ctx.unit, ctx.b
     b.stage("read", "READ  Source / Reference (same input transform)", "read")
@@ -274,7 +274,7 @@ def _inference(ctx: Ctx) -> None:
     last = ctx.stages[-1]
     checkpoint = str(last.steps)
     for clip in unit.clips:
-        ctx.write_out(outs[clip], proc.name, checkpoint, 0, clip, _exr(ctx, checkpoint),
+        ctx.write_out(outs[clip], proc.name, checkpoint, 0, clip, _exr(ctx),
                       PIPELINE["inference"])
     b.finish(_note(ctx, "inference"))
 
@@ -358,8 +358,7 @@ def _baseline(ctx: Ctx) -> None:
             out = b.clone(live_orig, [lin], lane=5)
         b.stage("output", "OUTPUT  ModifyMetaData -> Write EXR -> Read back", "output")
         ctx.write_out(out, "matchgrade", f"lut{int(mg.get('lutres', 64))}", 5, clip,
-                      _exr(ctx, f"MatchGrade 3D LUT {int(mg.get('lutres', 64))}"),
-                      PIPELINE["matchgrade"])
+                      _exr(ctx), PIPELINE["matchgrade"])
         b.stage("render", "MATCHGRADE RENDER  cloned MatchGrade on the full Source", "baseline")
     b.finish(_note(ctx, "baseline"))
 
@@ -376,7 +375,7 @@ def _sidecar(ctx: Ctx, nuke_script: str, checkpoint: Optional[str] = None) -> Di
                       checkpoint or _checkpoint(ctx))
 
 
-def _exr(ctx: Ctx, checkpoint_label: str) -> Dict[str, str]:
+def _exr(ctx: Ctx) -> Dict[str, str]:
     side = _sidecar(ctx, "", _checkpoint(ctx))
     return pv.exr_fields(side)
 
@@ -406,7 +405,7 @@ def _note(ctx: Ctx, kind: str) -> str:
     return "\n".join(lines)
 
 
-def _finish(ctx: Ctx, kind: str, relpath: str, stages: Optional[List[StageInfo]]) -> BuiltScript:
+def _finish(ctx: Ctx, kind: str, relpath: str) -> BuiltScript:
     text = write_script(ctx.b.script)
     copycats = [s.copycat.name for s in ctx.stages if s.copycat is not None] \
         if kind == "training" else []
@@ -497,7 +496,7 @@ def build_to_dir(config: JobConfig, outdir: os.PathLike, shots: Optional[Sequenc
                              "*.cat\n*.catnc\n*.png\n")
         written.append(ignore)
     log_path = out / config.experiments_log
-    _append_log(log_path, built, config)
+    _append_log(log_path, built)
     written.append(log_path)
     logger.info("wrote %d scripts to %s", len(built), out)
     return written
@@ -523,7 +522,7 @@ def _versioned(relpath: str, v: int) -> str:
     return f"{stem}_v{v:03d}{ext}"
 
 
-def _append_log(path: Path, built: List[BuiltScript], config: JobConfig) -> None:
+def _append_log(path: Path, built: List[BuiltScript]) -> None:
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     entries = []
     groups: Dict[Tuple[str, str], List[BuiltScript]] = {}
