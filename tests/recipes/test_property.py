@@ -63,6 +63,8 @@ def configs(draw):
                            "first": first, "last": f - 1}},
         "shots": shots,
         "granularity": draw(st.sampled_from(["shot", "scene", "sequence"])),
+        "dataset": {"validation_fraction": draw(st.sampled_from([0, 0.2])),
+                    "escalate": draw(st.integers(0, 1))},
         "alignment": alignment,
         "copycat": copycat,
         "inference": {"clamp": draw(st.booleans())},
