@@ -7,9 +7,11 @@ stain, density grain), uniform or with the retention loss modulated +-35 % by a 
 field ("spatial"). The reference is the truth degraded like a DVD: 0.5x, 4:2:0, JPEG q80, bicubic
 back up; pixel-aligned (registration is RegBench's job).
 
-Scores on the held-out frames against the truth: PSNR (sRGB-encoded RGB) and mean CIEDE2000.
+Scores on the held-out frames against the truth: PSNR (sRGB-encoded RGB), mean CIEDE2000 and
+PSNR of Rec.709 luma.
 Rows: inputs and ceilings, target builds (template "source Y + reference CbCr" vs the frequency
-split), per-frame unpaired transfers (Reinhard, histogram matching ours and scikit-image's), and
+split), per-frame unpaired transfers (Reinhard, IDT, histogram matching ours and scikit-image's),
+and
 shot-level paired maps (ours: poly2, LUT33, CDL; peer: a naive LUT33 of cell means), plus the
 oracle LUT fitted on the truth. Same data, same run, fixed seeds.
 
@@ -96,8 +98,9 @@ def naive_lut(src, ref, n=33):
 
 def score(img, gt):
     img = np.clip(img, 0, 1)
-    return metrics.psnr(img, gt), float(metrics.delta_e2000(metrics.srgb_to_lab(img),
-                                                            metrics.srgb_to_lab(gt)).mean())
+    return (metrics.psnr(img, gt), float(metrics.delta_e2000(metrics.srgb_to_lab(img),
+                                                             metrics.srgb_to_lab(gt)).mean()),
+            metrics.psnr(metrics.luma(img), metrics.luma(gt)))
 
 
 def run(spatial: bool, names, rows):
@@ -139,6 +142,9 @@ def run(spatial: bool, names, rows):
             add("histogram match RGB, per frame (ours)", baseline.histogram_match(src, ref), gt,
                 time.perf_counter() - t0)
             t0 = time.perf_counter()
+            add("IDT 20 iterations, per frame (ours)", baseline.idt(src, ref), gt,
+                time.perf_counter() - t0)
+            t0 = time.perf_counter()
             add("histogram match RGB, per frame (skimage)",
                 match_histograms(src, ref, channel_axis=-1), gt, time.perf_counter() - t0)
             for m, b in fitted.items():
@@ -155,7 +161,8 @@ def run(spatial: bool, names, rows):
     for name, vals in acc.items():
         v = np.array(vals)
         rows.append(("spatial" if spatial else "uniform", name, float(v[:, 0].mean()),
-                     float(v[:, 1].mean()), 1000 * times.get(name, 0.0) / n_test))
+                     float(v[:, 1].mean()), float(v[:, 2].mean()),
+                     1000 * times.get(name, 0.0) / n_test))
     return times
 
 
@@ -169,9 +176,9 @@ def main() -> None:
         run(spatial, names, rows)
     print(f"FadeBench: {len(names)} photos x {FRAMES - FIT} held-out frames "
           f"(fit on {FIT}), PSNR dB / mean CIEDE2000 vs truth, ms per frame to apply")
-    print(f"{'fade':8s} {'method':54s} {'PSNR':>6s} {'dE00':>6s} {'ms':>7s}")
-    for fade_kind, name, p, d, ms in rows:
-        print(f"{fade_kind:8s} {name:54s} {p:6.2f} {d:6.2f} {ms:7.1f}")
+    print(f"{'fade':8s} {'method':54s} {'PSNR':>6s} {'dE00':>6s} {'PSNR-Y':>6s} {'ms':>7s}")
+    for fade_kind, name, p, d, py, ms in rows:
+        print(f"{fade_kind:8s} {name:54s} {p:6.2f} {d:6.2f} {py:6.2f} {ms:7.1f}")
 
 
 if __name__ == "__main__":

@@ -130,3 +130,11 @@ def test_bad_input_is_an_imaging_error():
         baseline.fit([(a, a[:5])], "poly")
     with pytest.raises(ImagingError, match="method"):
         baseline.fit([(a, a)], "magic")
+
+
+def test_idt_moves_the_colour_distribution_toward_the_reference(faded_pairs):
+    src, gt = faded_pairs[1]
+    out = baseline.idt(src, gt, iterations=10)
+    assert out.shape == src.shape
+    assert metrics.psnr(np.clip(out, 0, 1), gt) > metrics.psnr(src, gt) + 8
+    np.testing.assert_array_equal(out, baseline.idt(src, gt, iterations=10))  # seeded
