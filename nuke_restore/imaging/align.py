@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import ndimage
@@ -534,7 +534,6 @@ def estimate(source: np.ndarray, reference: np.ndarray,
     if init is not None:
         m_norm = _Frame((h, w), 0, c0, rho0).to_norm() @ init @ np.linalg.inv(
             _Frame((h, w), 0, c0, rho0).to_norm())
-    s = r = src_pyr[0]
     for level in range(top, -1, -1):
         s = structure(src_pyr[level])
         r = structure(ref_pyr[level])
@@ -642,20 +641,6 @@ def combine(results: Sequence[AlignResult]) -> np.ndarray:
 def frames_json(results: Dict[int, AlignResult]) -> Dict[str, object]:
     """The ``{"frames": {"1001": {...}}}`` document (keys in frame order)."""
     return {"frames": {str(f): results[f].to_json() for f in sorted(results)}}
-
-
-def iter_estimates(pairs: Iterable[Tuple[int, np.ndarray, np.ndarray]],
-                   options: Optional[AlignOptions] = None,
-                   warm_start: bool = False) -> Iterable[Tuple[int, AlignResult]]:
-    """Register a stream of ``(frame, source, reference)``; optionally warm-start frame to frame."""
-    prev = None
-    for frame, src, ref in pairs:
-        try:
-            res = estimate(src, ref, options, init=prev if warm_start else None)
-        except ImagingError as exc:
-            raise ImagingError(f"frame {frame}: {exc.message}", path=exc.path) from exc
-        prev = res.sampling
-        yield frame, res
 
 
 # --------------------------------------------------------------------------- sequences

@@ -159,3 +159,27 @@ def test_nonrigid_pair_is_flagged():
     right = right[::2, ::2].astype(np.float32) / 255
     res = align.estimate(left, right)
     assert res.nonrigid or res.residual > 0.5 or res.residual_max > 1.0
+
+
+def test_warm_start_from_a_previous_result_converges_to_the_same_answer(photo):
+    h, w = photo.shape[:2]
+    m_gen = geometry.nuke_matrix((3.0, -2.0), 1.5, 1.02, (w / 2, h / 2))
+    src, ref = _degraded_pair(photo, m_gen, 11)
+    cold = align.estimate(src, ref)
+    # Start from a nearby map (a neighbouring frame's answer): no coarse search needed.
+    near = cold.sampling @ np.array([[1, 0, 0.6], [0, 1, -0.4], [0, 0, 1.0]])
+    warm = align.estimate(src, ref, init=near)
+    assert geometry.corner_error(warm.transform.matrix(), cold.transform.matrix(), w, h) < 0.05
+
+
+def test_affine_model_and_roi(photo):
+    h, w = photo.shape[:2]
+    m_gen = geometry.nuke_matrix((2.0, 1.0), 0.0, 1.0, (w / 2, h / 2))
+    m_gen[0, 1] = 0.01  # a little shear: affine, not similarity
+    ref = geometry.render_transform(photo, m_gen, order=3)
+    roi = (20, 20, w - 20, h - 20)  # Nuke BL/TR
+    res = align.estimate(photo, ref, align.AlignOptions(model="affine", roi=roi))
+    m = geometry.nuke_from_sampling(res.sampling, h)
+    assert geometry.corner_error(m @ m_gen, np.eye(3), w, h) < 0.1
+    with pytest.raises(ImagingError, match="too little"):
+        align.estimate(photo, ref, align.AlignOptions(roi=(0, 0, 10, 10)))
