@@ -58,6 +58,9 @@ class CurateOptions:
         agreement_floor: reference agreement below this absolute value is always rejected.
         offset_margin: a neighbouring reference frame must agree this much better to flag an
             off-by-one frame.
+        validation: hold-out share (0 to 0.5; the spec suggests 0.15-0.25): per shot,
+            ceil(share x training frames) usable frames that are neither trained nor the Preview,
+            spread through the shot like the training frames (workflow-spec §3, R3).
         scene_threshold: shot-signature distance under which consecutive shots share a scene.
         cut_params: detector tuning.
         progress: progress bars.
@@ -73,6 +76,7 @@ class CurateOptions:
     blur_ratio: float = 0.55
     agreement_ratio: float = 0.75
     agreement_floor: float = 0.3
+    validation: float = 0.0
     offset_margin: float = 0.05
     scene_threshold: float = 0.35
     cut_params: cuts_mod.CutParams = field(default_factory=cuts_mod.CutParams)
@@ -322,12 +326,15 @@ def curate(source, reference=None, options: Optional[CurateOptions] = None, firs
         train = sorted(shot_train[si])
         preview = _pick_preview(a, b, train, excluded)
         tr = trans_by_frame.get(a)
-        shot_out.append({
+        item = {
             "first": a, "last": b, "scene": scene_of[si], "train": train, "preview": preview,
             "transition_in": tr.kind if tr else None,
             "excluded": {str(f): r for f, r in sorted(excluded.items()) if a <= f <= b},
             "frames": b - a + 1,
-        })
+        }
+        if opts.validation > 0:
+            item["validation"] = _pick_validation(a, b, train, preview, excluded, opts.validation)
+        shot_out.append(item)
         if preview is None:
             logger.warning("shot %d-%d: no untrained usable frame left for the Preview", a, b)
     result = {
@@ -503,6 +510,23 @@ def _pick_unit(shot_ids, shots, feats, index, excluded, k, opts):
     uniform_idx = sorted({int(round(x)) for x in np.linspace(0, len(cand) - 1, len(picks))})
     uniform = coverage_radius(f_all / scale, uniform_idx)
     return picks, radius, uniform
+
+
+def _pick_validation(a: int, b: int, train: Sequence[int], preview: Optional[int], excluded,
+                     share: float) -> List[int]:
+    """Hold-out frames: usable, untrained, not the Preview, each filling the largest gap left."""
+    if not train:
+        return []
+    n = int(math.ceil(share * len(train)))
+    taken = set(train) | ({preview} if preview is not None else set())
+    usable = [f for f in _usable(a, b, excluded) if f not in taken]
+    out: List[int] = []
+    while len(out) < n and usable:
+        pts = sorted(taken | set(out))
+        best = max(usable, key=lambda f: (min(abs(f - p) for p in pts), -f))
+        out.append(best)
+        usable.remove(best)
+    return sorted(out)
 
 
 def _pick_preview(a: int, b: int, train: Sequence[int], excluded) -> Optional[int]:

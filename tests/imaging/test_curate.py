@@ -181,3 +181,13 @@ def test_off_by_one_reference_frames_are_avoided(footage, tmp_path):
     assert len(flagged) >= len(slipped) - 2, excluded
     assert not picked & set(flagged)
     assert any("off by one" in excluded[f] for f in flagged)
+
+
+def test_validation_hold_out(footage):
+    res = cur.curate(footage["source"], options=cur.CurateOptions(validation=0.25))
+    for s in res["shots"]:
+        val = s["validation"]
+        assert len(val) == 1  # ceil(0.25 * 4)
+        assert not set(val) & set(s["train"]) and s["preview"] not in val
+        assert all(s["first"] <= f <= s["last"] and str(f) not in s["excluded"] for f in val)
+    assert "validation" not in cur.curate(footage["source"])["shots"][0]
