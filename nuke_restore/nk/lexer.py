@@ -65,6 +65,7 @@ COMMAND_FAST = re.compile(
 #: The header of a node block: class name, spacing, opening brace.
 HEAD_FAST = re.compile(r"([A-Za-z_][\w.]*)([ \t]*)\{")
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 _ENCRYPTED_SUFFIXES = (".nknc", ".nkind", ".gizmonc", ".gizmoind")
 _BASE64_LINE = re.compile(rb"^[A-Za-z0-9+/=\r\n]{64,}$")
 
@@ -247,7 +248,7 @@ def check_not_encrypted(data: bytes, path: Optional[str]) -> None:
     if path:
         lower = str(path).lower()
         suffix = next((s for s in _ENCRYPTED_SUFFIXES if lower.endswith(s)), "")
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     binary = b"\x00" in head or (len(head) > 0 and controls > len(head) // 20)
     first_line = head.split(b"\n", 1)[0]
     base64ish = bool(_BASE64_LINE.match(first_line))

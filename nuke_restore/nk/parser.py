@@ -118,6 +118,7 @@ class _Parser:
             # Fast path: one regex match per command in Nuke's own layout; anything unusual (or
             # wrong) falls through to the general code below, which also makes the error messages.
             m = cmd_fast(text, pos)
+            fast_failed = -1 if m is not None else pos
             if m is not None:
                 lead, cls, _body, inval, close, pvar, p0, svar = m.groups()
                 frame = frames[-1]
@@ -173,7 +174,9 @@ class _Parser:
             m = head_fast(text, pos)
             if m is not None and m.group(1) not in _COMMANDS:
                 # ``Class {`` - the common case, without the general word scanner.
-                pos = self._node(frames, m.group(1), pos, m.end() - 1, lead, None)
+                # COMMAND_FAST already failed on this body when the header is Nuke's own.
+                pos = self._node(frames, m.group(1), pos, m.end() - 1, lead, None,
+                                 skip_fast=fast_failed == start and m.group(2) == " ")
                 continue
             word_end = src.scan_word(pos)
             word = text[pos:word_end]
@@ -397,7 +400,8 @@ class _Parser:
         return pres[depth]
 
     def _node(self, frames: List[_Frame], cls: str, pos: int, brace: int, lead: str,
-              clone: Optional[Tuple[Node, str]], clone_ref: Optional[str] = None) -> int:
+              clone: Optional[Tuple[Node, str]], clone_ref: Optional[str] = None,
+              skip_fast: bool = False) -> int:
         text = self.text
         src = self.src
         n = len(text)
@@ -417,7 +421,7 @@ class _Parser:
         pad_pre = self._pre(depth)
         inputs_value: Optional[str] = None
         inputs_pos = pos
-        m = BODY_FAST.match(text, brace + 1)
+        m = None if skip_fast else BODY_FAST.match(text, brace + 1)
         if m is not None:
             # Common case: every knob is a plain ``name value`` pair. Keep the text range and decode
             # the knobs on first use (most nodes of a big script are never looked at).
