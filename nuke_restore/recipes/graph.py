@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..nk.model import Knob, Node, Script
 from ..nk.values import Expr, Raw, format_value
-from .knobdefs import is_default, sort_knobs
+from .knobdefs import is_default, sort_index
 
 LANE_W = 160  # horizontal distance between lanes (a node is ~80 px wide plus its label)
 ROW_H = 40  # vertical step for an ordinary node (18 px tall)
@@ -229,17 +229,11 @@ class Builder:
 
     def _sort_all(self) -> None:
         for n in self.script.nodes:
-            user = []
-            plain = []
-            seen_user = False
-            for k in n.knobs:
-                if k.name == "addUserKnob":
-                    seen_user = True
-                (user if seen_user else plain).append(k)
             if n.clone_of is not None:
                 continue
-            order = sort_knobs(n.cls, [k.name for k in plain])
-            by_name: Dict[str, List[Knob]] = {}
-            for k in plain:
-                by_name.setdefault(k.name, []).append(k)
-            n.knobs = [by_name[name].pop(0) for name in order] + user
+            knobs = n.knobs
+            cut = next((i for i, k in enumerate(knobs) if k.name == "addUserKnob"), len(knobs))
+            # User knobs (addUserKnob and their values) stay last, in their own order.
+            plain = knobs[:cut]
+            order = sort_index(n.cls, tuple(k.name for k in plain))
+            n.knobs = [plain[i] for i in order] + knobs[cut:]

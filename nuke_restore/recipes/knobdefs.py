@@ -124,11 +124,12 @@ def knob_order(cls: str) -> Optional[List[str]]:
 
 def sort_knobs(cls: str, names: List[str]) -> List[str]:
     """``names`` in the order Nuke writes them for ``cls``; stable for knobs the order lacks."""
-    return list(_sort_knobs(cls, tuple(names)))
+    return [names[i] for i in sort_index(cls, tuple(names))]
 
 
 @lru_cache(maxsize=1 << 14)
-def _sort_knobs(cls: str, names: Tuple[str, ...]) -> Tuple[str, ...]:
+def sort_index(cls: str, names: Tuple[str, ...]) -> Tuple[int, ...]:
+    """The positions of ``names`` in writing order (cached: the same node shapes recur)."""
     order = knob_order(cls)
     if order:
         idx = {k: i for i, k in enumerate(order)}
@@ -140,15 +141,15 @@ def _sort_knobs(cls: str, names: Tuple[str, ...]) -> Tuple[str, ...]:
                 keys.append((last, pos))
             else:
                 keys.append((last + 0.5, pos))
-        return tuple(names[p] for _k, p in sorted(keys))
+        return tuple(p for _k, p in sorted(keys))
     tail = {k: i for i, k in enumerate(_TAIL)}
 
-    def key(item):
-        pos, name = item
+    def key(pos: int):
+        name = names[pos]
         if name in _HEAD:
             return (0, 0, pos)
         if name in tail:
             return (2, tail[name], pos)
         return (1, 0, pos)
 
-    return tuple(n for _p, n in sorted(enumerate(names), key=key))
+    return tuple(sorted(range(len(names)), key=key))
