@@ -121,7 +121,7 @@ class FrameStats:
     feature: np.ndarray
     brightness: float
     sharpness: float
-    grad: Tuple[np.ndarray, np.ndarray]
+    grad: Optional[Tuple[np.ndarray, np.ndarray]]  # coarse structure; dropped once scored
 
 
 def measure(img: np.ndarray, linear: bool, grid_width: int = 32) -> FrameStats:
@@ -273,10 +273,25 @@ def curate(source, reference=None, options: Optional[CurateOptions] = None, firs
     frames = list(src.frames)
     src_linear = src.path(frames[0]).lower().endswith(cuts_mod.LINEAR_EXTENSIONS)
     stats: List[FrameStats] = []
+    pairs = _PairScores(len(frames))
     shape0 = None
-    for f, img in src.read_many(frames, proxy=proxy, threads=opts.threads, progress=opts.progress):
+    src_iter = src.read_many(frames, proxy=proxy, threads=opts.threads, progress=opts.progress)
+    ref_iter = (ref.read_many(frames, proxy=proxy, threads=opts.threads)
+                if ref is not None else None)
+    ref_linear = (ref is not None
+                  and ref.path(ref.frames[0]).lower().endswith(cuts_mod.LINEAR_EXTENSIONS))
+    # One pass over both sequences; only a 3-frame window of gradient fields is kept, so memory
+    # stays at a few kB per frame however long the sequence.
+    for i, (f, img) in enumerate(src_iter):
         shape0 = _same_shape(img, shape0, f, frames[0], src)
-        stats.append(measure(img, src_linear, opts.cut_params.grid_width))
+        st = measure(img, src_linear, opts.cut_params.grid_width)
+        if ref_iter is not None:
+            rf, rimg = next(ref_iter)
+            _same_shape(rimg, shape0, rf, frames[0], ref, what="source")
+            renc = np.sqrt(np.clip(rimg, 0.0, None)) if ref_linear else np.clip(rimg, 0.0, None)
+            pairs.add(i, st.grad, structure(_luma(renc).astype(np.float32)))
+        st.grad = None
+        stats.append(st)
     thumbs = [s.thumb for s in stats]
     transitions = cuts_mod.detect_transitions(thumbs, frames, opts.cut_params)
     shots = cuts_mod.shots_from_transitions(frames[0], frames[-1], transitions)
@@ -292,7 +307,7 @@ def curate(source, reference=None, options: Optional[CurateOptions] = None, firs
     _mark_flashes_and_blur(stats, frames, shots, opts, excluded)
     agreement: Dict[int, float] = {}
     if ref is not None:
-        agreement = _score_reference(ref, stats, frames, shots, proxy, opts, excluded, shape0)
+        agreement = _judge_reference(pairs, frames, shots, opts, excluded)
 
     feats = np.stack([s.feature for s in stats])
     scenes = _group_scenes(shots, feats, index, opts.scene_threshold)
@@ -417,19 +432,32 @@ def _mark_flashes_and_blur(stats, frames, shots, opts, excluded) -> None:
                 excluded.setdefault(f, "blurred (texture energy far below the shot's)")
 
 
-def _score_reference(ref, stats, frames, shots, proxy, opts, excluded, src_shape
-                     ) -> Dict[int, float]:
-    ref_linear = ref.path(ref.frames[0]).lower().endswith(cuts_mod.LINEAR_EXTENSIONS)
-    grads = {}
-    shape0 = src_shape
-    for f, img in ref.read_many(frames, proxy=proxy, threads=opts.threads, progress=opts.progress):
-        _same_shape(img, shape0, f, frames[0], ref, what="source")
-        enc = np.sqrt(np.clip(img, 0.0, None)) if ref_linear else np.clip(img, 0.0, None)
-        grads[f] = structure(_luma(enc).astype(np.float32))
+class _PairScores:
+    """Source/reference structure agreement per frame, and with the neighbouring reference frames."""
+
+    def __init__(self, n: int):
+        self.same = np.full(n, np.nan)
+        self.prev = np.full(n, np.nan)   # source i against reference i-1
+        self.next = np.full(n, np.nan)   # source i against reference i+1
+        self._src: Dict[int, Any] = {}
+        self._ref: Dict[int, Any] = {}
+
+    def add(self, i: int, src_grad, ref_grad) -> None:
+        self._src[i], self._ref[i] = src_grad, ref_grad
+        self.same[i] = gradient_agreement(src_grad, ref_grad)
+        if i - 1 in self._ref:
+            self.prev[i] = gradient_agreement(src_grad, self._ref[i - 1])
+        if i - 1 in self._src:
+            self.next[i - 1] = gradient_agreement(self._src[i - 1], ref_grad)
+        for old in [k for k in self._src if k < i - 1]:
+            del self._src[old], self._ref[old]
+
+
+def _judge_reference(pairs: _PairScores, frames, shots, opts, excluded) -> Dict[int, float]:
     index = {f: i for i, f in enumerate(frames)}
-    agree = {f: gradient_agreement(stats[index[f]].grad, grads[f]) for f in frames}
+    agree = {f: float(pairs.same[index[f]]) for f in frames}
     for a, b in shots:
-        seg = [f for f in range(a, b + 1)]
+        seg = list(range(a, b + 1))
         med = float(np.median([agree[f] for f in seg]))
         for f in seg:
             g = agree[f]
@@ -438,13 +466,12 @@ def _score_reference(ref, stats, frames, shots, proxy, opts, excluded, src_shape
                 continue
             # off by one: a neighbouring reference frame matches this source frame clearly better
             # (with motion, a true pair beats its neighbours; without, an offset does no harm)
-            for nb in (f - 1, f + 1):
-                if a <= nb <= b and nb in grads:
-                    gn = gradient_agreement(stats[index[f]].grad, grads[nb])
-                    if gn > g + opts.offset_margin:
-                        excluded.setdefault(f, f"reference frame {nb} matches better "
-                                               f"({gn:.2f} > {g:.2f}): off by one?")
-                        break
+            i = index[f]
+            for nb, gn in ((f - 1, pairs.prev[i]), (f + 1, pairs.next[i])):
+                if a <= nb <= b and np.isfinite(gn) and gn > g + opts.offset_margin:
+                    excluded.setdefault(f, f"reference frame {nb} matches better "
+                                           f"({gn:.2f} > {g:.2f}): off by one?")
+                    break
     return agree
 
 
