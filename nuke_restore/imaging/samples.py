@@ -15,10 +15,11 @@ clean render three sequences are written:
   small per-frame misregistration (known similarity warp), halved in resolution and scaled back,
   a gentle luma curve, JPEG-compressed; sRGB-encoded 8-bit.
 
-Known events: hard cuts (including one between two moves over the same photograph when there are
-enough shots), a dissolve, a flash frame (source only), a motion-blurred frame (source only) and a
-reference defect (a black block on the reference only). Everything is in the returned dict and
-``ground_truth.json``.
+Known events: hard cuts (optionally between two moves over the same photograph, the hard case
+inside a scene: ``same_photo_cuts``), dissolves, a flash frame (source only), a motion-blurred
+frame (source only) and a reference defect (a black block on the reference only). Everything is
+in the returned dict and ``ground_truth.json``. Frames are rendered on a thread pool with one
+random stream per frame, so the same seed gives the same pixels.
 
 Coordinates: image coordinates as in :mod:`.geometry` - ``u = col + 0.5``, ``v = row + 0.5``,
 origin at the top-left corner, v down. ``ref_to_src`` per frame is the 3x3 matrix ``A`` such that
