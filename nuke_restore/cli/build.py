@@ -28,7 +28,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..config import load_config
-    from ..recipes import build_scripts, build_to_dir
+    from ..recipes import build_to_dir
 
     cfg = load_config(args.config)
     if args.output:
@@ -38,8 +38,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         out = cfg.base_dir
     shots = args.shot or None
-    paths = build_to_dir(cfg, out, shots=shots, force=args.force, dry_run=args.dry_run)
-    built = build_scripts(cfg, shots, outdir=out)
+    built: list = []
+    paths = build_to_dir(cfg, out, shots=shots, force=args.force, dry_run=args.dry_run,
+                         built_out=built)
     stages_seen = set()
     for b in built:
         for t in b.metadata.get("extended", {}).get("training", []):

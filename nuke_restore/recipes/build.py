@@ -463,13 +463,14 @@ def validate_built(built: BuiltScript) -> List[Any]:
 
 
 def build_to_dir(config: JobConfig, outdir: os.PathLike, shots: Optional[Sequence[str]] = None,
-                 force: bool = False, dry_run: bool = False, validate: bool = True) -> List[Path]:
+                 force: bool = False, dry_run: bool = False, validate: bool = True,
+                 built_out: Optional[List[BuiltScript]] = None) -> List[Path]:
     """Build, validate and write every script (plus sidecars and an experiments-log entry).
 
     Nothing is written if any script fails validation. An existing script is never overwritten
     without ``force``: its unit/procedure gets the next version (``_v002``) instead, and the
     version is carried into the render names. Returns the written (or, with ``dry_run``, planned)
-    paths.
+    paths; ``built_out``, when given, receives the BuiltScripts.
     """
     out = Path(outdir)
     built = build_scripts(config, shots, outdir=out)
@@ -486,6 +487,8 @@ def build_to_dir(config: JobConfig, outdir: os.PathLike, shots: Optional[Sequenc
         if problems:
             raise NukeRestoreError("refusing to write: generated scripts failed validation:\n  "
                                    + "\n  ".join(problems), config.path)
+    if built_out is not None:
+        built_out.extend(built)
     planned: List[Tuple[Path, str]] = []
     for b in built:
         planned.append((out / b.relpath, b.text))
