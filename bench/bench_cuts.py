@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from nuke_restore.imaging import cuts, samples  # noqa: E402
 
 
-def build_bench(n_shots: int, width: int, seed: int):
+def build_bench(n_shots: int, width: int, seed: int, grain: float = 0.02, flicker: float = 0.03):
     """Frames (uint8 RGB) and ground-truth transitions of one ShotBench sequence."""
     rng = np.random.default_rng(seed)
     height = int(round(width * 9 / 16))
@@ -40,7 +40,9 @@ def build_bench(n_shots: int, width: int, seed: int):
     # flashes in the middle of some shots, away from transitions
     flashes = [(s.first + s.last) // 2 for s in plan["shots"][1::5] if s.last - s.first > 8]
     frames = []
-    for _f, img in samples.iter_frames(plan, "source", seed=seed, events={"flash": flashes}):
+    fade = samples.FadeParams(grain=grain, flicker=flicker)
+    for _f, img in samples.iter_frames(plan, "source", fade=fade, seed=seed,
+                                       events={"flash": flashes}):
         frames.append(np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8))
     return frames, plan["transitions"], flashes, same
 
@@ -160,6 +162,8 @@ def main(argv=None) -> int:
     ap.add_argument("--width", type=int, default=384)
     ap.add_argument("--seeds", type=int, nargs="+", default=[11, 12])
     ap.add_argument("--repeat", type=int, default=5, help="timing repeats (best is kept)")
+    ap.add_argument("--grain", type=float, default=0.02, help="density grain sigma (0.02)")
+    ap.add_argument("--flicker", type=float, default=0.03, help="exposure flicker, +- (0.03)")
     ap.add_argument("--hd-width", type=int, default=960,
                     help="width of the full-size input pass (0 to skip)")
     args = ap.parse_args(argv)
@@ -175,7 +179,8 @@ def main(argv=None) -> int:
     total_frames = 0
     for seed in args.seeds:
         t0 = time.perf_counter()
-        frames, truth, flashes, same = build_bench(args.shots, args.width, seed)
+        frames, truth, flashes, same = build_bench(args.shots, args.width, seed, args.grain,
+                                                   args.flicker)
         total_frames += len(frames)
         n_d = sum(1 for t in truth if t["type"] == "dissolve")
         print(f"seed {seed}: {len(frames)} frames {frames[0].shape[1]}x{frames[0].shape[0]}, "
