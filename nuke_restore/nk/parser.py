@@ -45,6 +45,7 @@ __all__ = ["Layout", "parse_bytes", "parse_file", "parse_text", "parse_inputs"]
 _INPUTS = re.compile(r"^\s*(\d+)(?:\s*\+\s*(\d+))?\s*$")
 _STACK_REF = re.compile(r"^\[\s*stack\s+(\d+)\s*\]$")
 _PASTE_VAR = "cut_paste_input"
+_new_node = object.__new__
 _PLAIN_NAME = re.compile(r"[A-Za-z_][\w.]*\Z")
 _FIRST_INPUTS = re.compile(r'[ \t\r\n]*inputs[ \t]+([^ \t\n\r\f\v{}"\[\\]+)(?=[ \t\r\n}])')
 # Commands kept verbatim as top-level directives.
@@ -360,23 +361,30 @@ class _Parser:
         if declared is not None and stack and len(stack) < total:
             return None  # underflow: reported by the general code
         line = self.line + lead.count("\n")
-        node = Node(cls, line=line)
         end = m.end()
         pad_pre = frame.pad_pre
-        node._src = (text, m.start(2), b0, b1, end, line, pad_pre)
+        # Set every slot once (this is the per-node hot path of a big script).
+        node = _new_node(Node)
+        node.cls = cls
         node._knobs = None
-        if close != pad_pre[:-1]:
-            node.close = sys.intern(close + "}")
-        node.declared = declared if declared is not None else (1, 0)
-        if declared is not None:
+        node._src = (text, m.start(2), b0, b1, end, line, pad_pre)
+        node.line = line
+        node.clone_of = node.body = node.stack_var = node.head = node.clone_var = None
+        node.close = None if close == pad_pre[:-1] else sys.intern(close + "}")
+        if declared is None:
+            node.declared = (1, 0)
+            node.mask_inputs = 0
+        else:
+            node.declared = declared
             node.mask_inputs = declared[1]
+        extra = {}
         if total == 1:
             if stack:
                 node.inputs = [stack.pop()]
             else:
                 node.inputs = [None]
                 if declared is None:
-                    node.extra["implicit_empty"] = True
+                    extra["implicit_empty"] = True
         elif total:
             taken = stack[len(stack) - total:] if len(stack) >= total else list(stack)
             del stack[len(stack) - len(taken):]
@@ -384,6 +392,9 @@ class _Parser:
             if len(taken) < total:
                 taken.extend([None] * (total - len(taken)))
             node.inputs = taken
+        else:
+            node.inputs = []
+        node.extra = extra
         graph = frame.graph
         node.parent = graph
         graph.items.append(node)
