@@ -12,6 +12,7 @@ or a folder holding one sequence.
 Examples:
   nuke-restore curate plates/src.####.exr --reference telecine/ref.####.jpg -o curation.json
   nuke-restore curate plates/src.####.exr --granularity scene --json
+  nuke-restore curate plates/src.####.exr --reference ref/ref.####.jpg --contact-sheet picks.png
 """
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--validation", type=float, default=0.0, metavar="SHARE",
                    help="also hold out this share of validation frames per shot (0.15-0.25 "
                         "suggested; default 0: none)")
+    p.add_argument("--contact-sheet", metavar="IMAGE",
+                   help="also write a contact sheet of the picks (one row per shot, reference "
+                        "below; green train, blue preview, amber validation)")
     p.add_argument("--first", type=int, help="first frame to use")
     p.add_argument("--last", type=int, help="last frame to use")
     p.add_argument("--proxy", type=int, metavar="N", help="analyse at 1/N resolution")
@@ -62,11 +66,12 @@ def run(args: argparse.Namespace) -> int:
         print("nuke-restore curate: error: --validation must be between 0 and 0.5",
               file=sys.stderr)
         return 2
-    if args.output and not args.force:
+    if not args.force:
         from pathlib import Path
 
-        if Path(args.output).exists():
-            raise OutputExistsError("exists; use --force to overwrite", path=args.output)
+        for out in (args.output, args.contact_sheet):
+            if out and Path(out).exists():
+                raise OutputExistsError("exists; use --force to overwrite", path=out)
     set_quiet(bool(getattr(args, "quiet", False)))
     src = FrameSequence.from_path(args.sequence, args.first, args.last)
     ref = FrameSequence.from_path(args.reference, src.first, src.last) if args.reference else None
@@ -79,10 +84,14 @@ def run(args: argparse.Namespace) -> int:
         from ..fileio import write_atomic
 
         write_atomic(args.output, text, force=args.force)
+    if args.contact_sheet:
+        curate_mod.contact_sheet(result, args.contact_sheet, force=args.force)
     if args.json:
         sys.stdout.write(text)
     else:
         _print_summary(result, args.output)
+        if args.contact_sheet:
+            print(f"wrote {args.contact_sheet}")
     return 0
 
 

@@ -568,3 +568,76 @@ def _pick_preview(a: int, b: int, train: Sequence[int], excluded) -> Optional[in
         if inside:
             return _nearest_usable((lo + hi) // 2, inside)
     return _nearest_usable((a + b) // 2, usable)
+
+
+# -- contact sheet --------------------------------------------------------------------------------
+_TRAIN_COLOUR = (0.15, 0.8, 0.25)
+_PREVIEW_COLOUR = (0.2, 0.45, 1.0)
+_VALID_COLOUR = (0.95, 0.75, 0.1)
+
+
+def contact_sheet(result: Dict[str, Any], out_path, tile_width: int = 160, force: bool = False):
+    """Write a PNG/JPEG/EXR sheet of the picks: one row per shot (and its reference row below).
+
+    Training frames have a green border, the Preview a blue one, validation frames amber; each
+    tile is labelled with its frame number (OpenImageIO's built-in font).
+
+    Args:
+        result: a :func:`curate` result (its ``source``/``reference`` patterns are read).
+        out_path: image to write (atomically; refuses to overwrite without ``force``).
+        tile_width: width of one tile in pixels.
+        force: overwrite an existing file.
+    """
+    from .colour import linear_to_srgb
+    from .sequence import write_image
+
+    src = FrameSequence.from_path(result["source"], result["first"], result["last"])
+    ref = (FrameSequence.from_path(result["reference"], result["first"], result["last"])
+           if result.get("reference") else None)
+    w, h = src.size
+    proxy = max(1, w // tile_width)
+    rows = []
+    for shot in result["shots"]:
+        picks = [(f, _TRAIN_COLOUR) for f in shot["train"]]
+        picks += [(f, _VALID_COLOUR) for f in shot.get("validation", [])]
+        if shot["preview"] is not None:
+            picks.append((shot["preview"], _PREVIEW_COLOUR))
+        picks.sort()
+        for seq in [s for s in (src, ref) if s is not None]:
+            linear = seq.path(seq.frames[0]).lower().endswith(cuts_mod.LINEAR_EXTENSIONS)
+            tiles = []
+            for f, col in picks:
+                img = seq.read(f, proxy=proxy)
+                img = linear_to_srgb(np.clip(img, 0, 1)) if linear else np.clip(img, 0, 1)
+                tiles.append(_framed(img, col, str(f) if col != _PREVIEW_COLOUR else f"P {f}"))
+            rows.append(tiles)
+    if not rows:
+        raise ImagingError("nothing to show: no shots")
+    th, tw = rows[0][0].shape[:2]
+    ncol = max(len(r) for r in rows)
+    gap = 4
+    sheet = np.full((len(rows) * (th + gap) + gap, ncol * (tw + gap) + gap, 3), 0.08, np.float32)
+    for ri, tiles in enumerate(rows):
+        for ci, t in enumerate(tiles):
+            y, x = gap + ri * (th + gap), gap + ci * (tw + gap)
+            sheet[y: y + t.shape[0], x: x + t.shape[1]] = t
+    dtype = "half" if str(out_path).lower().endswith(".exr") else "uint8"
+    return write_image(out_path, sheet, dtype, force=force)
+
+
+def _framed(img: np.ndarray, colour, label: str) -> np.ndarray:
+    b = 3
+    out = np.empty((img.shape[0] + 2 * b, img.shape[1] + 2 * b, 3), np.float32)
+    out[:] = colour
+    out[b:-b, b:-b] = img
+    try:  # label with OpenImageIO's built-in font; a sheet without labels is still useful
+        import OpenImageIO as oiio
+
+        buf = oiio.ImageBuf(np.ascontiguousarray(out))
+        size = max(10, img.shape[0] // 8)
+        oiio.ImageBufAlgo.render_text(buf, b + 3, b + size + 1, label, size, "",
+                                      (1.0, 1.0, 1.0, 1.0), shadow=2)
+        out = np.asarray(buf.get_pixels(oiio.FLOAT), np.float32)[..., :3]
+    except Exception:  # pragma: no cover - font or binding differences
+        logger.debug("no label on the contact sheet", exc_info=True)
+    return out

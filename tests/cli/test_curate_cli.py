@@ -103,3 +103,19 @@ def test_curation_file_is_what_build_reads(footage, tmp_path):
     data = json.loads(out.read_text())
     assert [(s.first, s.last, s.train, s.preview, s.validation) for s in cfg.shots] == [
         (s["first"], s["last"], s["train"], s["preview"], s["validation"]) for s in data["shots"]]
+
+
+def test_contact_sheet(footage, tmp_path, capsys):
+    from nuke_restore.imaging.sequence import read_image
+
+    sheet = tmp_path / "picks.png"
+    assert main(["curate", footage["source"], "--reference", footage["reference"],
+                 "--contact-sheet", str(sheet)]) == 0
+    img = read_image(sheet)
+    # two shots x (source row + reference row); 4 training + 1 preview tiles per row
+    assert img.shape[0] > 4 * 40 and img.shape[1] > 5 * 40
+    green = (img[..., 1] > 0.7) & (img[..., 0] < 0.3) & (img[..., 2] < 0.4)
+    blue = (img[..., 2] > 0.9) & (img[..., 0] < 0.3)
+    assert green.sum() > 100 and blue.sum() > 20
+    assert main(["curate", footage["source"], "--contact-sheet", str(sheet)]) == 1
+    assert "--force" in capsys.readouterr().err
