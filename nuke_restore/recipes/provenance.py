@@ -42,6 +42,9 @@ def sidecar(cfg, proc, unit, stages, nuke_script: str, checkpoint: str) -> Dict[
     """The ``<shot>_metadata.json`` content (spec §6 fields, then a few extended ones)."""
     pv = cfg.provenance
     reference = pv.reference_source or (proc.reference or "")
+    if proc.pair_type != "direct" and proc.citation:
+        # A constructed or artwork reference is cited, not just pointed at (R11).
+        reference = f"{proc.pair_type}: {proc.citation}" + (f" ({reference})" if reference else "")
     if not reference:
         refs = sorted({cfg.clips[c].reference or "" for c in unit.clips})
         reference = ", ".join(r for r in refs if r)
