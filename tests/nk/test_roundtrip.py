@@ -42,6 +42,10 @@ def test_every_corpus_file_round_trips(corpus_files, parsed):
             failures.append(path.name)
         again = parse_bytes(out, path, strict=False)
         assert again.signature() == script.signature(), path.name
+        # Decoded knobs (as soon as anything looks at a node) are written back the same way.
+        for node in script.walk():
+            node.knobs  # noqa: B018
+        assert write_bytes(script) == out, path.name
     assert not failures, f"not byte-exact and not listed with a reason: {failures}"
     assert exact / len(corpus_files) >= EXPECT["min_exact_ratio"]
 
