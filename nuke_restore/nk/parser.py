@@ -46,6 +46,8 @@ _INPUTS = re.compile(r"^\s*(\d+)(?:\s*\+\s*(\d+))?\s*$")
 _STACK_REF = re.compile(r"^\[\s*stack\s+(\d+)\s*\]$")
 _PASTE_VAR = "cut_paste_input"
 _new_node = object.__new__
+# Real scripts nest a few groups; the writer and Graph.walk recurse once per level.
+_MAX_DEPTH = 200
 _PLAIN_NAME = re.compile(r"[A-Za-z_][\w.]*\Z")
 _FIRST_INPUTS = re.compile(r'[ \t\r\n]*inputs[ \t]+([^ \t\n\r\f\v{}"\[\\]+)(?=[ \t\r\n}])')
 # Commands kept verbatim as top-level directives.
@@ -497,6 +499,8 @@ class _Parser:
         is_group = cls in GROUP_CLASSES and clone is None
         if is_group:
             node.body = Graph(owner=node)
+            if len(frames) > _MAX_DEPTH:
+                raise src.error(f"groups nested more than {_MAX_DEPTH} deep", pos)
             frames.append(_Frame(node.body, node, pos, len(frames)))
         elif cls != "Root" or clone is not None:
             stack.append(node)

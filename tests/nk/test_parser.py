@@ -201,3 +201,13 @@ def test_very_long_line_is_fast():
     s = parse_text(text)
     assert time.process_time() - t0 < 2.0
     assert s.nodes[0].name == "N1"
+
+
+def test_absurd_group_nesting_is_refused():
+    deep = "Group {\n}\n" * 300 + "end_group\n" * 300
+    with pytest.raises(NkSyntaxError, match="nested more than"):
+        parse_text(deep)
+    ok = "Group {\n}\n" * 50 + "end_group\n" * 50
+    from nuke_restore.nk import write_script
+
+    assert write_script(parse_text(ok)) == ok
