@@ -99,8 +99,9 @@ def _print_summary(result, output) -> None:
     shots = result["shots"]
     n_cut = sum(1 for t in result["transitions"] if t["kind"] == "cut")
     n_diss = len(result["transitions"]) - n_cut
-    print(f"{result['source']}  frames {result['first']}-{result['last']}: {len(shots)} shots "
-          f"({n_cut} cuts, {n_diss} dissolves), {len(result['scenes'])} scenes; "
+    print(f"{result['source']}  frames {result['first']}-{result['last']}: "
+          f"{_n(len(shots), 'shot')} ({_n(n_cut, 'cut')}, {_n(n_diss, 'dissolve')}), "
+          f"{_n(len(result['scenes']), 'scene')}; "
           f"{result['train_per_unit']} training frames per {result['granularity']}")
     print(f"{'shot':>11}  {'scene':>5}  {'in':>8}  {'preview':>7}  train")
     for s in shots:
@@ -120,3 +121,7 @@ def _print_summary(result, output) -> None:
         print(f"wrote {output}")
     else:
         print("use -o FILE to save the curation for `nuke-restore build`")
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
