@@ -166,6 +166,7 @@ def _permutation(cls: str, names: tuple) -> Optional[List[int]]:
     return None if perm == list(range(len(names))) else perm
 
 
+@functools.lru_cache(maxsize=4096)
 def _knob_name(name: str) -> str:
     if name and _BARE_NAME.match(name):
         return name
@@ -275,8 +276,12 @@ class _Writer:
         def finish(node: Node, needed: List[Optional[Node]], result_free: bool) -> None:
             total = len(needed)
             counts = count_of.pop(id(node), (0, 0))
-            if total and (len(sim) < total or any(
-                    a is not b for a, b in zip(sim[len(sim) - total:], needed))):
+            if total == 1:
+                in_place = bool(sim) and sim[-1] is needed[0]
+            else:
+                in_place = len(sim) >= total and all(
+                    a is b for a, b in zip(sim[len(sim) - total:], needed))
+            if total and not in_place:
                 for src in needed:  # something landed in between (a clone's original): be explicit
                     push(src)
             implicit = False
