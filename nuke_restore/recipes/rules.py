@@ -229,8 +229,18 @@ def rule_preview_holdout(script: Graph) -> Iterator[Diagnostic]:
             yield _diag("NR003", "CopyCat Preview (input 2) is not a FrameHold", cc, script=script)
             continue
         prefix = re.match(r"^(S\d+_)?", cc.name).group(1) or ""
-        train = _frames(stacks.get(prefix, {}).get("SRC")) if stacks.get(prefix, {}).get("SRC") \
-            else []
+        app = stacks.get(prefix, {}).get("SRC")
+        # Compare with the training frames of the same clip: the holds whose FrameRange reads the
+        # image the Preview holds (several reels may share frame numbers).
+        same = [h for h in (app.inputs if app is not None else [])
+                if h is not None and h.input(0) is not None
+                and h.input(0).input(0) is prev.input(0)]
+        train = []
+        for h in same:
+            try:
+                train.append(int(float(_val(h, "firstFrame") or "1")))
+            except ValueError:
+                pass
         try:
             frame = int(float(_val(prev, "firstFrame") or "1"))
         except ValueError:

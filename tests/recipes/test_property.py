@@ -36,6 +36,10 @@ def configs(draw):
     crop = [x0, y0, draw(st.integers(x0 + 64, w)), draw(st.integers(y0 + 64, h))]
     mode = draw(st.sampled_from(["auto", "manual", "both", "none"]))
     alignment = {"mode": mode, "crop": crop}
+    if draw(st.booleans()):  # a keyed crop (subtitles that come and go)
+        alignment["crop"] = {shots[0]["first"]: crop,
+                             shots[-1]["last"]: [crop[0], crop[1] + 8, crop[2], crop[3]]}
+        alignment["live_area"] = crop
     if mode in ("manual", "both") and draw(st.booleans()):
         alignment["transforms"] = {s["first"]: {"translate": [draw(st.floats(-20, 20)), 1.5],
                                                "rotate": 0.25, "scale": 1.0}
@@ -56,11 +60,18 @@ def configs(draw):
     target = draw(st.sampled_from(["none", "steps", "epochs"]))
     if target != "none":
         copycat[target] = draw(st.integers(100, 100000))
+    clips = {"main": {"source": "src/S_####.exr", "reference": "ref/R_%04d.exr",
+                      "first": first, "last": f - 1}}
+    if draw(st.booleans()):  # a second reel with its own shot
+        clips["reel2"] = {"source": "r2/S_####.exr", "reference": "r2/R_####.exr", "first": 1,
+                          "last": 30}
+        shots.append({"name": "R2_010", "clip": "reel2", "scene": "SC1"})
+        for s_ in shots[:-1]:
+            s_["clip"] = "main"
     return {
         "project": {"name": "PROP", "format": {"width": w, "height": h},
                     "non_commercial": draw(st.booleans())},
-        "clips": {"main": {"source": "src/S_####.exr", "reference": "ref/R_%04d.exr",
-                           "first": first, "last": f - 1}},
+        "clips": clips,
         "shots": shots,
         "granularity": draw(st.sampled_from(["shot", "scene", "sequence"])),
         "dataset": {"validation_fraction": draw(st.sampled_from([0, 0.2])),
