@@ -427,6 +427,17 @@ def _shots(top: Section, clips: Dict[str, Clip], base_dir: Path) -> List[Shot]:
         if s.name in seen:
             raise ConfigError(f"duplicate shot name {s.name!r}", top.path, s.line, field="shots")
         seen.add(s.name)
+    by_clip: Dict[str, List[Shot]] = {}
+    for s in shots:
+        by_clip.setdefault(s.clip, []).append(s)
+    for members in by_clip.values():
+        members = sorted(members, key=lambda m: m.first)
+        for a, b in zip(members, members[1:]):
+            if b.first <= a.last:
+                # A pair must never straddle a cut (spec §3): shots do not share frames.
+                raise ConfigError(f"shots {a.name} ({a.first}-{a.last}) and {b.name} "
+                                  f"({b.first}-{b.last}) overlap", top.path, b.line,
+                                  field="shots")
     return shots
 
 

@@ -206,3 +206,11 @@ def test_validation_fraction_holds_out_untrained_frames():
     s = cfg.shots[0]
     assert len(s.validation) == 2
     assert not set(s.validation) & (set(s.train) | {s.preview})
+
+
+def test_overlapping_shots_rejected(tmp_path):
+    text = GOOD.replace("    preview: 485\n", "    preview: 485\n  - {name: VFX0051, first: 499, "
+                        "last: 510}\n")
+    with pytest.raises(ConfigError, match="overlap") as info:
+        load_config(write(tmp_path, text))
+    assert info.value.line == 18 and info.value.field == "shots"
