@@ -563,7 +563,8 @@ def _summarise_tiles(tiles) -> Tuple[float, float, bool]:
 
     The RMS leaves out tiles that disagree with the others by more than max(0.5 px, 3 MAD) (a
     wrong peak in one flat or damaged tile must not fail a good pair); when a quarter or more of
-    the tiles disagree the pair is flagged non-rigid (parallax, weave, a wrong global model).
+    the tiles disagree, or the tiles scatter by more than 0.5 px (median), the pair is flagged
+    non-rigid (parallax, weave, a wrong global model).
     """
     if len(tiles) < 3:
         return float("nan"), float("nan"), False
@@ -573,7 +574,9 @@ def _summarise_tiles(tiles) -> Tuple[float, float, bool]:
     keep = dev <= max(0.5, 3.0 * 1.4826 * float(np.median(dev)))
     rms = float(np.sqrt(np.mean(mag[keep] ** 2)))
     outliers = int(np.count_nonzero(~keep))
-    nonrigid = outliers >= max(2, int(math.ceil(0.25 * len(tiles))))
+    # Non-rigid: many tiles disagree, or they all scatter (a median deviation over 0.5 px).
+    nonrigid = (outliers >= max(2, int(math.ceil(0.25 * len(tiles))))
+                or float(np.median(dev)) > 0.5)
     return rms, float(mag.max()), bool(nonrigid)
 
 
