@@ -426,3 +426,16 @@ def test_stage_training_region(tmp_path):
     clone.clone_of = None
     clone.set("name", "S1_Crop_BYHAND")
     assert "NR001" in codes(s)
+
+
+def test_only_expected_findings(muralla):
+    """Besides no errors: the only findings are the config-dependent OCIO names and the EXR-only
+    Write `metadata` knob (not in the 17.0v3 scan, which lists no file-format knobs)."""
+    expected = {("warning", "bad-enum-value", "Read", "colorspace"),
+                ("warning", "bad-enum-value", "Write", "colorspace"),
+                ("info", "legacy-knob", "Write", "metadata")}
+    for b in build_scripts(muralla):
+        s = parse_text(b.text)
+        for d in validate_script(s, rules=rules_for(s)):
+            cls = node(s, d.node).cls if d.node else None
+            assert (d.severity, d.code, cls, d.knob) in expected, (b.relpath, d)
