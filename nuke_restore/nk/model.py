@@ -84,7 +84,7 @@ class Node:
     """
 
     __slots__ = ("cls", "_knobs", "_src", "inputs", "mask_inputs", "clone_of", "body", "parent",
-                 "line", "stack_var", "extra", "head", "close", "clone_var", "declared")
+                 "line", "stack_var", "_extra", "head", "close", "clone_var", "declared")
 
     def __init__(
         self,
@@ -114,7 +114,19 @@ class Node:
         self.close: Optional[str] = None  # the text from the last knob to the closing brace
         self.clone_var: Optional[str] = None  # the variable a parsed clone named its original by
         self.declared: Optional[Tuple[int, int]] = None  # (N, M) of `inputs` as parsed
-        self.extra: dict = {}
+        self._extra: Optional[dict] = None
+
+    @property
+    def extra(self) -> dict:
+        """Free-form annotations (parser hints such as ``clone_ref``); created on first use."""
+        extra = self._extra
+        if extra is None:
+            extra = self._extra = {}
+        return extra
+
+    @extra.setter
+    def extra(self, value: dict) -> None:
+        self._extra = value
 
     # -- knobs -------------------------------------------------------------------------------------
     @property

@@ -84,7 +84,8 @@ def parse_inputs(value: str) -> Optional[Tuple[int, int]]:
 
 
 class _Frame:
-    __slots__ = ("graph", "stack", "layout", "owner", "pos", "pad_pre")
+    __slots__ = ("graph", "stack", "layout", "owner", "pos", "pad_pre", "items_append",
+                 "ops_append")
 
     def __init__(self, graph: Graph, owner: Optional[Node], pos: int, depth: int = 0) -> None:
         self.pad_pre = "\n" + " " * (depth + 1)
@@ -94,6 +95,8 @@ class _Frame:
         self.owner = owner
         self.pos = pos
         graph.layout = self.layout
+        self.items_append = graph.items.append
+        self.ops_append = self.layout.ops.append
 
 
 class _Parser:
@@ -379,14 +382,14 @@ class _Parser:
         else:
             node.declared = declared
             node.mask_inputs = declared[1]
-        extra = {}
+        node._extra = None
         if total == 1:
             if stack:
                 node.inputs = [stack.pop()]
             else:
                 node.inputs = [None]
                 if declared is None:
-                    extra["implicit_empty"] = True
+                    node._extra = {"implicit_empty": True}
         elif total:
             taken = stack[len(stack) - total:] if len(stack) >= total else list(stack)
             del stack[len(stack) - len(taken):]
@@ -396,11 +399,9 @@ class _Parser:
             node.inputs = taken
         else:
             node.inputs = []
-        node.extra = extra
-        graph = frame.graph
-        node.parent = graph
-        graph.items.append(node)
-        frame.layout.ops.append(("node", node, lead, None))
+        node.parent = frame.graph
+        frame.items_append(node)
+        frame.ops_append(("node", node, lead, None))
         stack.append(node)
         self.line = line + text.count("\n", b0, end)
         return node
