@@ -3,8 +3,8 @@
 workflow-spec §5 has no numeric acceptance rules, only visual 3- and 4-way comparisons; this
 module measures what those comparisons look for:
 
-* **chroma** jobs must keep the source's luma and take the reference's colour: luma PSNR and the
-  99th-percentile |dY'| of each render against the *source*, and CIEDE2000 against the aligned
+* **chroma** jobs must keep the source's luma and take the reference's colour: luma PSNR, SSIM
+  and the 99th-percentile |dY'| of each render against the *source*, and CIEDE2000 against the aligned
   *reference* computed on low-passed images (sigma 2 px, so that the reference's softness and the
   source's grain do not count as colour error);
 * **spatial** jobs must keep the source's chroma and take the reference's detail: Cb/Cr PSNR
@@ -44,6 +44,7 @@ METRICS = {
         ("de00_ref_p95", "dE00 vs reference p95", "low"),
         ("luma_psnr_src", "luma PSNR vs source (dB)", "high"),
         ("luma_drift_p99", "luma drift p99 |dY'|", "low"),
+        ("ssim_y_src", "SSIM-Y vs source", "high"),
         ("colourfulness", "colourfulness", None),
     ],
     "spatial": [
@@ -90,6 +91,7 @@ def frame_metrics(source: np.ndarray, reference: np.ndarray, candidates: Dict[st
             m["de00_ref_p95"] = float(np.percentile(de, 95))
             m["luma_psnr_src"] = metrics.psnr(yc[..., 0], ys[..., 0])
             m["luma_drift_p99"] = float(np.percentile(np.abs(yc[..., 0] - ys[..., 0]), 99))
+            m["ssim_y_src"] = metrics.ssim(yc[..., 0], ys[..., 0])
             m["colourfulness"] = metrics.colourfulness(img)
         else:
             m["chroma_psnr_src"] = metrics.psnr(yc[..., 1:], ys[..., 1:])
