@@ -78,3 +78,14 @@ def test_too_few_frames_and_bad_pattern(footage, tmp_path, capsys):
                "--reference", str(tmp_path / "one.####.exr"), "--frames", "1001-1003"])
     assert rc == 1
     assert "missing frame" in capsys.readouterr().err
+
+
+def test_no_frames_in_common_is_a_clear_error(footage, tmp_path, capsys):
+    from nuke_restore.imaging.sequence import write_image
+
+    write_image(tmp_path / "other.0001.exr", np.zeros((120, 160, 3), np.float32))
+    rc = main(["baseline", "--source", footage["source"],
+               "--reference", str(tmp_path / "other.####.exr"), "-o", str(tmp_path / "bl")])
+    assert rc == 1
+    assert "too few frames in common" in capsys.readouterr().err
+    assert not (tmp_path / "bl").exists()
