@@ -78,11 +78,22 @@ class Clip:
     balanced: Optional[str] = None
     colorspace: Optional[str] = None
     train_on_balanced: bool = True
+    composite: Optional[Composite] = None
 
     @property
     def training_source(self) -> str:
         """The Source used for training: the balanced one when given (Faded Balancer, §2.0)."""
         return self.balanced if (self.balanced and self.train_on_balanced) else self.source
+
+
+@dataclass
+class Composite:
+    """A composite-of-prints Source (R10; Knights of the Trail): a second print, registered to the
+    first by keyed Transform values, replaces the first where a matte is white."""
+
+    source: str
+    matte: str
+    keys: Dict[int, TransformKey] = field(default_factory=dict)
 
 
 @dataclass
@@ -265,7 +276,7 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
         raise top.error("preset", exc.message) from None
 
     project = _project(top.section("project"), presets)
-    clips = _clips(top, project)
+    clips = _clips(top, project, base_dir)
     shots = _shots(top, clips, base_dir)
     ds_defaults = presets.get("dataset", {})
     dataset = top.section("dataset", ("pairs", "pair_counts", "minimum_pairs", "escalate",
@@ -360,7 +371,7 @@ def _check_path(sec: Section, key: str, value: Optional[str]) -> Optional[str]:
     return value
 
 
-def _clips(top: Section, project: Project) -> Dict[str, Clip]:
+def _clips(top: Section, project: Project, base_dir: Path) -> Dict[str, Clip]:
     if not top.has("clips"):
         raise ConfigError("is required (at least one clip with source and reference)", top.path,
                           1, 1, field="clips")
@@ -368,7 +379,7 @@ def _clips(top: Section, project: Project) -> Dict[str, Clip]:
     clips: Dict[str, Clip] = {}
     for name in sec.data:
         c = sec.section(name, ("source", "reference", "balanced", "first", "last", "colorspace",
-                               "train_on_balanced"))
+                               "train_on_balanced", "composite"))
         _check_ident(sec, name, str(name))
         first = c.integer("first")
         last = c.integer("last", minimum=first)
@@ -381,6 +392,13 @@ def _clips(top: Section, project: Project) -> Dict[str, Clip]:
             colorspace=c.text("colorspace", None),
             train_on_balanced=c.boolean("train_on_balanced", True),
         )
+        if c.has("composite"):
+            cs = c.section("composite", ("source", "matte", "transforms"))
+            comp = Composite(source=_check_path(cs, "source", cs.text("source")),
+                             matte=_check_path(cs, "matte", cs.text("matte")))
+            if cs.has("transforms"):
+                comp.keys, _src = read_transforms(cs, "transforms", base_dir, project)
+            clips[str(name)].composite = comp
     if not clips:
         raise sec.error(None, "needs at least one clip")
     return clips
@@ -613,27 +631,7 @@ def _alignment(sec: Section, base_dir: Path, project: Project) -> Alignment:
                 raise sec.error("crop", "expected a box [x, y, r, t] or per-frame boxes")
             al.crop = al.crop_keys[min(al.crop_keys)]
     if sec.has("transforms"):
-        tr = sec.data["transforms"]
-        if isinstance(tr, str):
-            tpath = base_dir / tr
-            try:
-                data = json.loads(tpath.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise sec.error("transforms", f"alignment file {tr!r} not found") from None
-            except (OSError, ValueError) as exc:
-                raise sec.error("transforms", f"cannot read alignment file {tr!r}: {exc}") from None
-            if not isinstance(data, dict) or not isinstance(data.get("frames"), dict):
-                raise ConfigError('expected {"frames": {...}}', str(tpath), 1, field="frames")
-            fsec = Section(LineDict(data["frames"]), str(tpath), "frames")
-            al.source_file = tr
-        else:
-            fsec = sec.section("transforms")
-        for k in fsec.data:
-            frame = check_int(int(k) if isinstance(k, str) and k.lstrip("-").isdigit() else k,
-                              fsec, k, field=fsec.sub(str(k)), pos=fsec.where(k, False))
-            # An `nuke-restore align` file may carry extra keys (residual_max, ncc, cornerpin).
-            al.keys[frame] = _transform_key(fsec.section(k), project,
-                                            strict=not isinstance(tr, str))
+        al.keys, al.source_file = read_transforms(sec, "transforms", base_dir, project)
         if al.mode == "none":
             al.mode = "manual"
     if sec.has("which"):
@@ -646,6 +644,34 @@ def _alignment(sec: Section, base_dir: Path, project: Project) -> Alignment:
         # Valid: the artist keys the Transform in Nuke; it starts at identity.
         logger.info("manual alignment without transforms: the Transform starts at identity")
     return al
+
+
+def read_transforms(sec: Section, key: str, base_dir: Path, project: Project
+                    ) -> Tuple[Dict[int, TransformKey], Optional[str]]:
+    """Per-frame Transform values: inline, or a file from ``nuke-restore align --json``."""
+    tr = sec.data[key]
+    source_file = None
+    if isinstance(tr, str):
+        tpath = base_dir / tr
+        try:
+            data = json.loads(tpath.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise sec.error(key, f"alignment file {tr!r} not found") from None
+        except (OSError, ValueError) as exc:
+            raise sec.error(key, f"cannot read alignment file {tr!r}: {exc}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("frames"), dict):
+            raise ConfigError('expected {"frames": {...}}', str(tpath), 1, field="frames")
+        fsec = Section(LineDict(data["frames"]), str(tpath), "frames")
+        source_file = tr
+    else:
+        fsec = sec.section(key)
+    keys: Dict[int, TransformKey] = {}
+    for k in fsec.data:
+        frame = check_int(_frame_key(k), fsec, k, field=fsec.sub(str(k)),
+                          pos=fsec.where(k, False))
+        # An `nuke-restore align` file may carry extra keys (residual_max, ncc, cornerpin).
+        keys[frame] = _transform_key(fsec.section(k), project, strict=not isinstance(tr, str))
+    return keys, source_file
 
 
 def _frame_key(k: Any) -> Any:

@@ -161,9 +161,9 @@ def _sources(ctx: Ctx, lane_src: float, lane_ref: float):
     reads_ref: Dict[str, Node] = {}
     for clip in unit.clips:
         c = cfg.clips[clip]
-        reads_src[clip] = ctx.read(c.training_source, clip, "SRC", lane_src,
-                                   "SOURCE (balanced)" if c.training_source != c.source
-                                   else "SOURCE")
+        reads_src[clip] = ctx.source_image(clip, lane_src,
+                                           "SOURCE (balanced)" if c.training_source != c.source
+                                           else "SOURCE")
         ref_path = ctx.proc.reference or c.reference
         if ref_path is None:
             raise NukeRestoreError(f"clip {clip} has no reference and procedure {ctx.proc.name} "
@@ -265,12 +265,11 @@ def _pair_summary(stage) -> str:
 
 def _inference(ctx: Ctx) -> None:
     """R8: generated from the training stages so pre-filters and crops replay exactly."""
-    cfg, proc, unit, b = ctx.cfg, ctx.proc, ctx.unit, ctx.b
+    proc, unit, b = ctx.proc, ctx.unit, ctx.b
     b.stage("read", "READ  full Source (same input transform as training)", "read")
     reads = {}
     for clip in unit.clips:
-        c = cfg.clips[clip]
-        reads[clip] = ctx.read(c.training_source, clip, "SRC", 0, "SOURCE (full)")
+        reads[clip] = ctx.source_image(clip, 0, "SOURCE (full)")
     b.stage("inference", "INFERENCE  replayed pre-filters -> live-area crop -> model", "inference")
     originals: Dict[str, Node] = {}
     outs: Dict[str, Node] = {}

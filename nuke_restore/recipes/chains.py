@@ -167,6 +167,44 @@ class Ctx:
             ("colorspace", self.read_cs(clip)),
         ], [], name=name, lane=lane, label=label)
 
+    def source_image(self, clip: str, lane: float, label: str) -> Node:
+        """The Source image of ``clip``: its Read, or the composite of two prints (R10).
+
+        Composite: print B (Read, keyed Transform registering it to print A) replaces print A
+        where the matte's red channel is white (Keymix: 0 = B input = print A, 1 = A input =
+        print B, 2 = mask; Merge-family input order).
+        """
+        c = self.cfg.clips[clip]
+        read = self.read(c.training_source, clip, "SRC", lane, label)
+        comp = c.composite
+        if comp is None:
+            return read
+        sfx = f"_{clip}" if len(self.unit.clips) > 1 else ""
+        print_b = self.read(comp.source, clip, "SRC_PRINT_B", lane - 1, "SOURCE print B")
+        fmt = self.cfg.project.format
+        center = (fmt.width / 2.0, fmt.height / 2.0)
+        lo, hi = c.first, c.last
+        keys = {f: k for f, k in comp.keys.items() if lo <= f <= hi}
+        tknobs: List[Tuple[str, object]] = []
+        if keys:
+            tknobs += [("translate", anim({f: k.translate for f, k in keys.items()}, 2)),
+                       ("rotate", anim({f: (k.rotate,) for f, k in keys.items()}, 1)),
+                       ("scale", anim({f: (k.scale,) for f, k in keys.items()}, 1)),
+                       ("center", anim({f: (k.center or center) for f, k in keys.items()}, 2))]
+        else:
+            tknobs.append(("center", list(center)))
+        moved = self.b.add("Transform", tknobs, [print_b], name=f"Transform_PRINT_B{sfx}",
+                           lane=lane - 1, label="register print B to print A")
+        matte = self.b.add("Read", [
+            ("file_type", "exr" if comp.matte.lower().endswith(".exr") else None),
+            ("file", self.paths.rel(comp.matte)), ("format", fmt.nk),
+            ("first", lo), ("last", hi), ("origfirst", lo), ("origlast", hi), ("origset", True),
+            ("raw", True)], [], name=f"Read_MATTE{sfx}", lane=lane - 2,
+            label="matte: white = use print B")
+        return self.b.add("Keymix", [("maskChannel", "rgba.red")], [read, moved, matte],
+                          name=f"Keymix_PRINTS{sfx}", lane=lane,
+                          label="composite of prints")
+
     def crop(self, src: Node, name: str, lane: float, box=None, keys=None,
              label: Optional[str] = None) -> Node:
         box = box or self.crop_box

@@ -53,6 +53,9 @@ FALLBACK_DEFAULTS: Dict[str, Dict[str, str]] = {
 
 # Knobs Nuke writes whatever their value.
 ALWAYS = {"name", "xpos", "ypos", "inputs", "label", "addUserKnob"}
+# Knobs whose scanned "default" is really the scan session's format (2048 x 1556): written always,
+# so a box or centre that happens to equal it never depends on the project format.
+ALWAYS_FOR = {"Crop": {"box"}, "Transform": {"center"}}
 
 # Generic order: class knobs first (in the order set), then these, as real files write them.
 _TAIL = ["name", "tile_color", "label", "note_font", "note_font_size", "note_font_color",
@@ -94,7 +97,7 @@ def _norm(raw: str) -> str:
 @lru_cache(maxsize=1 << 16)
 def is_default(cls: str, knob: str, raw: str) -> bool:
     """True when ``raw`` is the class default of ``knob`` (so Nuke would not write it)."""
-    if knob in ALWAYS:
+    if knob in ALWAYS or knob in ALWAYS_FOR.get(cls, ()):
         return False
     schema = _schema()
     if schema is not None:

@@ -439,3 +439,30 @@ def test_only_expected_findings(muralla):
         for d in validate_script(s, rules=rules_for(s)):
             cls = node(s, d.node).cls if d.node else None
             assert (d.severity, d.code, cls, d.knob) in expected, (b.relpath, d)
+
+
+def test_composite_of_prints_source(tmp_path):
+    from nuke_restore.config import config_from_dict
+
+    cfg = config_from_dict({
+        "project": {"name": "KNIGHTS", "format": {"width": 2048, "height": 1556}},
+        "clips": {"m": {"source": "a/PRINT_A_####.exr", "reference": "r/REF_####.exr",
+                        "first": 1, "last": 40,
+                        "composite": {"source": "b/PRINT_B_####.exr", "matte": "m/M_####.png",
+                                      "transforms": {1: {"translate": [3, 1]},
+                                                     40: {"translate": [4, 1.5]}}}}},
+        "alignment": {"mode": "auto"},
+        "procedures": ["spatial", "baseline"]}, path=str(tmp_path / "job.yaml"))
+    for b in build_scripts(cfg):
+        assert validate_built(b) == [], b.relpath
+        s = b.script
+        km = node(s, "Keymix_PRINTS")
+        assert km.input(0) is node(s, "Read_SRC")
+        assert km.input(1) is node(s, "Transform_PRINT_B")
+        assert km.input(2) is node(s, "Read_MATTE") and node(s, "Read_MATTE").knob("raw") == "true"
+        assert node(s, "Transform_PRINT_B").knob("translate") == \
+            "{{curve x1 3 x40 4} {curve x1 1 x40 1.5}}"
+        assert node(s, "Transform_PRINT_B").knob("center") == "{1024 778}"  # always written
+        # Everything downstream uses the composite, never print A alone.
+        users = [n for n in s.walk() if node(s, "Read_SRC") in n.inputs]
+        assert [u.name for u in users] == ["Keymix_PRINTS"]
