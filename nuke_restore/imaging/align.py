@@ -32,7 +32,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..errors import ImagingError
-from .geometry import NukeTransform, nuke_from_sampling, warp_image
+from .geometry import NukeTransform, apply_h, nuke_from_sampling, warp_image
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,8 @@ class AlignResult:
         residual: independent RMS misregistration after alignment, source pixels.
         residual_max: largest tile shift, pixels.
         tiles: per-tile ``(u, v, du, dv)`` image coords and shift (x right, y down), pixels.
-        ncc: normalised correlation of the structure images after alignment.
+        ncc: correlation of the structure images after alignment, on the full-resolution
+            sample points (the strongest edges inside the analysis region).
         nonrigid: True when tile shifts disagree beyond what a global transform explains.
     """
 
@@ -336,7 +337,8 @@ def _select_points(s: np.ndarray, mask: np.ndarray, max_points: int,
 
 def _refine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.ndarray,
             mask: np.ndarray, opts: AlignOptions, iters: int,
-            rng: np.random.Generator, level: int = 0) -> np.ndarray:
+            rng: np.random.Generator, level: int = 0) -> Tuple[np.ndarray, float]:
+    """Gauss-Newton at one level; returns the map and the correlation at the sample points."""
     model = opts.model
     # Coarse levels only need to hand over a good start; the finest level decides accuracy.
     tol = 1e-3 if level == 0 else 0.02
@@ -349,7 +351,7 @@ def _refine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.ndarray,
     y = (v - frame.c[1]) / frame.rho
     h, w = ref.shape
     gain, bias = 1.0, 0.0
-    done, step = 0, float("nan")
+    done, step, ncc = 0, float("nan"), float("nan")
     for _ in range(iters):
         done += 1
         m = _param_matrix(theta, model)
@@ -369,6 +371,7 @@ def _refine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.ndarray,
         jw = gain * (gxs[:, None] * jx + gys[:, None] * jy)
         jac = np.concatenate([jw, rv[:, None], np.ones((len(rv), 1))], axis=1)
         res = sval[inside] - (gain * rv + bias)
+        ncc = _ncc(sval[inside], rv)
         # Huber weights: grain, dirt and one-sided damage must not pull the fit.
         sigma = 1.4826 * float(np.median(np.abs(res - np.median(res)))) + 1e-9
         k = 1.345 * sigma
@@ -389,7 +392,7 @@ def _refine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.ndarray,
         if step < tol:
             break
     logger.debug("level %d: %d iterations, last step %.2g px", level, done, step)
-    return _param_matrix(theta, model)
+    return _param_matrix(theta, model), ncc
 
 
 # --------------------------------------------------------------------------- residual
@@ -452,18 +455,20 @@ def _local_idft(cross: np.ndarray, vs: np.ndarray, us: np.ndarray, fv: np.ndarra
     return _mm(p, ur) - _mm(q, ui)
 
 
-def residual_tiles(src_luma: np.ndarray, aligned_luma: np.ndarray,
+def residual_tiles(src_luma: np.ndarray, ref_luma: np.ndarray,
                    grid: Tuple[int, int] = (4, 3),
                    roi: Optional[Tuple[int, int, int, int]] = None,
-                   min_psr: float = 10.0) -> List[Tuple[float, ...]]:
+                   min_psr: float = 10.0,
+                   sampling: Optional[np.ndarray] = None) -> List[Tuple[float, ...]]:
     """Independent misregistration: per-tile (u, v, du, dv, confidence) after alignment.
 
-    ``du, dv`` is how far the aligned reference content sits from the source content (image
-    coordinates, x right, y down). Tiles without enough texture are dropped.
+    ``ref_luma`` is the aligned reference, or the raw one when ``sampling`` (the alignment's
+    image-coordinate map) is given: then only the tile windows are warped, which keeps the
+    check cheap on 2K/4K frames. ``du, dv`` is how far the aligned reference content sits from
+    the source content (image coordinates, x right, y down). Tiles without enough texture or
+    that reach outside the moved reference are dropped.
     """
-    a = _highpass(src_luma)
-    b = _highpass(aligned_luma)
-    h, w = a.shape
+    h, w = src_luma.shape
     x0, y0, x1, y1 = roi if roi is not None else (0, 0, w, h)
     cols, rows = grid
     tw = (x1 - x0) // cols
@@ -471,19 +476,35 @@ def residual_tiles(src_luma: np.ndarray, aligned_luma: np.ndarray,
     size = int(min(256, tw, th))
     if size < 24:
         return []
+    g = np.eye(3) if sampling is None else np.asarray(sampling, float)
+    margin = 24  # the high-pass filters' support
     out = []
     for r in range(rows):
         for c in range(cols):
-            cu = x0 + (c + 0.5) * tw
-            cv = y0 + (r + 0.5) * th
-            u0 = int(round(cu - size / 2))
-            v0 = int(round(cv - size / 2))
-            ta = a[v0:v0 + size, u0:u0 + size]
-            tb = b[v0:v0 + size, u0:u0 + size]
-            if ta.std() < 1e-4 or tb.std() < 1e-4 or np.count_nonzero(tb) < 0.9 * tb.size:
+            u0 = int(round(x0 + (c + 0.5) * tw - size / 2))
+            v0 = int(round(y0 + (r + 0.5) * th - size / 2))
+            wu0, wv0 = max(0, u0 - margin), max(0, v0 - margin)
+            wu1, wv1 = min(w, u0 + size + margin), min(h, v0 + size + margin)
+            shift = np.array([[1, 0, wu0], [0, 1, wv0], [0, 0, 1.0]])
+            gw = g @ shift
+            shape = (wv1 - wv0, wu1 - wu0)
+            ref_win = (ref_luma[wv0:wv1, wu0:wu1] if sampling is None
+                       else warp_image(ref_luma, gw, order=1, shape=shape))
+            if sampling is not None:
+                # The tile must lie inside the moved reference (no black edge in it): its
+                # corners, mapped into the reference, must be inside with a pixel to spare.
+                q = apply_h(g, [(u0, v0), (u0 + size, v0), (u0, v0 + size),
+                                (u0 + size, v0 + size)])
+                if (q.min() < 1.0 or q[:, 0].max() > ref_luma.shape[1] - 1
+                        or q[:, 1].max() > ref_luma.shape[0] - 1):
+                    continue
+            a = _highpass(src_luma[wv0:wv1, wu0:wu1])[v0 - wv0:v0 - wv0 + size,
+                                                       u0 - wu0:u0 - wu0 + size]
+            b = _highpass(ref_win)[v0 - wv0:v0 - wv0 + size, u0 - wu0:u0 - wu0 + size]
+            if a.std() < 1e-4 or b.std() < 1e-4:
                 continue
-            du, dv, psr = _subpixel_shift(ta, tb)
-            energy = float(np.mean(ta * ta))
+            du, dv, psr = _subpixel_shift(a, b)
+            energy = float(np.mean(a * a))
             # The shift moving b onto a: aligned content sits at -d from the source's.
             out.append((u0 + size / 2, v0 + size / 2, -du, -dv, psr, energy))
     if not out:
@@ -531,6 +552,7 @@ def estimate(source: np.ndarray, reference: np.ndarray,
     ref_pyr = _pyramid(ref_l, opts.coarse_size)
     top = len(src_pyr) - 1
     m_norm = None
+    ncc = float("nan")
     if init is not None:
         m_norm = _Frame((h, w), 0, c0, rho0).to_norm() @ init @ np.linalg.inv(
             _Frame((h, w), 0, c0, rho0).to_norm())
@@ -542,18 +564,14 @@ def estimate(source: np.ndarray, reference: np.ndarray,
             m_norm = _coarse_search(s, r, frame, opts)
         mask = _level_mask(s.shape, roi, 0.5 ** level)
         iters = opts.iterations[0] if level > 0 else opts.iterations[1]
-        m_norm = _refine(s, r, frame, m_norm, mask, opts, iters, rng, level)
+        m_norm, ncc = _refine(s, r, frame, m_norm, mask, opts, iters, rng, level)
     frame0 = _Frame((h, w), 0, c0, rho0)
     g = frame0.image_map(m_norm)
     tiles = []
     if opts.residual:
-        aligned = warp_image(ref_l, g, order=1)
-        tiles = residual_tiles(src_l, aligned, opts.residual_tiles, roi)
+        tiles = residual_tiles(src_l, ref_l, opts.residual_tiles, roi, sampling=g)
     nuke_m = nuke_from_sampling(g, h)
     tr = NukeTransform.from_nuke_matrix(nuke_m, w, h, perspective=opts.model == "perspective")
-    a0 = warp_image(r, g, order=1)
-    x0, y0, x1, y1 = roi
-    ncc = _ncc(s[y0:y1, x0:x1], a0[y0:y1, x0:x1])
     res, res_max, nonrigid = _summarise_tiles(tiles)
     return AlignResult(tr, g, res, res_max, [t[:4] for t in tiles], ncc, nonrigid)
 
@@ -732,8 +750,13 @@ def _rescore(src_l: np.ndarray, ref_l: np.ndarray, g: np.ndarray,
     aligned = warp_image(ref_l, g, order=1)
     tiles = residual_tiles(src_l, aligned, opts.residual_tiles, roi)
     res, res_max, nonrigid = _summarise_tiles(tiles)
-    x0, y0, x1, y1 = roi
-    ncc = _ncc(structure(src_l)[y0:y1, x0:x1], structure(aligned)[y0:y1, x0:x1])
+    # Correlation of the structure images at quarter resolution: cheap, and only a summary.
+    k = 4 if min(h, w) >= 256 else 1
+    sm, am = src_l, aligned
+    for _ in range(k // 2):
+        sm, am = _downsample(sm), _downsample(am)
+    x0, y0, x1, y1 = (v // k for v in roi)
+    ncc = _ncc(structure(sm)[y0:y1, x0:x1], structure(am)[y0:y1, x0:x1])
     tr = NukeTransform.from_nuke_matrix(nuke_from_sampling(g, h), w, h,
                                         perspective=opts.model == "perspective")
     return AlignResult(tr, g, res, res_max, [t[:4] for t in tiles], ncc, nonrigid)

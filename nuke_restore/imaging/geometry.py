@@ -188,7 +188,8 @@ def nuke_from_sampling(g: np.ndarray, height: float) -> np.ndarray:
     return m / m[2, 2]
 
 
-def warp_image(image: np.ndarray, g: np.ndarray, order: int = 1, cval: float = 0.0) -> np.ndarray:
+def warp_image(image: np.ndarray, g: np.ndarray, order: int = 1, cval: float = 0.0,
+               shape: Optional[Tuple[int, int]] = None) -> np.ndarray:
     """Resample ``image`` so that output pixel ``p`` (image coords) takes the value at ``G p``.
 
     Args:
@@ -196,11 +197,12 @@ def warp_image(image: np.ndarray, g: np.ndarray, order: int = 1, cval: float = 0
         g: 3x3 image-coordinate sampling map (affine or perspective).
         order: spline order (1 = bilinear, 3 = cubic).
         cval: value outside the input.
+        shape: output (height, width); default the input's.
     """
     g = np.asarray(g, dtype=float)
+    h, w = shape if shape is not None else image.shape[:2]
     if abs(g[2, 0]) < 1e-15 and abs(g[2, 1]) < 1e-15:
-        return _warp_affine(image, g / g[2, 2], order, cval)
-    h, w = image.shape[:2]
+        return _warp_affine(image, g / g[2, 2], order, cval, (h, w))
     v, u = np.mgrid[0:h, 0:w].astype(np.float64)
     u += 0.5
     v += 0.5
@@ -212,23 +214,25 @@ def warp_image(image: np.ndarray, g: np.ndarray, order: int = 1, cval: float = 0
     if image.ndim == 2:
         return ndimage.map_coordinates(image, coords, order=order, mode="constant", cval=cval,
                                        prefilter=order > 1).astype(image.dtype, copy=False)
-    out = np.empty_like(image)
+    out = np.empty((h, w) + image.shape[2:], image.dtype)
     for ch in range(image.shape[2]):
         out[..., ch] = ndimage.map_coordinates(image[..., ch], coords, order=order,
                                                mode="constant", cval=cval, prefilter=order > 1)
     return out
 
 
-def _warp_affine(image: np.ndarray, g: np.ndarray, order: int, cval: float) -> np.ndarray:
+def _warp_affine(image: np.ndarray, g: np.ndarray, order: int, cval: float,
+                 shape: Tuple[int, int]) -> np.ndarray:
     """Affine fast path: ndimage.affine_transform needs no coordinate arrays."""
     # Output index (r, c) is image point (c + .5, r + .5); its source index is G p - .5,
     # written in (row, col) order.
     mat = np.array([[g[1, 1], g[1, 0]], [g[0, 1], g[0, 0]]])
     off = mat @ np.array([0.5, 0.5]) + np.array([g[1, 2], g[0, 2]]) - 0.5
-    kw = dict(order=order, mode="constant", cval=cval, prefilter=order > 1)
+    kw = dict(order=order, mode="constant", cval=cval, prefilter=order > 1,
+              output_shape=tuple(shape))
     if image.ndim == 2:
         return ndimage.affine_transform(image, mat, off, **kw).astype(image.dtype, copy=False)
-    out = np.empty_like(image)
+    out = np.empty(tuple(shape) + image.shape[2:], image.dtype)
     for ch in range(image.shape[2]):
         out[..., ch] = ndimage.affine_transform(image[..., ch], mat, off, **kw)
     return out
