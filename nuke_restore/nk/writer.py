@@ -184,11 +184,21 @@ class _Writer:
         self.clone_originals: Set[int] = set()
 
     def write(self, top: Graph) -> str:
-        if not self.canonical and _replay_ok(top):
-            self._replay(top, 0)
+        state = None if self.canonical else _replay_state(top)
+        if state is not None:
+            # Replay what still fits; regenerate only the group bodies whose connections changed.
+            dirty, reserved = state
+            plans: Dict[int, list] = {}
+            if dirty:
+                for graph in self._graphs(top):
+                    if id(graph) in dirty and id(graph) not in plans:
+                        self._plan_all(graph, plans)
+                self.used |= reserved
+                self._assign_names(top)
+            self._replay(top, 0, dirty, plans)
             self.out.append(top.layout.tail)
             return "".join(self.out)
-        plans: Dict[int, list] = {}
+        plans = {}
         self._plan_all(top, plans, top=True)
         self._assign_names(top)
         self._emit(top, plans, 0)
@@ -198,14 +208,26 @@ class _Writer:
         return "".join(self.out)
 
     # -- replay ------------------------------------------------------------------------------------
-    def _replay(self, graph: Graph, depth: int) -> None:
+    @staticmethod
+    def _graphs(top: Graph):
+        yield top
+        for node in top.walk():
+            if node.body is not None:
+                yield node.body
+
+    def _replay(self, graph: Graph, depth: int, dirty: Set[int], plans: Dict[int, list]) -> None:
         out = self.out
         for kind, obj, lead, raw in graph.layout.ops:
             out.append(lead)
             if kind == "node":
                 self._node(obj, depth, obj.clone_var, None, True)
-                if obj.body is not None:
-                    self._replay(obj.body, depth + 1)
+                body = obj.body
+                if body is not None:
+                    if id(body) in dirty:
+                        self._emit(body, plans, depth + 1)
+                        out.append("\n" + " " * depth + "end_group")
+                    else:
+                        self._replay(body, depth + 1, dirty, plans)
             elif kind == "dir":
                 out.append(obj.text)
             else:
@@ -503,7 +525,24 @@ class _Writer:
 
 def _replay_ok(top: Graph) -> bool:
     """True when the recorded commands, run on the current model, give exactly its connections."""
+    state = _replay_state(top)
+    return state is not None and not state[0]
+
+
+def _replay_state(top: Graph) -> Optional[Tuple[Set[int], Set[str]]]:
+    """Which graphs still fit their recorded commands.
+
+    Runs each graph's recorded commands on the current model. Returns None when the top level does
+    not fit (or a variable crosses graphs, which per-graph output could break): regenerate all.
+    Otherwise (ids of graphs to regenerate, variable names the replayed graphs use).
+    """
     variables: Dict[str, Optional[Node]] = {}
+    owner_of: Dict[str, int] = {}  # variable -> id of the graph that set it
+    dirty: Set[int] = set()
+    names: Set[str] = set()
+
+    class _Cross(Exception):
+        pass
 
     def sim(graph: Graph) -> bool:
         layout = graph.layout
@@ -514,6 +553,8 @@ def _replay_ok(top: Graph) -> bool:
         items = graph.items
         if len(objs) != len(items) or any(a is not b for a, b in zip(objs, items)):
             return False
+        gid = id(graph)
+        used: List[str] = []
         stack: List[Optional[Node]] = []
         for kind, obj, _lead, raw in ops:
             if kind == "node":
@@ -521,6 +562,9 @@ def _replay_ok(top: Graph) -> bool:
                 if node.clone_of is not None:
                     if node.clone_var is None or variables.get(node.clone_var) is not node.clone_of:
                         return False
+                    if owner_of.get(node.clone_var, gid) != gid:
+                        raise _Cross
+                    used.append(node.clone_var)
                 elif node.clone_var is not None:
                     return False
                 decl = node.declared if node._knobs is None else None
@@ -531,6 +575,8 @@ def _replay_ok(top: Graph) -> bool:
                 total = decl[0] + decl[1]
                 if node.mask_inputs != decl[1]:
                     return False
+                if decl[1] and len(node.inputs) != total:
+                    return False  # masks are the last entries: the list must keep its length
                 if total == 1:  # the common case, without building lists
                     t = stack.pop() if stack else None
                     ins = node.inputs
@@ -544,17 +590,15 @@ def _replay_ok(top: Graph) -> bool:
                     taken = stack[len(stack) - total:] if len(stack) >= total else list(stack)
                     del stack[len(stack) - len(taken):]
                     taken.reverse()
+                    # Identity comparison: Node has no __eq__.
                     if len(node.inputs) > total or _trimmed(taken) != _trimmed(node.inputs):
-                        # identity comparison: list equality uses ==, Node has no __eq__ -> identity
                         return False
                 elif _trimmed(node.inputs):
                     return False
                 if node.body is not None:
-                    if not sim(node.body):
-                        return False
-                    last = node.body.layout.ops[-1] if node.body.layout.ops else None
-                    if last is None or last[0] != "end":
-                        return False
+                    body_ops = node.body.layout.ops if node.body.layout is not None else []
+                    if not body_ops or body_ops[-1][0] != "end" or not sim(node.body):
+                        dirty.add(id(node.body))
                 if node.cls != "Root" or node.clone_of is not None:
                     stack.append(node)
             elif kind == "dir":
@@ -564,7 +608,10 @@ def _replay_ok(top: Graph) -> bool:
                 stack.append(None)
             elif kind == "push":
                 if obj in variables:
+                    if owner_of.get(obj, gid) != gid:
+                        raise _Cross
                     stack.append(variables[obj])
+                    used.append(obj)
                 elif obj == "cut_paste_input":
                     stack.append(PASTE_INPUT)
                 else:
@@ -573,6 +620,14 @@ def _replay_ok(top: Graph) -> bool:
                 m = _SET.match(raw)
                 depth = int(m.group(1)) if m else 0
                 variables[obj] = stack[-1 - depth] if depth < len(stack) else None
+                owner_of[obj] = gid
+                used.append(obj)
+        names.update(used)
         return True
 
-    return sim(top)
+    try:
+        if not sim(top):
+            return None
+    except _Cross:
+        return None
+    return dirty, names

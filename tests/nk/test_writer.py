@@ -152,3 +152,20 @@ def test_long_chain_does_not_recurse():
     text = write_script(s)
     again = parse_text(text)
     assert again.find("G4999").input(0).name == "G4998"
+
+
+def test_connection_edit_inside_a_group_rewrites_only_that_group():
+    path = FIX / "nested_groups.nk"
+    data = path.read_text()
+    s = parse_file(path)
+    outer = s.find("Outer")
+    inner = outer.body.find("Inner")
+    grade = inner.body.find("Grade1")
+    out_node = inner.body.find("Output1")
+    out_node.connect(0, inner.body.find("Input1"))  # bypass the Grade inside Inner
+    text = write_script(s)
+    again = parse_text(text)
+    assert again.signature() == s.signature()
+    before, after = data.split(" Group {", 1)[0], data.rsplit(" end_group", 1)[1]
+    assert text.startswith(before) and text.endswith(after)  # outside Inner: untouched bytes
+    assert grade.parent is inner.body
