@@ -395,7 +395,7 @@ class Ctx:
                 name=f"Reformat_HD{sfx}", lane=lane, label="Non-Commercial 1080 cap")
         meta = self.b.add("ModifyMetaData", [("metadata", metadata_value(metadata))], [node],
                           name=f"ModifyMetaData_{tag.upper()}{sfx}", lane=lane,
-                          label="provenance (spec §6)")
+                          label="provenance (spec s.6)")
         out = self.output_name(tag, checkpoint)
         path = f"{folder}/{self.unit.name}/{out}/{out}{sfx}.####.exr"
         w = self.b.add("Write", [

@@ -466,3 +466,8 @@ def test_composite_of_prints_source(tmp_path):
         # Everything downstream uses the composite, never print A alone.
         users = [n for n in s.walk() if node(s, "Read_SRC") in n.inputs]
         assert [u.name for u in users] == ["Keymix_PRINTS"]
+
+
+def test_scripts_are_ascii_unless_the_config_is_not(muralla):
+    for b in build_scripts(muralla):
+        assert b.text.isascii(), b.relpath
