@@ -173,8 +173,8 @@ def main() -> None:
             e = np.array(errs[m])
             rows.append((case[0], m, float(np.median(e)), float(e.max()),
                          1000 * float(np.median(times[m]))))
-        rows.append((case[0], "ours: reported residual (median)", float(np.median(residuals)),
-                     float(np.max(residuals)), float("nan")))
+        rows.append((case[0], "ours: reported residual (median)", float(np.nanmedian(residuals)),
+                     float(np.nanmax(residuals)), float("nan")))
     stereo = parallax_check()
     print(f"RegBench: {len(names)} photos ({', '.join(names)}), corner RMS error in px; "
           "ms = median CPU time per pair, 1 thread")

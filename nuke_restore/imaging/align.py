@@ -470,6 +470,17 @@ def residual_tiles(src_luma: np.ndarray, ref_luma: np.ndarray,
     """
     h, w = src_luma.shape
     x0, y0, x1, y1 = roi if roi is not None else (0, 0, w, h)
+    if sampling is not None:
+        # Lay the tiles where the moved reference has picture: approximately the box between
+        # the second-smallest and second-largest corner coordinates of its outline.
+        rh, rw = ref_luma.shape
+        outline = apply_h(np.linalg.inv(sampling), [(1, 1), (rw - 1, 1), (1, rh - 1),
+                                                    (rw - 1, rh - 1)])
+        xs, ys = np.sort(outline[:, 0]), np.sort(outline[:, 1])
+        x0, x1 = max(x0, int(math.ceil(xs[1]))), min(x1, int(math.floor(xs[2])))
+        y0, y1 = max(y0, int(math.ceil(ys[1]))), min(y1, int(math.floor(ys[2])))
+        if x1 - x0 < 24 or y1 - y0 < 24:
+            return []
     cols, rows = grid
     tw = (x1 - x0) // cols
     th = (y1 - y0) // rows
