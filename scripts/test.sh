@@ -7,7 +7,7 @@ cd "$here"
 "$here/scripts/setup-qt.sh"   # PySide6 in .venv, PySide2 for /usr/bin/python3 (dialog tests)
 py="$here/.venv/bin/python"
 echo "== ruff"
-"$py" -m ruff check nuke_restore tests bench init.py menu.py
+"$py" -m ruff check nuke_restore tests bench scripts init.py menu.py
 echo "== vermin (code that runs inside Nuke must run on Python 3.9)"
 "$here/.venv/bin/vermin" --no-tips --violations -t=3.9- --backport dataclasses --eval-annotations \
   init.py menu.py nuke_restore/__init__.py nuke_restore/errors.py nuke_restore/_optional.py \

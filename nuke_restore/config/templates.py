@@ -63,8 +63,8 @@ def _candidates(kind: str, name: str, path: Iterable[Path]) -> List[Path]:
     found = []
     for folder in path:
         base = (Path(folder) / kind).resolve()
-        cand = (base / f"{name}.yaml")
-        if not cand.is_file():
+        cand = _template_file(base, name)
+        if cand is None:
             continue
         real = cand.resolve()
         if base not in real.parents:
@@ -72,6 +72,17 @@ def _candidates(kind: str, name: str, path: Iterable[Path]) -> List[Path]:
                                 path=str(cand))
         found.append(real)
     return found
+
+
+def _template_file(base: Path, name: str) -> Optional[Path]:
+    """``name.yaml`` in ``base``; without PyYAML (inside Nuke) its compiled ``name.json`` twin."""
+    from .yamlio import yaml_available
+
+    yaml_file = base / f"{name}.yaml"
+    json_file = base / f"{name}.json"
+    if yaml_file.is_file() and (yaml_available() or not json_file.is_file()):
+        return yaml_file
+    return json_file if json_file.is_file() else None
 
 
 def _read(path: Path) -> Dict[str, Any]:
@@ -127,7 +138,8 @@ def list_names(kind: str, path: Sequence[Path]) -> List[str]:
     for folder in path:
         d = Path(folder) / kind
         if d.is_dir():
-            names.update(p.stem for p in d.glob("*.yaml") if _NAME_RE.match(p.stem))
+            names.update(p.stem for p in d.iterdir()
+                         if p.suffix in (".yaml", ".json") and _NAME_RE.match(p.stem))
     return sorted(names)
 
 

@@ -76,9 +76,117 @@ def _loader_class():
 _LOADER = None
 
 
+def yaml_available() -> bool:
+    """True when PyYAML can be imported (Nuke's own Python does not ship it)."""
+    try:
+        import yaml  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def load_json_text(text: str, path: Optional[str] = None) -> Any:
+    """Parse JSON (a subset of YAML) into LineDict/LineList values, with the standard library only.
+
+    Positions are those of the line each key or item starts on, found while decoding, so errors still
+    name the line inside Nuke, where PyYAML is missing.
+    """
+    import json
+
+    line_starts = [0]
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            line_starts.append(i + 1)
+
+    def pos_of(offset: int) -> Pos:
+        import bisect
+
+        line = bisect.bisect_right(line_starts, offset) - 1
+        return (line + 1, offset - line_starts[line] + 1)
+
+    decoder = json.JSONDecoder()
+    scan = decoder.scan_once
+
+    def value_at(idx: int) -> Tuple[Any, int]:
+        while idx < len(text) and text[idx] in " \t\r\n":
+            idx += 1
+        if idx < len(text) and text[idx] == "{":
+            return mapping_at(idx)
+        if idx < len(text) and text[idx] == "[":
+            return sequence_at(idx)
+        try:
+            return scan(text, idx)
+        except StopIteration:
+            raise ConfigError("JSON syntax error: a value was expected", path, *pos_of(idx)) from None
+
+    def skip(idx: int, expected: str = "") -> int:
+        while idx < len(text) and text[idx] in " \t\r\n":
+            idx += 1
+        if expected and (idx >= len(text) or text[idx] not in expected):
+            raise ConfigError(f"JSON syntax error: expected {expected!r}", path, *pos_of(idx))
+        return idx
+
+    def mapping_at(idx: int) -> Tuple[LineDict, int]:
+        out = LineDict()
+        out.pos = pos_of(idx)
+        idx = skip(idx + 1)
+        if text.startswith("}", idx):
+            return out, idx + 1
+        while True:
+            idx = skip(idx, '"')
+            key_pos = pos_of(idx)
+            key, idx = scan(text, idx)
+            if key in out:
+                raise ConfigError(f"duplicate key {key!r}", path, *key_pos)
+            idx = skip(idx, ":") + 1
+            vstart = skip(idx)
+            out[key], idx = value_at(vstart)
+            out.key_pos[key] = key_pos
+            out.value_pos[key] = pos_of(vstart)
+            idx = skip(idx, ",}")
+            if text[idx] == "}":
+                return out, idx + 1
+            idx += 1
+
+    def sequence_at(idx: int) -> Tuple[LineList, int]:
+        out = LineList()
+        out.pos = pos_of(idx)
+        idx = skip(idx + 1)
+        if text.startswith("]", idx):
+            return out, idx + 1
+        while True:
+            start = skip(idx)
+            item, idx = value_at(start)
+            out.item_pos[len(out)] = pos_of(start)
+            out.append(item)
+            idx = skip(idx, ",]")
+            if text[idx] == "]":
+                return out, idx + 1
+            idx += 1
+
+    try:
+        data, end = value_at(0)
+    except ValueError as exc:  # json.JSONDecodeError from scan_once on a bad string/number
+        raise ConfigError(f"JSON syntax error: {exc.args[0] if exc.args else exc}", path) from None
+    if skip(end) != len(text):
+        raise ConfigError("JSON syntax error: extra data after the document", path, *pos_of(skip(end)))
+    return data
+
+
 def load_yaml_text(text: str, path: Optional[str] = None) -> Any:
-    """Parse YAML text into LineDict/LineList values; syntax errors become ConfigError with the line."""
-    import yaml
+    """Parse YAML text into LineDict/LineList values; syntax errors become ConfigError with the line.
+
+    Without PyYAML (inside Nuke), JSON text still loads through ``load_json_text``; real YAML then
+    raises a ConfigError that says how to proceed.
+    """
+    try:
+        import yaml
+    except ImportError:
+        if text.lstrip().startswith(("{", "[")):
+            return load_json_text(text, path)
+        raise ConfigError(
+            "this file is YAML and PyYAML is not installed in this Python; inside Nuke save job "
+            "files as JSON, or install PyYAML for Nuke (docs/install.md)", path) from None
 
     global _LOADER
     if _LOADER is None:

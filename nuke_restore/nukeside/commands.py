@@ -124,8 +124,13 @@ YAML_NEEDED = ("building needs PyYAML in Nuke's Python: the core reads its built
 
 
 def core_needs_missing_yaml() -> bool:
-    """True when the core's YAML templates cannot be read here (no PyYAML in this Python)."""
-    return importlib.util.find_spec("yaml") is None
+    """True when the core's templates cannot be read here: no PyYAML in this Python and a package
+    template without its JSON twin (scripts/compile_templates.py writes them; they ship)."""
+    if importlib.util.find_spec("yaml") is not None:
+        return False
+    from nuke_restore.config.templates import PACKAGE_TEMPLATES
+
+    return any(not y.with_suffix(".json").is_file() for y in PACKAGE_TEMPLATES.glob("*/*.yaml"))
 
 
 def config_from_settings(settings: JobSettings) -> Any:
