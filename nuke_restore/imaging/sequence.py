@@ -426,13 +426,18 @@ def read_image(path, proxy: int = 1, frame: Optional[int] = None) -> np.ndarray:
     try:
         spec = inp.spec()
         nch = spec.nchannels
-        data = inp.read_image(0, 0, 0, min(nch, 3), "float")
+        # For proxies, decode in the file's own half/uint8 type and let the box filter do the
+        # conversion: a full-size float copy costs more than the downscale itself.
+        native = str(spec.format) if proxy and proxy > 1 else "float"
+        if native not in ("half", "uint8"):
+            native = "float"
+        data = inp.read_image(0, 0, 0, min(nch, 3), native)
         if data is None or inp.has_error:
             msg = inp.geterror() if inp.has_error else _oiio_error(oiio)
             raise ImagingError(f"{where}corrupt or truncated image: {msg}", path=p)
     finally:
         inp.close()
-    arr = np.asarray(data, dtype=np.float32)
+    arr = np.asarray(data)
     if arr.ndim == 2:
         arr = arr[..., None]
     if arr.shape[2] == 1:
@@ -440,8 +445,10 @@ def read_image(path, proxy: int = 1, frame: Optional[int] = None) -> np.ndarray:
     elif arr.shape[2] == 2:  # luminance + alpha
         arr = np.repeat(arr[..., :1], 3, axis=2)
     if proxy and proxy > 1:
-        arr = box_downscale(arr, int(proxy))
-    return np.ascontiguousarray(arr)
+        arr = box_downscale(arr, int(proxy))  # float32 out, whatever went in
+    if native == "uint8":
+        arr *= np.float32(1.0 / 255.0)
+    return np.ascontiguousarray(arr, dtype=np.float32)
 
 
 _DTYPES = {"half": "half", "float": "float", "uint8": "uint8", "uint16": "uint16", "uint32": "uint32"}
