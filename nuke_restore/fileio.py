@@ -29,6 +29,10 @@ def write_atomic(path: PathLike, data: Union[str, bytes], *, force: bool = True)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
+        # mkstemp creates 0600; give the file the mode a plain open() would (0666 - umask).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         try:
