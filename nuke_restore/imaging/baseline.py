@@ -12,7 +12,8 @@ curated pairs of a shot (science.md §2): what any CopyCat model has to beat.
 * ``cdl``: ASC CDL slope / offset / power per channel plus saturation (Rec.709 luma weights),
   fitted by non-linear least squares; exportable as ``.cc`` and to OCIO's CDLTransform.
 
-Unpaired transfers for comparison: :func:`reinhard` (Lab mean/std) and :func:`histogram_match`.
+Unpaired per-frame transfers for comparison: :func:`reinhard` (Lab mean/std),
+:func:`histogram_match` and :func:`idt` (Pitié iterative distribution transfer).
 
 Values are fitted in a *working encoding* (sRGB-encoded 0..1 by default, a perceptually even
 domain like MatchGrade's logarithmic pre-LUT); :func:`encode` / :func:`decode` convert.
