@@ -30,7 +30,6 @@ from .lexer import (
     HSPACE,
     KNOB_FAST,
     SPACE,
-    WS,
     Source,
     check_not_encrypted,
     decode,
@@ -639,6 +638,3 @@ def _parse(text: str, path: Optional[str], newline: str, bom: bool, strict: bool
     script.trailing_newline = layout.tail.endswith("\n")
     return script
 
-
-# Keep WS importable from here for callers that tokenise values (writer, validate).
-__all__ += ["WS"]

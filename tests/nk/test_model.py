@@ -44,3 +44,13 @@ def test_signature_ignores_order_and_variable_names():
     c = parse_text("Blur {\n inputs 0\n name A\n}\nset N1 [stack 0]\nGrade {\n name B\n}\n"
                    "push $N1\nMerge2 {\n inputs 2\n name M\n mix 0.5\n}\n")
     assert a.signature() != c.signature()
+
+
+def test_module_examples_run():
+    import doctest
+
+    from nuke_restore.nk import model, parser, values
+
+    for module in (model, parser, values):
+        result = doctest.testmod(module)
+        assert result.attempted and not result.failed, module.__name__
