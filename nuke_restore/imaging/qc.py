@@ -303,6 +303,11 @@ def render_html(result: QCResult, title: str = "nuke_restore QC") -> str:
         series = {n: [result.values[f][n][k] for f in result.frames] for n in result.names
                   if not (k.endswith("_src") and n == "source")}
         body.append(report.line_chart(result.frames, series, label, label))
+    if result.align:
+        fs = sorted(result.align)
+        body.append(report.line_chart(fs, {"residual": [result.align[f] for f in fs],
+                                           "0.25 px goal": [0.25] * len(fs)},
+                                      "registration residual (px)", "px"))
     body.append("</div>")
     if result.spectra:
         f0 = next(iter(result.spectra.values()))[0]
