@@ -87,3 +87,16 @@ def test_errors(renders, tmp_path, capsys):
     assert main(base + ["--output", str(renders / "good.####.png")]) == 0
     assert main(base + ["--output", str(renders / "good.####.png")]) == 1
     assert "exists" in capsys.readouterr().err
+
+
+def test_align_option_registers_and_reports_the_residual(renders, tmp_path):
+    report = tmp_path / "r.html"
+    js = tmp_path / "qc.json"
+    assert main(["qc", "--source", str(renders / "src.####.png"),
+                 "--reference", str(renders / "ref.####.png"),
+                 "--output", str(renders / "good.####.png"), "--mode", "chroma", "--align",
+                 "-o", str(report), "--json", str(js)]) == 0
+    res = json.loads(js.read_text())["alignment_residual_px"]
+    assert set(res) == {"1", "2", "3"}
+    assert all(v is not None and v < 0.25 for v in res.values())  # already registered pairs
+    assert "registration residual" in report.read_text()
