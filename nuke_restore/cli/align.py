@@ -72,8 +72,8 @@ def run(args) -> int:
     if args.residual_image:
         worst = max(results, key=lambda f: results[f].residual
                     if results[f].residual == results[f].residual else float("inf"))
-        src = align._prep(read(src_seq, worst), args.source_encoding or _enc(src_seq, worst))
-        ref = align._prep(read(ref_seq, worst), args.reference_encoding or _enc(ref_seq, worst))
+        src = align.prepare(read(src_seq, worst), args.source_encoding or _enc(src_seq, worst))
+        ref = align.prepare(read(ref_seq, worst), args.reference_encoding or _enc(ref_seq, worst))
         panel = align.residual_panel(src, ref, results[worst])
         write_image(args.residual_image, panel, "uint8", force=True)
     if args.json:

@@ -678,8 +678,11 @@ def frames_json(results: Dict[int, AlignResult]) -> Dict[str, object]:
 # --------------------------------------------------------------------------- sequences
 
 
-def _prep(img: np.ndarray, encoding: str) -> np.ndarray:
-    # Linear scans are encoded first so both sides have similar tone curves.
+def prepare(img: np.ndarray, encoding: str) -> np.ndarray:
+    """Pixels in ``encoding`` ("linear"/"srgb") as the registration wants them (sRGB-encoded).
+
+    Linear scans are encoded first so that both sides have similar tone curves.
+    """
     from .baseline import encode
 
     return encode(img, encoding)
@@ -726,8 +729,8 @@ def align_sequences(source, reference, frames: Optional[Sequence[int]] = None,
     results: Dict[int, AlignResult] = {}
     images: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
     for f in progress_bar(analyse, desc="align", enabled=progress):
-        src = _prep(read(seqs["source"], f, proxy), s_enc)
-        ref = _prep(read(seqs["reference"], f, proxy), r_enc)
+        src = prepare(read(seqs["source"], f, proxy), s_enc)
+        ref = prepare(read(seqs["reference"], f, proxy), r_enc)
         try:
             results[f] = estimate(src, ref, opts)
         except ImagingError as exc:
