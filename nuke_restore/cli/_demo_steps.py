@@ -49,7 +49,8 @@ def align(state: DemoState) -> str:
     from ..imaging import align as align_mod
 
     result = align_mod.align_to_file(
-        state.footage["source"], state.footage["reference"], state.out / "align.json")
+        state.footage["source"], state.footage["reference"], state.out / "align.json",
+        per_frame=True)
     state.align_path = state.out / "align.json"
     res = [f["residual"] for f in result["frames"].values()]
     return f"{len(res)} frames registered, median residual {sorted(res)[len(res) // 2]:.3f} px -> align.json"
@@ -62,6 +63,7 @@ def config(state: DemoState) -> str:
         footage=state.footage or None,
         curation=state.curation_path.name if state.curation_path else None,
         alignment=state.align_path.name if state.align_path else None,
+        base=state.out,
     )
     state.config_path = state.out / "job.yaml"
     write_atomic(state.config_path, text)

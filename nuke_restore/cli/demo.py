@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 from typing import Callable, List
 
 from ..errors import MissingDependencyError, NukeRestoreError
+
+# 2026-01-01 00:00:00 UTC: the DateTime written into the demo's images, so two runs give the same bytes.
+DEMO_EPOCH = 1767225600
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -67,7 +71,23 @@ def run(args: argparse.Namespace) -> int:
                 "folder exists and is not a previous demo; choose another or pass --force",
                 path=str(out))
     out.mkdir(parents=True, exist_ok=True)
-    state = steps.DemoState(out=out, force=True)
+    # Work inside DIR with relative paths, so every file the demo writes is the same wherever DIR is.
+    # Images carry a fixed DateTime (SOURCE_DATE_EPOCH) unless the user set one.
+    previous, epoch = os.getcwd(), os.environ.get("SOURCE_DATE_EPOCH")
+    os.chdir(out)
+    os.environ.setdefault("SOURCE_DATE_EPOCH", str(DEMO_EPOCH))
+    try:
+        _run_steps(steps, args)
+    finally:
+        os.chdir(previous)
+        if epoch is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+    print(f"demo written to {out}")
+    return 0
+
+
+def _run_steps(steps, args: argparse.Namespace) -> None:
+    state = steps.DemoState(out=Path("."), force=True)
     runner = _Steps()
     use_imaging = not args.no_imaging
     if use_imaging:
@@ -80,6 +100,4 @@ def run(args: argparse.Namespace) -> int:
     if use_imaging:
         runner.run("baseline", lambda: steps.baseline(state))
         runner.run("qc", lambda: steps.qc(state))
-    (out / steps.MARKER).write_text(json.dumps({"steps": [r[0] for r in runner.rows]}) + "\n")
-    print(f"demo written to {out}")
-    return 0
+    Path(steps.MARKER).write_text(json.dumps({"steps": [r[0] for r in runner.rows]}) + "\n")

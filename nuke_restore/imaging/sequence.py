@@ -454,6 +454,16 @@ def read_image(path, proxy: int = 1, frame: Optional[int] = None) -> np.ndarray:
 _DTYPES = {"half": "half", "float": "float", "uint8": "uint8", "uint16": "uint16", "uint32": "uint32"}
 
 
+def _reproducible_datetime() -> Optional[str]:
+    """``SOURCE_DATE_EPOCH`` (the reproducible-builds convention) as an image DateTime, if set."""
+    import time
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch.isdigit():
+        return None
+    return time.strftime("%Y:%m:%d %H:%M:%S", time.gmtime(int(epoch)))
+
+
 def write_image(path, array: np.ndarray, dtype: str = "half", force: bool = False,
                 compression: Optional[str] = None, quality: Optional[int] = None) -> Path:
     """Write ``array`` (H x W x C, float in 0..1 for integer formats) atomically.
@@ -498,6 +508,10 @@ def write_image(path, array: np.ndarray, dtype: str = "half", force: bool = Fals
             spec.attribute("compression", compression)
         if quality is not None:
             spec.attribute("compression", f"jpeg:{int(quality)}")
+        stamp = _reproducible_datetime()
+        if stamp:
+            # OIIO stamps the wall clock otherwise; reproducible builds pin it (same inputs, same bytes).
+            spec.attribute("DateTime", stamp)
         if not out.open(tmp, spec):
             raise ImagingError(f"cannot open for writing: {out.geterror()}", path=str(path))
         ok = out.write_image(arr)
