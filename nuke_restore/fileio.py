@@ -4,8 +4,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Union
+from typing import Iterator, Union
 
 from .errors import OutputExistsError
 
@@ -14,21 +15,22 @@ PathLike = Union[str, "os.PathLike[str]"]
 _VERSION_RE = re.compile(r"^(?P<stem>.*?)(?:_v(?P<num>\d+))?$")
 
 
-def write_atomic(path: PathLike, data: Union[str, bytes], *, force: bool = True) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
+@contextmanager
+def atomic_output(path: PathLike, *, force: bool = True) -> Iterator[str]:
+    """Yield a temporary path beside ``path`` to write to; on success it is renamed over ``path``.
 
-    Readers never see a half-written file; on any error the target is untouched.
-    With ``force=False`` an existing file raises OutputExistsError.
+    Readers never see a half-written file; on any error the temporary file is removed and the target
+    is untouched. The temporary file keeps ``path``'s extension, so format-guessing writers (OpenImageIO)
+    pick the right format. With ``force=False`` an existing file raises OutputExistsError.
     """
     path = Path(path)
     if not force and path.exists():
         raise OutputExistsError("exists; use --force to overwrite", path=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=str(path.parent))
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
+        yield tmp
         # mkstemp creates 0600; give the file the mode a plain open() would (0666 - umask).
         umask = os.umask(0)
         os.umask(umask)
@@ -40,7 +42,15 @@ def write_atomic(path: PathLike, data: Union[str, bytes], *, force: bool = True)
         except OSError:
             pass
         raise
-    return path
+
+
+def write_atomic(path: PathLike, data: Union[str, bytes], *, force: bool = True) -> Path:
+    """Write ``data`` (text is UTF-8 encoded) to ``path`` atomically; see ``atomic_output``."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_output(path, force=force) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(raw)
+    return Path(path)
 
 
 def next_version(path: PathLike) -> Path:

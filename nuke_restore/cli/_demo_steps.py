@@ -52,8 +52,11 @@ def align(state: DemoState) -> str:
         state.footage["source"], state.footage["reference"], state.out / "align.json",
         per_frame=True)
     state.align_path = state.out / "align.json"
-    res = [f["residual"] for f in result["frames"].values()]
-    return f"{len(res)} frames registered, median residual {sorted(res)[len(res) // 2]:.3f} px -> align.json"
+    frames = result["frames"]
+    # A frame with too little texture to measure has residual null.
+    res = sorted(f["residual"] for f in frames.values() if f.get("residual") is not None)
+    median = f"{res[len(res) // 2]:.3f} px" if res else "not measurable"
+    return f"{len(frames)} frames registered, median residual {median} -> align.json"
 
 
 def config(state: DemoState) -> str:

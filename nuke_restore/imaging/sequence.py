@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import ImagingError, OutputExistsError
+from ..fileio import atomic_output
 from .progress import progress_bar
 
 logger = logging.getLogger(__name__)
@@ -496,10 +496,7 @@ def write_image(path, array: np.ndarray, dtype: str = "half", force: bool = Fals
         arr = np.clip(arr, 0.0, 1.0)
     arr = np.ascontiguousarray(arr, dtype=np.float32 if arr.dtype.kind == "f" else arr.dtype)
     h, w, c = arr.shape
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=str(path.parent))
-    os.close(fd)
-    try:
+    with atomic_output(path, force=force) as tmp:
         out = oiio.ImageOutput.create(tmp)
         if out is None:
             raise ImagingError(f"cannot write this format: {_oiio_error(oiio)}", path=str(path))
@@ -518,22 +515,7 @@ def write_image(path, array: np.ndarray, dtype: str = "half", force: bool = Fals
         out.close()
         if not ok:
             raise ImagingError(f"write failed: {out.geterror()}", path=str(path))
-        _chmod_like_new_file(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
     return path
-
-
-def _chmod_like_new_file(path: str) -> None:
-    # mkstemp creates 0600; give the file the mode a plain open() would (0666 minus umask).
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def check_same_size(seq_a: FrameSequence, seq_b: FrameSequence) -> None:

@@ -11,24 +11,8 @@ import re
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Set
 
 from ..nk.model import Graph, Node
+from ..nk.validate import Diagnostic
 from ..nk.values import parse_word
-
-try:  # H2's diagnostics, when present, so `nuke-restore validate` prints ours like its own.
-    from ..nk.validate import Diagnostic  # type: ignore
-except ImportError:  # pragma: no cover - exercised only before nk.validate exists
-    from dataclasses import dataclass
-
-    @dataclass
-    class Diagnostic:  # type: ignore[no-redef]
-        code: str
-        severity: str
-        message: str
-        path: Optional[str] = None
-        line: Optional[int] = None
-        node: Optional[str] = None
-        knob: Optional[str] = None
-        value: Optional[str] = None
-
 
 Rule = Callable[[Graph], Iterable[Diagnostic]]
 MARKER_KNOB = "nuke_restore_recipe"
