@@ -184,7 +184,9 @@ class _Writer:
         self.clone_originals: Set[int] = set()
 
     def write(self, top: Graph) -> str:
-        state = None if self.canonical else _replay_state(top)
+        # Only a whole parsed file replays; a group body written on its own is regenerated (its
+        # recorded commands end with the `end_group` of its parent).
+        state = None if self.canonical or top.owner is not None else _replay_state(top)
         if state is not None:
             # Replay what still fits; regenerate only the group bodies whose connections changed.
             dirty, reserved = state

@@ -169,3 +169,13 @@ def test_connection_edit_inside_a_group_rewrites_only_that_group():
     before, after = data.split(" Group {", 1)[0], data.rsplit(" end_group", 1)[1]
     assert text.startswith(before) and text.endswith(after)  # outside Inner: untouched bytes
     assert grade.parent is inner.body
+
+
+def test_group_body_written_alone_has_no_end_group():
+    s = parse_file(FIX / "gizmo.gizmo")
+    body = s.nodes[0].body
+    text = write_script(body)
+    assert "end_group" not in text
+    again = parse_text(text)
+    assert [n.name for n in again.nodes] == [n.name for n in body.nodes]
+    assert again.find("Merge1").inputs[1].name == "Input2"
