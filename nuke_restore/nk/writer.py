@@ -166,6 +166,15 @@ def _permutation(cls: str, names: tuple) -> Optional[List[int]]:
     return None if perm == list(range(len(names))) else perm
 
 
+def _same_head(node: Node, src: tuple) -> bool:
+    """The kept text still starts with this node's class (a script may rename classes)."""
+    if node.clone_of is not None or node._extra and "clone_ref" in node._extra:
+        return True  # `clone ... {`: checked by the replay simulation
+    text, start = src[0], src[1]
+    end = start + len(node.cls)
+    return text.startswith(node.cls, start) and text[end:end + 1] in (" ", "\t", "{")
+
+
 @functools.lru_cache(maxsize=4096)
 def _knob_name(name: str) -> str:
     if name and _BARE_NAME.match(name):
@@ -485,7 +494,7 @@ class _Writer:
         out = self.out
         if knobs is None:
             src = node._src
-            if hints and node.untouched and src is not None:
+            if hints and node.untouched and src is not None and _same_head(node, src):
                 out.append(src[0][src[1]:src[4]])  # untouched since parsed: its text, verbatim
                 return
             knobs = node.knobs

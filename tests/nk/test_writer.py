@@ -179,3 +179,9 @@ def test_group_body_written_alone_has_no_end_group():
     again = parse_text(text)
     assert [n.name for n in again.nodes] == [n.name for n in body.nodes]
     assert again.find("Merge1").inputs[1].name == "Input2"
+
+
+def test_renamed_class_of_an_untouched_node_is_written():
+    s = parse_text("Blur {\n inputs 0\n name B\n}\n")
+    s.nodes[0].cls = "Defocus"
+    assert write_script(s) == "Defocus {\n inputs 0\n name B\n}\n"
