@@ -310,6 +310,26 @@ class Graph:
             if n.body is not None:
                 yield from n.body.walk()
 
+    def decode_knobs(self) -> int:
+        """Decode the knobs of every parsed node now (all groups), returning the node count.
+
+        Same result as touching ``node.knobs`` one by one, but with the cyclic garbage collector
+        paused: on a script of 100,000+ nodes that is several times faster (see docs/nk-engine.md).
+        """
+        import gc
+
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            count = 0
+            for node in self.walk():
+                node.knobs  # noqa: B018 - decodes
+                count += 1
+            return count
+        finally:
+            if was_enabled:
+                gc.enable()
+
     def consumers(self, node: Node) -> List[Tuple[Node, int]]:
         """(consumer, input index) pairs inside this graph that take ``node``."""
         return [(n, i) for n in self.nodes for i, s in enumerate(n.inputs) if s is node]

@@ -54,3 +54,13 @@ def test_module_examples_run():
     for module in (model, parser, values):
         result = doctest.testmod(module)
         assert result.attempted and not result.failed, module.__name__
+
+
+def test_decode_knobs_decodes_every_node():
+    s = parse_text("Blur {\n inputs 0\n size 3\n name A\n}\nGroup {\n name G\n}\n"
+                   " Grade {\n  inputs 0\n  white 2\n  name B\n }\nend_group\n")
+    assert all(n.untouched for n in s.walk())
+    assert s.decode_knobs() == 3
+    assert not any(n.untouched for n in s.walk())
+    inner = s.find("G").body.find("B")
+    assert inner.knob("white") == "2" and inner.knob_line("white") == 11
