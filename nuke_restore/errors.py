@@ -72,5 +72,9 @@ class OutputExistsError(NukeRestoreError):
     """Refusing to overwrite a user's file without --force."""
 
 
+class OutputError(NukeRestoreError):
+    """An output that cannot be written: a folder in its place, a read-only or missing parent."""
+
+
 class MissingDependencyError(NukeRestoreError, ImportError):
     """An optional dependency (an extra) is not installed."""

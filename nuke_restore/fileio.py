@@ -8,11 +8,41 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Union
 
-from .errors import OutputExistsError
+from .errors import OutputError, OutputExistsError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 _VERSION_RE = re.compile(r"^(?P<stem>.*?)(?:_v(?P<num>\d+))?$")
+
+
+def check_output(path: PathLike, *, force: bool = False) -> Path:
+    """Raise before any work is done if ``path`` could not be written as a file.
+
+    Checks, in order: a folder in its place (OutputError), an existing file without ``force``
+    (OutputExistsError), and the nearest existing ancestor being a file or not writable (OutputError).
+    Commands call this for every output up front, so one bad output never leaves the others
+    half-written.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError("is a folder; give a file name", path=str(path))
+    if not force and (path.exists() or path.is_symlink()):
+        raise OutputExistsError("exists; use --force to overwrite", path=str(path))
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"cannot create: {parent} is a file, not a folder", path=str(path))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write: folder {parent} is not writable", path=str(path))
+    return path
+
+
+def check_outputs(paths, *, force: bool = False) -> None:
+    """``check_output`` for every path that is not None/empty."""
+    for p in paths:
+        if p:
+            check_output(p, force=force)
 
 
 @contextmanager
@@ -21,21 +51,27 @@ def atomic_output(path: PathLike, *, force: bool = True) -> Iterator[str]:
 
     Readers never see a half-written file; on any error the temporary file is removed and the target
     is untouched. The temporary file keeps ``path``'s extension, so format-guessing writers (OpenImageIO)
-    pick the right format. With ``force=False`` an existing file raises OutputExistsError.
+    pick the right format. With ``force=False`` an existing file raises OutputExistsError; a target
+    that cannot be written (a folder in its place, a read-only parent) raises OutputError.
     """
-    path = Path(path)
-    if not force and path.exists():
-        raise OutputExistsError("exists; use --force to overwrite", path=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=str(path.parent))
-    os.close(fd)
+    path = check_output(path, force=force)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix,
+                                   dir=str(path.parent))
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror or exc}", path=str(path)) from exc
     try:
         yield tmp
         # mkstemp creates 0600; give the file the mode a plain open() would (0666 - umask).
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        try:
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise OutputError(f"cannot write: {exc.strerror or exc}", path=str(path)) from exc
     except BaseException:
         try:
             os.unlink(tmp)

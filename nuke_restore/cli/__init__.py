@@ -5,7 +5,8 @@ Subcommand modules import heavy dependencies (numpy, OpenImageIO) inside ``run``
 ``nuke-restore --help`` and the .nk commands work on a bare install.
 
 Exit codes: 0 success, 1 findings or a user error (a NukeRestoreError, printed as one line), 2 usage
-errors and unreadable input. ``NUKE_RESTORE_DEBUG=1`` re-raises errors with their traceback.
+errors and unreadable input. An OSError that escapes a command (a path it cannot read or write) is
+printed as one line naming the path, exit 1. ``NUKE_RESTORE_DEBUG=1`` re-raises errors with their traceback.
 """
 from __future__ import annotations
 
@@ -96,6 +97,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except OSError as exc:
+        # Backstop: a file or folder the command could not read or write (permissions, a file where
+        # a folder should be, a full disk) is the user's environment, not a bug: one line, no
+        # traceback, naming the path.
+        if os.environ.get("NUKE_RESTORE_DEBUG") == "1":
+            raise
+        where = exc.filename if exc.filename is not None else ""
+        what = exc.strerror or str(exc)
+        print(f"nuke-restore {args.command}: error: {where}{': ' if where else ''}{what}",
+              file=sys.stderr)
+        return 1
 
 
 def entry() -> None:  # pragma: no cover - thin wrapper for `python -m`

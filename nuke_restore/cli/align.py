@@ -40,18 +40,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from ..errors import ImagingError, OutputExistsError
-    from ..fileio import write_atomic
+    from ..errors import ImagingError
+    from ..fileio import check_outputs, write_atomic
     from ..imaging import align
     from ..imaging.pairs import open_sequence, parse_frames, read
-    from ..imaging.sequence import write_image
+    from ..imaging.sequence import check_image_output, write_image
 
-    for path in (args.output, args.residual_image):
-        if path and not args.force:
-            from pathlib import Path
-
-            if Path(path).exists():
-                raise OutputExistsError("exists; use --force to overwrite", path=path)
+    # Every output is checked before any work, so one bad output never leaves another written.
+    check_outputs([args.output], force=args.force)
+    if args.residual_image:
+        check_image_output(args.residual_image, force=args.force)
     roi = None
     if args.roi:
         try:

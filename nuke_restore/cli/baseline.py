@@ -39,7 +39,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     from pathlib import Path
 
-    from ..errors import ImagingError, OutputExistsError
+    from ..errors import ImagingError
+    from ..fileio import check_outputs
     from ..imaging import baseline
     from ..imaging.pairs import parse_frames
 
@@ -50,10 +51,11 @@ def run(args) -> int:
     if args.lut_size < 2 or args.lut_size > 129:
         raise ImagingError("--lut-size must be between 2 and 129")
     outdir = Path(args.outdir)
-    if not args.force:
-        for name in ("baseline.json", f"baseline_{args.method}.cube", "baseline.cc"):
-            if (outdir / name).exists():
-                raise OutputExistsError("exists; use --force to overwrite", path=str(outdir / name))
+    # Every output is checked before any work, so one bad output never leaves another written.
+    names = ["baseline.json", f"baseline_{args.method}.cube"]
+    if args.method == "cdl":
+        names.append("baseline.cc")
+    check_outputs([outdir / name for name in names], force=args.force)
     b = baseline.fit_sequences(
         args.source, args.reference, args.method, frames=parse_frames(args.frames),
         align_first=args.align, lut_size=args.lut_size, degree=args.degree,

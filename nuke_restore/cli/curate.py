@@ -54,10 +54,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import OutputExistsError
+    from ..fileio import check_outputs
     from ..imaging import curate as curate_mod
     from ..imaging.progress import set_quiet
-    from ..imaging.sequence import FrameSequence
+    from ..imaging.sequence import FrameSequence, check_image_output
 
     if args.train is not None and args.train < 2:
         print("nuke-restore curate: error: --train must be at least 2", file=sys.stderr)
@@ -66,12 +66,10 @@ def run(args: argparse.Namespace) -> int:
         print("nuke-restore curate: error: --validation must be between 0 and 0.5",
               file=sys.stderr)
         return 2
-    if not args.force:
-        from pathlib import Path
-
-        for out in (args.output, args.contact_sheet):
-            if out and Path(out).exists():
-                raise OutputExistsError("exists; use --force to overwrite", path=out)
+    # Every output is checked before any work, so one bad output never leaves another written.
+    check_outputs([args.output], force=args.force)
+    if args.contact_sheet:
+        check_image_output(args.contact_sheet, force=args.force)
     set_quiet(bool(getattr(args, "quiet", False)))
     src = FrameSequence.from_path(args.sequence, args.first, args.last)
     ref = FrameSequence.from_path(args.reference, src.first, src.last) if args.reference else None

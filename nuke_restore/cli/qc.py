@@ -34,6 +34,7 @@ def run(args) -> int:
     import math
 
     from ..errors import ImagingError
+    from ..fileio import check_outputs
     from ..imaging import qc
     from ..imaging.pairs import parse_frames
 
@@ -44,6 +45,8 @@ def run(args) -> int:
         cands["output"] = args.output
     if not cands:
         raise ImagingError("nothing to judge: give --output and/or --baseline")
+    # Both outputs are checked before the (slow) measuring, so neither is left half done.
+    check_outputs([args.report, args.json], force=args.force)
     result = qc.run_qc(args.source, args.reference, cands, parse_frames(args.frames),
                        args.mode, truth=args.truth, align_reference=args.align, progress=True)
     path = qc.write_report(result, args.report, force=args.force, json_path=args.json)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -504,7 +505,7 @@ def apply_sequence(baseline_map: Baseline, source, out_pattern: str,
     from ..errors import OutputExistsError
     from .pairs import open_sequence, read, resolve_frames
     from .progress import progress_bar
-    from .sequence import write_image
+    from .sequence import check_image_output, write_image
 
     seq = open_sequence(source)
     todo = resolve_frames({"source": seq}, frames)
@@ -520,17 +521,28 @@ def apply_sequence(baseline_map: Baseline, source, out_pattern: str,
         for f in todo:
             if Path(target(f)).exists():
                 raise OutputExistsError("exists; use --force to overwrite", path=target(f))
+    check_image_output(target(todo[0]), force=True)
     enc = encoding or guess_encoding(seq.path(todo[0]))
     out_ext = Path(out_pattern).suffix.lower()
     dtype = "half" if out_ext == ".exr" else ("uint16" if out_ext in (".tif", ".tiff", ".png")
                                                else "uint8")
-    written = []
-    for f in progress_bar(todo, desc="apply baseline", enabled=progress):
-        img = encode(read(seq, f), enc)
-        out = decode(baseline_map(img), enc)
-        kw = {"compression": "zip"} if out_ext == ".exr" else {}
-        write_image(target(f), out, dtype, force=True, **kw)
-        written.append(target(f))
+    written: List[str] = []
+    try:
+        for f in progress_bar(todo, desc="apply baseline", enabled=progress):
+            img = encode(read(seq, f), enc)
+            out = decode(baseline_map(img), enc)
+            kw = {"compression": "zip"} if out_ext == ".exr" else {}
+            write_image(target(f), out, dtype, force=True, **kw)
+            written.append(target(f))
+    except BaseException:
+        # A corrupt source frame half way: remove what this run wrote, leave no partial sequence.
+        # (Targets that existed were only overwritten with force.)
+        for p in written:
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+        raise
     return written
 
 

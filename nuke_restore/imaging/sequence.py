@@ -26,8 +26,8 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..errors import ImagingError, OutputExistsError
-from ..fileio import atomic_output
+from ..errors import ImagingError
+from ..fileio import atomic_output, check_output
 from .progress import progress_bar
 
 logger = logging.getLogger(__name__)
@@ -464,6 +464,21 @@ def _reproducible_datetime() -> Optional[str]:
     return time.strftime("%Y:%m:%d %H:%M:%S", time.gmtime(int(epoch)))
 
 
+def check_image_output(path, force: bool = False) -> Path:
+    """Raise before any work if ``path`` could not be written as an image (see ``check_output``).
+
+    Besides the file checks, the extension must name a format OpenImageIO can write.
+    """
+    path = check_output(path, force=force)
+    oiio = _oiio()
+    out = oiio.ImageOutput.create(str(path))
+    if out is None:
+        oiio.geterror()  # clear OIIO's pending error message
+        raise ImagingError(f"cannot write images with the extension {path.suffix or '(none)'!r}; "
+                           "use e.g. .exr, .png, .tif or .jpg", path=str(path))
+    return path
+
+
 def write_image(path, array: np.ndarray, dtype: str = "half", force: bool = False,
                 compression: Optional[str] = None, quality: Optional[int] = None) -> Path:
     """Write ``array`` (H x W x C, float in 0..1 for integer formats) atomically.
@@ -487,8 +502,7 @@ def write_image(path, array: np.ndarray, dtype: str = "half", force: bool = Fals
     path = Path(path)
     if dtype not in _DTYPES:
         raise ValueError(f"dtype must be one of {sorted(_DTYPES)}")
-    if path.exists() and not force:
-        raise OutputExistsError("exists; use --force to overwrite", path=str(path))
+    check_image_output(path, force=force)
     arr = np.asarray(array)
     if arr.ndim == 2:
         arr = arr[..., None]
