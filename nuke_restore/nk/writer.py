@@ -228,10 +228,22 @@ class _Writer:
 
     def _replay(self, graph: Graph, depth: int, dirty: Set[int], plans: Dict[int, list]) -> None:
         out = self.out
+        append = out.append
         for kind, obj, lead, raw in graph.layout.ops:
-            out.append(lead)
+            append(lead)
             if kind == "node":
-                self._node(obj, depth, obj.clone_var, None, True)
+                src = obj._src
+                if obj._knobs is None and src is not None and obj.clone_of is None \
+                        and src[0].startswith(obj.cls, src[1]) and obj._extra is None:
+                    # Untouched since parsed (the common case): its text, verbatim. The class
+                    # check catches a renamed class; `clone` heads and other hints go to _node.
+                    text, start, end = src[0], src[1], src[4]
+                    if text[start + len(obj.cls)] in " \t{":
+                        append(text[start:end])
+                    else:
+                        self._node(obj, depth, obj.clone_var, None, True)
+                else:
+                    self._node(obj, depth, obj.clone_var, None, True)
                 body = obj.body
                 if body is not None:
                     if id(body) in dirty:
