@@ -2,7 +2,8 @@
 
 Scripts are written atomically. An existing script is never overwritten without ``--force``: its
 shot and procedure get the next version (``_v002``) instead. If any generated script fails
-validation, nothing is written. A bad config stops with one line naming file, line and field.
+validation, nothing is written. A bad config stops with one line naming file, line and field, and
+so does footage that is on disk but lacks frames of a clip's range or is not the project format.
 """
 from __future__ import annotations
 
@@ -28,9 +29,14 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..config import load_config
+    from ..config.footage import check_footage, clips_for_shots
     from ..recipes import build_to_dir
 
     cfg = load_config(args.config)
+    # Missing frames or a wrong size stop here, naming the clip's line and field, before any
+    # script is built (footage not found at all is only reported: it may live on the farm).
+    for note in check_footage(cfg, clips_for_shots(cfg, args.shot)):
+        logger.warning(note)
     if args.output:
         out = Path(args.output)
     elif cfg.output_dir:

@@ -127,6 +127,12 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size is not None:
         _override_batch(config, args.batch_size)
     _check_batches(config, settings.world_size, args.batch_size)
+    from ..config.footage import check_footage, clips_for_shots
+
+    # As build: footage on disk that lacks frames or is not the project format stops here, naming
+    # the clip's line and field. Footage not seen here usually lives on the farm's storage: a note.
+    for note in check_footage(config, clips_for_shots(config, args.shot)):
+        logger.info(note)
     out = Path(args.output).resolve()
     specs, extra = _specs(config, args.shot, out)
     qc = _qc_builder(args, config, settings, out)

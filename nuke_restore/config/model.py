@@ -79,6 +79,9 @@ class Clip:
     colorspace: Optional[str] = None
     train_on_balanced: bool = True
     composite: Optional[Composite] = None
+    # (line, column) of each field's value in the config, for errors found later (footage checks).
+    pos: Dict[str, Tuple[Optional[int], Optional[int]]] = field(default_factory=dict,
+                                                                 repr=False, compare=False)
 
     @property
     def training_source(self) -> str:
@@ -391,6 +394,8 @@ def _clips(top: Section, project: Project, base_dir: Path) -> Dict[str, Clip]:
             first=first, last=last,
             colorspace=c.text("colorspace", None),
             train_on_balanced=c.boolean("train_on_balanced", True),
+            pos={key: c.where(key) for key in ("", "source", "reference", "balanced", "first",
+                                                "last")},
         )
         if c.has("composite"):
             cs = c.section("composite", ("source", "matte", "transforms"))
