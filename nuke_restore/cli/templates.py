@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -22,6 +23,10 @@ def run(args: argparse.Namespace) -> int:
     from ..config import templates as tpl
     from ..errors import TemplateError
 
+    for folder in args.path:
+        # A mistyped --path would otherwise fall back silently to the lower layers.
+        if not Path(folder).is_dir():
+            raise TemplateError("template folder not found", path=folder)
     path = tpl.search_path(args.path)
     if args.action == "list":
         print("search path (highest priority first):")

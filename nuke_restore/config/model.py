@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ..errors import ConfigError, TemplateError
 from . import templates as tpl
 from .fields import Section, check_int
-from .yamlio import LineDict, load_yaml_text
+from .yamlio import LineDict, decode_text, load_yaml_text
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ def load_config(path: os.PathLike) -> JobConfig:
     """Read and check a job config file (YAML). Raises ConfigError naming file, line and field."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = decode_text(p.read_bytes(), str(p))
     except FileNotFoundError:
         raise ConfigError("config file not found", str(p)) from None
     except OSError as exc:

@@ -86,10 +86,10 @@ def _template_file(base: Path, name: str) -> Optional[Path]:
 
 
 def _read(path: Path) -> Dict[str, Any]:
-    from .yamlio import load_yaml_text
+    from .yamlio import decode_text, load_yaml_text
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = decode_text(path.read_bytes(), str(path))
     except OSError as exc:
         raise TemplateError(f"cannot read template: {exc.strerror}", path=str(path)) from None
     data = load_yaml_text(text, str(path))

@@ -85,6 +85,21 @@ def yaml_available() -> bool:
     return True
 
 
+def decode_text(raw: bytes, path: Optional[str] = None) -> str:
+    """UTF-8 text of a config or template file; other bytes raise ConfigError at their line/column.
+
+    A job file saved as Latin-1/Windows-1252 (``Caf\xe9``) or a binary file fails with one line
+    naming the first offending byte, not a UnicodeDecodeError traceback.
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded; save "
+                          "the file as UTF-8", path, line, col) from None
+
+
 def load_json_text(text: str, path: Optional[str] = None) -> Any:
     """Parse JSON (a subset of YAML) into LineDict/LineList values, with the standard library only.
 
@@ -201,5 +216,13 @@ def load_yaml_text(text: str, path: Optional[str] = None) -> Any:
         line = mark.line + 1 if mark is not None else None
         col = mark.column + 1 if mark is not None else None
         raise ConfigError(f"YAML syntax error: {exc.problem or exc}", path, line, col) from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML refuses (NUL, control bytes: often a binary file): name its line/column.
+        pos = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise ConfigError(f"not a text config: character {char!r} ({exc.reason}); is this a "
+                          "binary file?", path, line, col) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"YAML error: {exc}", path) from None
+        raise ConfigError(f"YAML error: {' '.join(str(exc).split())}", path) from None
