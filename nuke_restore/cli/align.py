@@ -54,9 +54,12 @@ def run(args) -> int:
     if args.roi:
         try:
             roi = tuple(float(v) for v in args.roi.split(","))
-            assert len(roi) == 4
-        except (ValueError, AssertionError):
-            raise ImagingError(f"--roi wants x0,y0,x1,y1, got {args.roi!r}") from None
+        except ValueError:
+            roi = ()
+        if len(roi) != 4:
+            raise ImagingError(f"--roi wants x0,y0,x1,y1, got {args.roi!r}")
+        if not (roi[2] > roi[0] and roi[3] > roi[1]):
+            raise ImagingError(f"--roi {args.roi}: x1 must be greater than x0 and y1 than y0")
     opts = align.AlignOptions(model="perspective" if args.perspective else "similarity",
                               max_rotate=args.max_rotate, max_scale=args.max_scale, roi=roi)
     src_seq, ref_seq = open_sequence(args.source), open_sequence(args.reference)

@@ -362,7 +362,13 @@ def _report_logs(paths: Sequence[str], as_json: bool) -> int:
     files: List[str] = []
     for name in paths:
         # A folder (e.g. a launcher's logs/) stands for every *.log in it.
-        files += sorted(str(p) for p in Path(name).glob("*.log")) if Path(name).is_dir() else [name]
+        if Path(name).is_dir():
+            logs = sorted(str(p) for p in Path(name).glob("*.log"))
+            if not logs:
+                raise NukeRestoreError("no *.log files in this folder", path=name)
+            files += logs
+        else:
+            files.append(name)
     for name in files:
         try:
             with open(name, encoding="utf-8", errors="replace") as handle:

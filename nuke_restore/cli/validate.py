@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
-from ..errors import NkSyntaxError
+from ..errors import NkSyntaxError, NukeRestoreError
 from ..nk.validate import (
     ERROR,
     INFO,
@@ -57,6 +57,11 @@ def _expand(paths: List[str]) -> List[Path]:
         p = Path(raw)
         if p.is_dir():
             found = sorted(q for q in p.rglob("*") if q.suffix in _SUFFIXES and q.is_file())
+            if not found:
+                # A folder given by name that holds nothing to check is a mistake, not "clean".
+                exc = NukeRestoreError("no .nk or .gizmo files in this folder", path=str(p))
+                exc.exit_code = 2
+                raise exc
             out.extend(found)
         else:
             out.append(p)

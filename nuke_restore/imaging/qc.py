@@ -183,6 +183,14 @@ def run_qc(source, reference, candidates: Optional[Dict[str, object]] = None,
         if name in ("source", "reference"):
             raise ImagingError(f"candidate name {name!r} is reserved")
         seqs[name] = open_sequence(seq)
+        gaps = seqs[name].missing
+        if gaps:
+            # A render with a hole is a failed task, not a frame to skip quietly.
+            from .sequence import _format_frames
+
+            raise ImagingError(f"{name} render is missing frame(s) {_format_frames(gaps)} inside "
+                               f"{seqs[name].first}-{seqs[name].last}: an incomplete render",
+                               path=seqs[name].pattern)
     if truth is not None:
         seqs["truth"] = open_sequence(truth)
     todo = resolve_frames(seqs, frames, minimum=1)

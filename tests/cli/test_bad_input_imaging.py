@@ -1,0 +1,42 @@
+"""`qc` on a render with a hole, `align --roi` reversed: refused in one line, nothing written."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nuke_restore.cli import main
+
+pytest.importorskip("OpenImageIO")
+
+from nuke_restore.imaging.sequence import write_image  # noqa: E402
+
+
+def _seq(folder, name, frames, seed):
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in frames:
+        write_image(folder / f"{name}.{f:04d}.png", rng.random((48, 64, 3)), "uint8")
+    return str(folder / f"{name}.####.png")
+
+
+def test_qc_render_with_a_missing_frame(tmp_path, capsys):
+    src = _seq(tmp_path / "src", "src", range(1001, 1006), 1)
+    ref = _seq(tmp_path / "ref", "ref", range(1001, 1006), 2)
+    out = _seq(tmp_path / "render", "out", [1001, 1002, 1004, 1005], 3)
+    report = tmp_path / "qc.html"
+    rc = main(["qc", "--source", src, "--reference", ref, "--output", out, "--mode", "chroma",
+               "-o", str(report)])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "out." in err and "missing frame(s) 1003" in err and "incomplete render" in err
+    assert not report.exists()
+
+
+def test_align_reversed_roi(tmp_path, capsys):
+    src = _seq(tmp_path / "src", "src", range(1001, 1003), 1)
+    out = tmp_path / "align.json"
+    rc = main(["align", src, src, "--roi", "60,40,0,0", "-o", str(out)])
+    assert rc == 1
+    assert "--roi 60,40,0,0" in capsys.readouterr().err
+    assert not out.exists()
