@@ -124,6 +124,9 @@ class FrameStats:
     grad: Optional[Tuple[np.ndarray, np.ndarray]]  # coarse structure; dropped once scored
 
 
+MIN_SIZE = (32, 24)  # smallest analysed frame (w, h): 8 x 6 texture cells of 4 x 4 pixels
+
+
 def measure(img: np.ndarray, linear: bool, grid_width: int = 32) -> FrameStats:
     """Thumbnail, feature vector, brightness, texture energy and gradients of one frame."""
     enc = np.sqrt(np.clip(img, 0.0, None)) if linear else np.clip(img, 0.0, None)
@@ -268,8 +271,13 @@ def curate(source, reference=None, options: Optional[CurateOptions] = None, firs
             raise ImagingError(f"reference lacks frames {_fmt(missing)} that the source has",
                                path=ref.pattern)
         check_same_size(src, ref)
-    w, _h = src.size
+    w, h = src.size
     proxy = opts.proxy or max(1, w // 256)
+    if w // proxy < MIN_SIZE[0] or h // proxy < MIN_SIZE[1]:
+        # The texture grid and thumbnails need some picture; below this the picks are noise.
+        at = f" at 1/{proxy} resolution" if proxy > 1 else ""
+        raise ImagingError(f"frames of {w}x{h} are too small to curate{at}: need at least "
+                           f"{MIN_SIZE[0]}x{MIN_SIZE[1]} pixels", path=src.path(src.frames[0]))
     frames = list(src.frames)
     src_linear = src.path(frames[0]).lower().endswith(cuts_mod.LINEAR_EXTENSIONS)
     stats: List[FrameStats] = []

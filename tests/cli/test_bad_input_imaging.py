@@ -40,3 +40,17 @@ def test_align_reversed_roi(tmp_path, capsys):
     assert rc == 1
     assert "--roi 60,40,0,0" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_curate_frames_too_small(tmp_path, capsys):
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    rng = np.random.default_rng(4)
+    for f in range(1001, 1006):
+        write_image(folder / f"t.{f:04d}.png", rng.random((4, 4, 3)), "uint8")
+    out = tmp_path / "curation.json"
+    rc = main(["curate", str(folder / "t.####.png"), "-o", str(out)])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "t.1001.png" in err and "4x4 are too small to curate" in err
+    assert not out.exists()
