@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ..errors import ConfigError, TemplateError
 from . import templates as tpl
 from .fields import Section, check_int
-from .yamlio import LineDict, decode_text, load_yaml_text
+from .yamlio import LineDict, decode_text, load_json_text, load_yaml_text
 
 logger = logging.getLogger(__name__)
 
@@ -418,19 +418,31 @@ def _shots(top: Section, clips: Dict[str, Clip], base_dir: Path) -> List[Shot]:
         rel = top.text("curation")
         cpath = base_dir / rel
         try:
-            data = json.loads(cpath.read_text(encoding="utf-8"))
+            # Read with positions, so a bad field in the curation names its line and column.
+            data = load_json_text(decode_text(cpath.read_bytes(), str(cpath)), str(cpath))
         except FileNotFoundError:
             raise top.error("curation", f"curation file {rel!r} not found") from None
-        except (OSError, ValueError) as exc:
-            raise top.error("curation", f"cannot read curation file {rel!r}: {exc}") from None
+        except OSError as exc:
+            raise top.error("curation", f"cannot read curation file {rel!r}: "
+                            f"{exc.strerror or exc}") from None
         if not isinstance(data, dict) or not isinstance(data.get("shots"), list):
             raise ConfigError('expected {"shots": [...]}', str(cpath), 1, field="shots")
+        if not data["shots"]:
+            raise ConfigError("no shots in the curation", str(cpath),
+                              *getattr(data, "value_pos", {}).get("shots", (1, None)),
+                              field="shots")
+        item_pos = getattr(data["shots"], "item_pos", {})
         for i, item in enumerate(data["shots"]):
             if not isinstance(item, dict):
-                raise ConfigError("expected an object", str(cpath), field=f"shots[{i}]")
+                raise ConfigError("expected an object", str(cpath), *item_pos.get(i, (None, None)),
+                                  field=f"shots[{i}]")
             # Other tools' files carry more (transitions, exclusions): read only what we use.
-            item = LineDict({k: v for k, v in item.items() if k in _SHOT_KEYS})
-            sec = Section(item, str(cpath), f"shots[{i}]")
+            kept = LineDict({k: v for k, v in item.items() if k in _SHOT_KEYS})
+            kept.pos = getattr(item, "pos", item_pos.get(i, (0, 0)))
+            for table in ("key_pos", "value_pos"):
+                setattr(kept, table, {k: v for k, v in getattr(item, table, {}).items()
+                                      if k in _SHOT_KEYS})
+            sec = Section(kept, str(cpath), f"shots[{i}]")
             shots.append(_shot(sec, clips, only_clip, default_name=f"SH{(i + 1) * 10:04d}"))
     else:
         items = top.items("shots")

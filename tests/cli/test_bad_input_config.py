@@ -54,3 +54,40 @@ def test_template_path_that_does_not_exist(tmp_path, capsys):
     assert main(["templates", "list", "--path", str(missing)]) == 1
     err = _err(capsys)
     assert str(missing) in err and "not found" in err
+
+
+CURATED = """\
+version: 1
+project:
+  name: QA
+  format: {width: 64, height: 48}
+clips:
+  main:
+    source: src/src.####.exr
+    reference: ref/ref.####.exr
+    first: 1001
+    last: 1006
+curation: curation.json
+procedures:
+  - type: chroma
+"""
+
+
+def test_curation_field_names_its_line_and_column(tmp_path, capsys):
+    cfg = tmp_path / "job.yaml"
+    cfg.write_text(CURATED)
+    (tmp_path / "curation.json").write_text(
+        '{"shots": [\n  {"first": 1001, "last": 1006,\n   "train": [1001, 1003], "preview": 1003}\n]}\n')
+    out = tmp_path / "scripts"
+    assert main(["build", str(cfg), "-o", str(out)]) == 1
+    err = _err(capsys)
+    assert "curation.json:3:38: shots[0].preview:" in err and "training frame" in err
+    assert not out.exists()
+
+
+def test_empty_curation_is_an_error(tmp_path, capsys):
+    cfg = tmp_path / "job.yaml"
+    cfg.write_text(CURATED)
+    (tmp_path / "curation.json").write_text('{"shots": []}\n')
+    assert main(["build", str(cfg), "--dry-run"]) == 1
+    assert "curation.json:1:11: shots: no shots in the curation" in _err(capsys)
