@@ -8,7 +8,6 @@ to the output folder so every path in a built script is relative (R1).
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -671,14 +670,18 @@ def read_transforms(sec: Section, key: str, base_dir: Path, project: Project
     if isinstance(tr, str):
         tpath = base_dir / tr
         try:
-            data = json.loads(tpath.read_text(encoding="utf-8"))
+            # Read with positions, so a bad value in the file names its line and column.
+            data = load_json_text(decode_text(tpath.read_bytes(), str(tpath)), str(tpath))
         except FileNotFoundError:
             raise sec.error(key, f"alignment file {tr!r} not found") from None
-        except (OSError, ValueError) as exc:
-            raise sec.error(key, f"cannot read alignment file {tr!r}: {exc}") from None
+        except OSError as exc:
+            raise sec.error(key, f"cannot read alignment file {tr!r}: "
+                            f"{exc.strerror or exc}") from None
         if not isinstance(data, dict) or not isinstance(data.get("frames"), dict):
             raise ConfigError('expected {"frames": {...}}', str(tpath), 1, field="frames")
-        fsec = Section(LineDict(data["frames"]), str(tpath), "frames")
+        frames = data["frames"]
+        fsec = Section(frames if isinstance(frames, LineDict) else LineDict(frames), str(tpath),
+                       "frames")
         source_file = tr
     else:
         fsec = sec.section(key)

@@ -91,3 +91,12 @@ def test_empty_curation_is_an_error(tmp_path, capsys):
     (tmp_path / "curation.json").write_text('{"shots": []}\n')
     assert main(["build", str(cfg), "--dry-run"]) == 1
     assert "curation.json:1:11: shots: no shots in the curation" in _err(capsys)
+
+
+def test_alignment_file_value_names_its_line_and_column(tmp_path, capsys):
+    cfg = tmp_path / "job.yaml"
+    cfg.write_text(CURATED.replace("curation: curation.json\n", "")
+                   + "alignment:\n  mode: manual\n  transforms: align.json\n")
+    (tmp_path / "align.json").write_text('{"frames": {\n "1001": {"translate": "left"}\n}}\n')
+    assert main(["build", str(cfg), "--dry-run"]) == 1
+    assert "align.json:2:24: frames.1001.translate: expected [x, y]" in _err(capsys)
