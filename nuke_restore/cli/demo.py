@@ -64,12 +64,17 @@ def run(args: argparse.Namespace) -> int:
     from . import _demo_steps as steps
 
     out = Path(args.dir)
+    if out.exists() and not out.is_dir():
+        raise NukeRestoreError("is a file; give a folder for the demo", path=str(out))
     if out.exists() and any(out.iterdir()) and not args.force:
-        marker = out / steps.MARKER
-        if not marker.exists():
-            raise NukeRestoreError(
-                "folder exists and is not a previous demo; choose another or pass --force",
-                path=str(out))
+        # Never overwrite without --force, not even a previous demo: its job.yaml may have been
+        # edited since.
+        if (out / steps.MARKER).exists():
+            raise NukeRestoreError("holds a previous demo; pass --force to overwrite it or choose "
+                                   "another folder", path=str(out))
+        raise NukeRestoreError(
+            "folder exists and is not a previous demo; choose another or pass --force",
+            path=str(out))
     out.mkdir(parents=True, exist_ok=True)
     # Work inside DIR with relative paths, so every file the demo writes is the same wherever DIR is.
     # Images carry a fixed DateTime (SOURCE_DATE_EPOCH) unless the user set one.
