@@ -46,6 +46,8 @@ def run(args) -> int:
     from ..imaging.pairs import open_sequence, parse_frames, read
     from ..imaging.sequence import check_image_output, write_image
 
+    if args.proxy < 1:
+        raise ImagingError(f"--proxy must be 1 or more, got {args.proxy}")
     # Every output is checked before any work, so one bad output never leaves another written.
     check_outputs([args.output], force=args.force)
     if args.residual_image:

@@ -62,6 +62,13 @@ def run(args: argparse.Namespace) -> int:
     if args.train is not None and args.train < 2:
         print("nuke-restore curate: error: --train must be at least 2", file=sys.stderr)
         return 2
+    for opt, value in (("--escalate", args.escalate), ("--proxy", args.proxy),
+                       ("--threads", args.threads)):
+        if value is not None and value < (0 if opt == "--escalate" else 1):
+            low = 0 if opt == "--escalate" else 1
+            print(f"nuke-restore curate: error: {opt} must be at least {low}, got {value}",
+                  file=sys.stderr)
+            return 2
     if not 0.0 <= args.validation <= 0.5:
         print("nuke-restore curate: error: --validation must be between 0 and 0.5",
               file=sys.stderr)

@@ -67,6 +67,15 @@ class AlignOptions:
     residual_tiles: Tuple[int, int] = (4, 3)
     residual: bool = True
 
+    def __post_init__(self) -> None:
+        # Checked here, before any frame is read (a negative range emptied the rotation grid).
+        if not self.max_rotate >= 0.0:
+            raise ImagingError(f"max_rotate (--max-rotate) must be 0 or more degrees, got "
+                               f"{self.max_rotate:g}")
+        if not self.max_scale >= 1.0:
+            raise ImagingError(f"max_scale (--max-scale) is a factor of 1 or more (1.3 searches "
+                               f"1/1.3 to 1.3), got {self.max_scale:g}")
+
 
 @dataclass
 class AlignResult:

@@ -54,3 +54,28 @@ def test_curate_frames_too_small(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "t.1001.png" in err and "4x4 are too small to curate" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--max-rotate", "-5"], "must be 0 or more degrees, got -5"),
+    (["--max-scale", "0.5"], "a factor of 1 or more"),
+    (["--proxy", "-1"], "--proxy must be 1 or more"),
+])
+def test_align_bad_search_options(tmp_path, capsys, argv, message):
+    src = _seq(tmp_path / "src", "src", range(1001, 1003), 1)
+    out = tmp_path / "align.json"
+    assert main(["align", src, src, "-o", str(out), *argv]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--escalate", "-1"], "--escalate must be at least 0"),
+    (["--threads", "0"], "--threads must be at least 1"),
+    (["--proxy", "-2"], "--proxy must be at least 1"),
+])
+def test_curate_bad_numbers(tmp_path, capsys, argv, message):
+    src = _seq(tmp_path / "src", "src", range(1001, 1005), 1)
+    assert main(["curate", src, *argv]) == 2
+    assert message in capsys.readouterr().err
