@@ -119,3 +119,21 @@ def test_demo_into_a_file_is_one_line(tmp_path, capsys):
     assert rc != 0
     assert str(blocker) in _err(capsys)
     assert blocker.read_text() == "mine\n"
+
+
+def test_read_only_folder_is_named_before_any_work(seqs, tmp_path, capsys, monkeypatch):
+    # Root ignores permission bits, so the read-only folder is simulated where it is checked.
+    import os
+
+    from nuke_restore import fileio
+
+    real = os.access
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    monkeypatch.setattr(fileio.os, "access",
+                        lambda p, mode: False if os.fspath(p) == str(folder) else real(p, mode))
+    rc = main(["align", seqs["src"], seqs["ref"], "-o", str(folder / "align.json")])
+    assert rc == 1
+    err = _err(capsys)
+    assert f"folder {folder} is not writable" in err
+    assert list(folder.iterdir()) == []
