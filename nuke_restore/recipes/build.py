@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from .. import __version__
 from ..config import JobConfig, Procedure
 from ..errors import NukeRestoreError, OutputExistsError
-from ..fileio import write_atomic
+from ..fileio import check_output, write_atomic
 from ..nk.model import Node, Script
 from ..nk.values import Raw
 from ..nk.writer import write_script
@@ -499,6 +499,11 @@ def build_to_dir(config: JobConfig, outdir: os.PathLike, shots: Optional[Sequenc
         for p, _t in planned:
             if p.suffix == ".nk" and p.exists():
                 raise OutputExistsError("exists; use --force to overwrite", path=str(p))
+    # Everything this build writes is checked first, so a file where a folder should be (or a
+    # read-only folder) stops it before the first script is written, not half way.
+    log_path = out / config.experiments_log
+    for p in [p for p, _t in planned] + [log_path] + [out / f / ".keep" for f in PIPELINE.values()]:
+        check_output(p, force=True)
     written = []
     for p, text in planned:
         write_atomic(p, text)
@@ -511,7 +516,6 @@ def build_to_dir(config: JobConfig, outdir: os.PathLike, shots: Optional[Sequenc
         write_atomic(ignore, "# CopyCat checkpoints and training data stay out of git (R14)\n"
                              "*.cat\n*.catnc\n*.png\n")
         written.append(ignore)
-    log_path = out / config.experiments_log
     _append_log(log_path, built)
     written.append(log_path)
     logger.info("wrote %d scripts to %s", len(built), out)

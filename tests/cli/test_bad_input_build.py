@@ -114,3 +114,15 @@ def test_good_footage_builds_quietly(job, tmp_path, capsys):
     cfg = job("ref/ref.####.png")
     rc, err = _run(["build", str(cfg), "-o", str(tmp_path / "s")], capsys)
     assert rc == 0 and err == ""
+
+
+def test_file_where_the_pipeline_folder_goes_writes_nothing(job, tmp_path, capsys):
+    cfg = job("ref/ref.####.png")
+    out = tmp_path / "scripts"
+    out.mkdir()
+    (out / "pipeline").write_text("mine\n")
+    rc, err = _run(["build", str(cfg), "-o", str(out)], capsys)
+    assert rc == 1
+    assert "pipeline is a file, not a folder" in err
+    assert sorted(p.name for p in out.iterdir()) == ["pipeline"]
+    assert (out / "pipeline").read_text() == "mine\n"
