@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Dict, List, Sequence
 
 from ..errors import FarmError, OutputExistsError
-from ..fileio import write_atomic
+from ..fileio import check_output, write_atomic
 from .deadline import deadline_files
 from .model import FarmPlan, QcTask, RenderTask, TrainingTask
 from .opencue import opencue_files
@@ -131,10 +131,10 @@ def write_plan(plan: FarmPlan, out_dir, force: bool = False) -> List[Path]:
         raise FarmError("the output folder is a file", path=str(out))
     files = plan_files(plan)
     targets = [(out / rel, text) for rel, text in sorted(files.items())]
-    if not force:
-        for path, _ in targets:
-            if path.exists():
-                raise OutputExistsError("exists; use --force to overwrite", path=str(path))
+    for path, _ in targets:
+        # Existing files (without force), a file where a folder goes, a read-only folder: all
+        # found before the first write.
+        check_output(path, force=force)
     stale = [rel for rel in _previous_files(out) if rel not in files] if force else []
     written = []
     try:
