@@ -110,6 +110,19 @@ def input_counts(node: Node) -> Tuple[int, int]:
     return k, 0
 
 
+def written_counts(node: Node) -> Tuple[int, int]:
+    """(N, M) the canonical writer declares.
+
+    A parsed node keeps the length of its input list: Nuke writes an input that was connected to a
+    node outside the copied/saved selection as ``push 0`` and still counts it (``push 0`` /
+    ``push $cut_paste_input`` / ``Group { inputs 2``). Built nodes drop trailing empty inputs.
+    """
+    if not node.line:
+        return input_counts(node)
+    m = min(node.mask_inputs, len(node.inputs))
+    return len(node.inputs) - m, m
+
+
 def _trimmed(seq: List[Optional[Node]]) -> List[Optional[Node]]:
     k = len(seq)
     while k and seq[k - 1] is None:
@@ -189,8 +202,9 @@ class _Writer:
         self.out: List[str] = []
         self.names: Dict[int, str] = {}
         self.used: Set[str] = set()
-        self.needs_var: Dict[int, Node] = {}
-        self.clone_originals: Set[int] = set()
+        self.needs_var: Dict[int, Node] = {}  # pushed again: `set N... [stack 0]`
+        self.clone_originals: Dict[int, Node] = {}  # cloned: `set C... [stack 0]`
+        self.cnames: Dict[int, str] = {}
 
     def write(self, top: Graph) -> str:
         # Only a whole parsed file replays; a group body written on its own is regenerated (its
@@ -288,7 +302,12 @@ class _Writer:
         seen_node = False
         for item in graph.items:
             if isinstance(item, Directive):
-                (pending if seen_node else leading).append(item)
+                # `add_layer` belongs to the node that follows it: Nuke writes it after that
+                # node's `push` lines (`push $cut_paste_input` / `add_layer {...}` / `Group {`).
+                if seen_node or pending or item.text.lstrip().startswith("add_layer"):
+                    pending.append(item)
+                else:
+                    leading.append(item)
             else:
                 seen_node = True
                 if pending:
@@ -314,9 +333,14 @@ class _Writer:
         def needed_of(node: Node) -> List[Optional[Node]]:
             if node.cls == "Root" and node.clone_of is None:
                 return []
-            n, m = count_of[id(node)] = input_counts(node)
+            n, m = count_of[id(node)] = written_counts(node)
             ins = node.inputs
-            return [ins[i] for i in range(n + m - 1, -1, -1)]  # bottom .. top
+            needed = [ins[i] if i < len(ins) else None for i in range(n + m - 1, -1, -1)]
+            if node.line and not sim and not any(x is not None for x in needed):
+                # Nothing connected and nothing on the stack: Nuke writes `inputs N` alone (a
+                # saved gizmo's `Gizmo { inputs 2`), no `push 0` lines.
+                return []
+            return needed  # bottom .. top
 
         def finish(node: Node, needed: List[Optional[Node]], result_free: bool) -> None:
             total = len(needed)
@@ -341,8 +365,7 @@ class _Writer:
             written.add(id(node))
             active.discard(id(node))
             if node.clone_of is not None:
-                self.needs_var[id(node.clone_of)] = node.clone_of
-                self.clone_originals.add(id(node.clone_of))
+                self.clone_originals[id(node.clone_of)] = node.clone_of
             if node.cls != "Root" or node.clone_of is not None:
                 sim.append(node)
                 free.append(result_free)
@@ -425,27 +448,35 @@ class _Writer:
         return steps
 
     def _assign_names(self, top: Graph) -> None:
-        # Deterministic: walk order; parsed names kept when they fit and are unique.
+        # Deterministic: walk order; parsed names kept when they fit and are unique. A node that is
+        # both cloned and pushed again gets both variables, with the same digits (as Nuke writes:
+        # ` set C1234 [stack 0]` then `set N1234 [stack 0]`).
         index = 0
         for node in top.walk():
             index += 1
-            if id(node) not in self.needs_var:
+            key = id(node)
+            cloned = key in self.clone_originals
+            pushed = key in self.needs_var
+            if not cloned and not pushed:
                 continue
-            prefix = "C" if id(node) in self.clone_originals else "N"
             hint = node.stack_var
-            if hint and hint[0] == prefix and hint not in self.used:
-                name = hint
-            else:
-                seed = f"{index}/{node.cls}/{node.name}"
-                salt = 0
-                while True:
-                    digest = hashlib.sha1(f"{seed}/{salt}".encode()).hexdigest()[:6]
-                    name = f"{prefix}{digest}00"
-                    if name not in self.used:
-                        break
-                    salt += 1
-            self.used.add(name)
-            self.names[id(node)] = name
+            digits = hint[1:] if hint and hint[0] in "CN" and len(hint) > 1 else None
+            for prefix, want, table in (("C", cloned, self.cnames), ("N", pushed, self.names)):
+                if not want:
+                    continue
+                name = prefix + digits if digits else None
+                if name is None or name in self.used:
+                    seed = f"{index}/{node.cls}/{node.name}"
+                    salt = 0
+                    while True:
+                        digest = hashlib.sha1(f"{seed}/{salt}".encode()).hexdigest()[:6]
+                        name = f"{prefix}{digest}00"
+                        if name not in self.used:
+                            break
+                        salt += 1
+                    digits = name[1:]
+                self.used.add(name)
+                table[key] = name
 
     # -- regenerate: emit ----------------------------------------------------------------------------
     def _emit(self, graph: Graph, plans: Dict[int, list], depth: int) -> None:
@@ -465,14 +496,19 @@ class _Writer:
                 out.append(f"{nl}push ${self.names[id(step[1])]}")
             else:
                 node = step[1]
-                out.append(nl + pad)
-                clone_var = self.names.get(id(node.clone_of)) if node.clone_of is not None else None
+                # A clone's `clone $C... {` line is a stack command too: column 0.
+                out.append(nl if node.clone_of is not None else nl + pad)
+                clone_var = self.cnames.get(id(node.clone_of)) if node.clone_of is not None else None
                 self._node(node, depth, clone_var, self._knobs_for_regen(node, step[2], step[3]),
                            not self.canonical)
                 if node.body is not None:
                     self._emit(node.body, plans, depth + 1)
                     out.append(f"\n{pad}end_group")
                 # After end_group for a group: the group is on the stack only from there on.
+                # The clone variable is indented like the node, the push variable is not.
+                cname = self.cnames.get(id(node))
+                if cname is not None:
+                    out.append(f"\n{pad}set {cname} [stack 0]")
                 name = self.names.get(id(node))
                 if name is not None:
                     out.append(f"\nset {name} [stack 0]")
@@ -527,6 +563,9 @@ class _Writer:
                 head = f"{node.cls} {{"
         out.append(head)
         default_pre = "\n" + pad + " "
+        blank_after = node.cls.startswith("Primatte")
+        after = False  # the previous knob's value ended with its own newline
+        blank = "\n"
         for k in knobs:
             value = k.value if k.value != "" else '""'
             if hints and (k.pre is not None or k.sep is not None):
@@ -541,8 +580,13 @@ class _Writer:
                 out.append(k.sep if k.sep else " ")
                 out.append(value)
             else:
-                out.append(f"{default_pre}{_knob_name(k.name)} {value}")
+                out.append(f"{blank if after else ''}{default_pre}{_knob_name(k.name)} {value}")
+            # Primatte writes its `data`/`primEdgedata`/`primBodydata` blocks with a newline of
+            # their own, so a blank line follows them in every file Nuke saves.
+            after = blank_after and value.startswith("{ ") and "\n" in value
         close = node.close if hints and node.close is not None else f"\n{pad}}}"
+        if after and not hints:
+            close = "\n" + close
         out.append(close)
 
 

@@ -70,3 +70,19 @@ def test_edited_knob_changes_only_its_line(corpus_files):
     changed = [(a, b) for a, b in zip(orig, out) if a != b]
     assert len(out) in (len(orig), len(orig) + 1)
     assert all("white" in b for _a, b in changed) or len(out) == len(orig) + 1
+
+
+def test_canonical_rewrite_is_what_nuke_wrote(parsed):
+    """`nuke-restore fmt` of a Nuke-saved file gives back Nuke's bytes, except the listed files."""
+    listed = EXPECT["canonical_differs"]
+    failures, exact_now = [], []
+    for path, data, script in parsed:
+        same = write_bytes(script, canonical=True) == data
+        if path.name in listed:
+            assert listed[path.name]["category"] in ("hand-edited", "nuke-order-not-reproduced")
+            if same:
+                exact_now.append(path.name)
+        elif not same:
+            failures.append(path.name)
+    assert not failures, f"canonical output differs from Nuke's bytes, not listed: {failures}"
+    assert not exact_now, f"canonical output is exact now, unlist: {exact_now}"

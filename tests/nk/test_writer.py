@@ -185,3 +185,26 @@ def test_renamed_class_of_an_untouched_node_is_written():
     s = parse_text("Blur {\n inputs 0\n name B\n}\n")
     s.nodes[0].cls = "Defocus"
     assert write_script(s) == "Defocus {\n inputs 0\n name B\n}\n"
+
+
+def test_canonical_nuke_quirks():
+    """Layout Nuke writes that the regenerator copies (evidence in tests/nk/roundtrip_expectations.json)."""
+    from nuke_restore.nk import parse_text, write_script
+
+    # A clone's original indented `set C`, `clone $C {` at column 0, and a separate `set N` when
+    # the original is also pushed again; `add_layer` after the node's pushes.
+    text = (
+        "set cut_paste_input [stack 0]\nversion 13.2 v8\npush 0\npush $cut_paste_input\n"
+        "add_layer {P P.red P.green}\nGroup {\n inputs 2\n name G\n}\n Input {\n  inputs 0\n"
+        "  name Input1\n }\n Blur {\n  name Blur1\n }\n set C12345600 [stack 0]\n"
+        "set N12345600 [stack 0]\nclone $C12345600 {\n }\npush $N12345600\n Merge2 {\n"
+        "  inputs 2\n  name Merge1\n }\n Output {\n  name Output1\n }\nend_group\n"
+    )
+    script = parse_text(text)
+    assert write_script(script, canonical=True) == text
+    # A saved gizmo whose inputs were connected outside: `inputs N` alone, no `push 0`.
+    gizmo = "Gizmo {\n inputs 2\n name G\n}\n Input {\n  inputs 0\n  name Input1\n }\nend_group\n"
+    assert write_script(parse_text(gizmo), canonical=True) == gizmo
+    # Primatte writes a blank line after each of its data blocks.
+    prim = "Primatte3 {\n data { 5\n    0 1 0\n  }\n\n name Primatte1\n}\n"
+    assert write_script(parse_text(prim), canonical=True) == prim
