@@ -149,6 +149,9 @@ class QCResult:
         }
 
 
+MIN_SIZE = (32, 24)  # smallest frame (w, h) the metrics are meaningful on
+
+
 def run_qc(source, reference, candidates: Optional[Dict[str, object]] = None,
            frames: Optional[Sequence[int]] = None, mode: str = "chroma", truth=None,
            align_reference: bool = False, derived: Optional[Dict[str, Callable]] = None,
@@ -197,6 +200,11 @@ def run_qc(source, reference, candidates: Optional[Dict[str, object]] = None,
     if frames is None:
         todo = pick_even(todo, max_frames)
     check_sizes(seqs, todo[0])
+    w, h, _c = seqs["source"].spec(todo[0])
+    if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
+        # SSIM windows and grain spectra need some picture; below this the figures are noise.
+        raise ImagingError(f"frames of {w}x{h} are too small to measure: need at least "
+                           f"{MIN_SIZE[0]}x{MIN_SIZE[1]} pixels", path=seqs["source"].path(todo[0]))
     enc = {k: (encodings or {}).get(k) or guess_encoding(s.path(todo[0])) for k, s in seqs.items()}
     names = ["source", "reference"] + list(candidates or {}) + list(derived or {})
     shown = set(pick_even(todo, panel_frames))

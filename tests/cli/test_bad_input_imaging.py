@@ -79,3 +79,18 @@ def test_curate_bad_numbers(tmp_path, capsys, argv, message):
     src = _seq(tmp_path / "src", "src", range(1001, 1005), 1)
     assert main(["curate", src, *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_qc_frames_too_small(tmp_path, capsys):
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    rng = np.random.default_rng(6)
+    for f in range(1001, 1004):
+        write_image(folder / f"t.{f:04d}.png", rng.random((4, 4, 3)), "uint8")
+    pattern = str(folder / "t.####.png")
+    report = tmp_path / "qc.html"
+    rc = main(["qc", "--source", pattern, "--reference", pattern, "--output", pattern,
+               "--mode", "spatial", "-o", str(report)])
+    assert rc == 1
+    assert "4x4 are too small to measure" in capsys.readouterr().err
+    assert not report.exists()
