@@ -56,11 +56,16 @@ def run(args) -> int:
     if args.method == "cdl":
         names.append("baseline.cc")
     check_outputs([outdir / name for name in names], force=args.force)
-    b = baseline.fit_sequences(
-        args.source, args.reference, args.method, frames=parse_frames(args.frames),
-        align_first=args.align, lut_size=args.lut_size, degree=args.degree,
-        source_encoding=args.source_encoding, reference_encoding=args.reference_encoding,
-        progress=True)
+    try:
+        b = baseline.fit_sequences(
+            args.source, args.reference, args.method, frames=parse_frames(args.frames),
+            align_first=args.align, lut_size=args.lut_size, degree=args.degree,
+            source_encoding=args.source_encoding, reference_encoding=args.reference_encoding,
+            progress=True)
+    except ImagingError as exc:
+        if exc.path is None:  # a fitting error about the pairs as a whole: name the source
+            exc.path = args.source
+        raise
     written = []
     if args.apply:
         # Check and render before exporting so a refused overwrite leaves nothing half done.

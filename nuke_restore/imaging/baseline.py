@@ -98,7 +98,8 @@ def sample_pairs(pairs: Sequence[Tuple[np.ndarray, np.ndarray]], max_samples: in
     s = np.concatenate(srcs).astype(np.float64)
     r = np.concatenate(refs).astype(np.float64)
     if len(s) < 100:
-        raise ImagingError("too few valid pixels to fit a colour map")
+        raise ImagingError(f"too few valid pixels to fit a colour map ({len(s)} of the pairs, "
+                           "need 100): frames too small, or the reference black or non-finite")
     if len(s) > max_samples:
         idx = np.random.default_rng(seed).choice(len(s), max_samples, replace=False)
         s, r = s[idx], r[idx]

@@ -94,3 +94,17 @@ def test_qc_frames_too_small(tmp_path, capsys):
     assert rc == 1
     assert "4x4 are too small to measure" in capsys.readouterr().err
     assert not report.exists()
+
+
+def test_baseline_too_few_pixels_names_the_source(tmp_path, capsys):
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    rng = np.random.default_rng(7)
+    for f in range(1001, 1004):
+        write_image(folder / f"t.{f:04d}.png", rng.random((4, 4, 3)), "uint8")
+    pattern = str(folder / "t.####.png")
+    outdir = tmp_path / "fit"
+    assert main(["baseline", "--source", pattern, "--reference", pattern, "-o", str(outdir)]) == 1
+    err = capsys.readouterr().err
+    assert f"{pattern}: too few valid pixels" in err
+    assert not outdir.exists()
