@@ -376,9 +376,20 @@ def _scan_any(folder: Path, head: str, tail: str) -> Tuple[Dict[int, str], int]:
 
 def _oiio_error(oiio) -> str:
     try:
-        return oiio.geterror() or "unknown error"
+        return _one_line(oiio.geterror())
     except Exception:  # older bindings
         return "unknown error"
+
+
+def _one_line(message: str) -> str:
+    """OpenImageIO's error text on one line (libpng adds 'PNG read error...' lines): CLI errors are
+    one line each."""
+    lines = []
+    for line in (message or "").splitlines():
+        line = line.strip()
+        if line and line not in lines:
+            lines.append(line)
+    return "; ".join(lines) or "unknown error"
 
 
 def box_downscale(img: np.ndarray, factor: int) -> np.ndarray:
@@ -433,7 +444,7 @@ def read_image(path, proxy: int = 1, frame: Optional[int] = None) -> np.ndarray:
             native = "float"
         data = inp.read_image(0, 0, 0, min(nch, 3), native)
         if data is None or inp.has_error:
-            msg = inp.geterror() if inp.has_error else _oiio_error(oiio)
+            msg = _one_line(inp.geterror()) if inp.has_error else _oiio_error(oiio)
             raise ImagingError(f"{where}corrupt or truncated image: {msg}", path=p)
     finally:
         inp.close()
@@ -524,11 +535,11 @@ def write_image(path, array: np.ndarray, dtype: str = "half", force: bool = Fals
             # OIIO stamps the wall clock otherwise; reproducible builds pin it (same inputs, same bytes).
             spec.attribute("DateTime", stamp)
         if not out.open(tmp, spec):
-            raise ImagingError(f"cannot open for writing: {out.geterror()}", path=str(path))
+            raise ImagingError(f"cannot open for writing: {_one_line(out.geterror())}", path=str(path))
         ok = out.write_image(arr)
         out.close()
         if not ok:
-            raise ImagingError(f"write failed: {out.geterror()}", path=str(path))
+            raise ImagingError(f"write failed: {_one_line(out.geterror())}", path=str(path))
     return path
 
 

@@ -108,3 +108,14 @@ def test_baseline_too_few_pixels_names_the_source(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{pattern}: too few valid pixels" in err
     assert not outdir.exists()
+
+
+def test_truncated_png_is_one_line(tmp_path, capsys):
+    src = _seq(tmp_path / "src", "src", range(1001, 1005), 8)
+    victim = tmp_path / "src" / "src.1003.png"
+    victim.write_bytes(victim.read_bytes()[:300])
+    out = tmp_path / "curation.json"
+    assert main(["curate", src, "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "src.1003.png: frame 1003: corrupt or truncated" in err
+    assert not out.exists()
