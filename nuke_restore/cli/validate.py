@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
-from ..errors import NkSyntaxError, NukeRestoreError
+from ..errors import NkSyntaxError
 from ..nk.validate import (
     ERROR,
     INFO,
@@ -57,12 +57,9 @@ def _expand(paths: List[str]) -> List[Path]:
         p = Path(raw)
         if p.is_dir():
             found = sorted(q for q in p.rglob("*") if q.suffix in _SUFFIXES and q.is_file())
-            if not found:
-                # A folder given by name that holds nothing to check is a mistake, not "clean".
-                exc = NukeRestoreError("no .nk or .gizmo files in this folder", path=str(p))
-                exc.exit_code = 2
-                raise exc
-            out.extend(found)
+            # A folder given by name that holds nothing to check is a mistake, not "clean": it
+            # stays in the list and is reported as unreadable (exit 2, in --json too).
+            out.extend(found or [p])
         else:
             out.append(p)
     return out
@@ -113,6 +110,10 @@ def run(args) -> int:
     files = _expand(args.paths)
     results = []
     for path in files:
+        if path.is_dir():
+            results.append((str(path), False, [Diagnostic(
+                "no-scripts", ERROR, "no .nk or .gizmo files in this folder", str(path), None)]))
+            continue
         readable, findings = _check(path, args, rules_for)
         results.append((str(path), readable, findings))
     everything = [d for _, _, ds in results for d in ds]

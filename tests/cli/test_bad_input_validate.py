@@ -16,3 +16,13 @@ def test_farm_log_folder_without_logs(tmp_path, capsys):
     assert main(["farm", "--log", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert str(tmp_path) in err and "no *.log files" in err
+
+
+def test_validate_empty_folder_json_reports_it(tmp_path, capsys):
+    import json
+
+    assert main(["validate", str(tmp_path), "--json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["exit_code"] == 2 and doc["summary"]["unreadable"] == 1
+    assert doc["files"][0]["path"] == str(tmp_path)
+    assert doc["files"][0]["findings"][0]["code"] == "no-scripts"
