@@ -364,6 +364,10 @@ class _Writer:
             steps.append(("node", node, implicit, counts))
             written.add(id(node))
             active.discard(id(node))
+            if node.line and node.stack_var and node.stack_var[0] == "N":
+                # Nuke gave this node a variable (it counts dependents the file may not hold,
+                # e.g. ones outside the copied selection): keep the `set`, it changes nothing.
+                self.needs_var[id(node)] = node
             if node.clone_of is not None:
                 self.clone_originals[id(node.clone_of)] = node.clone_of
             if node.cls != "Root" or node.clone_of is not None:
@@ -427,8 +431,39 @@ class _Writer:
                     found.append(orig)
                     todo.append(orig)
                 todo.extend(s for s in cur.inputs if s is not None and id(s) in members)
-            for orig in reversed(found):
-                emit(orig)
+            if found and not clone_after_original(root):
+                for orig in reversed(found):
+                    emit(orig)
+
+        def clone_after_original(root: Node) -> bool:
+            # Nuke writes a clone's original where its own order reaches it; only when that order
+            # would reach a clone first are the originals written up front.
+            order: List[Node] = []
+            seen: Set[int] = set()
+            todo: List[Tuple[Node, bool]] = [(root, False)]
+            while todo:
+                cur, done = todo.pop()
+                if done:
+                    order.append(cur)
+                    continue
+                if id(cur) in seen or id(cur) in written:
+                    continue
+                seen.add(id(cur))
+                todo.append((cur, True))
+                n, m = written_counts(cur) if cur.cls != "Root" else (0, 0)
+                ins = cur.inputs
+                # emit() visits inputs highest first: push them so the highest pops first.
+                for i in range(n + m):
+                    src = ins[i] if i < len(ins) else None
+                    if src is not None and src is not PASTE_INPUT and id(src) in members:
+                        todo.append((src, False))
+            pos = {id(x): i for i, x in enumerate(order)}
+            for x in order:
+                orig = x.clone_of
+                if orig is not None and id(orig) in members and id(orig) not in written:
+                    if id(orig) not in pos or pos[id(orig)] > pos[id(x)]:
+                        return False
+            return True
 
         for item in graph.items:
             if isinstance(item, Node) and id(item) not in consumed:
@@ -451,8 +486,26 @@ class _Writer:
         # Deterministic: walk order; parsed names kept when they fit and are unique. A node that is
         # both cloned and pushed again gets both variables, with the same digits (as Nuke writes:
         # ` set C1234 [stack 0]` then `set N1234 [stack 0]`).
+        # A parsed name may repeat in graphs that do not nest (two gizmos concatenated in one file
+        # each have their own `set N18ed5400`): each body sets it before it pushes it.
+        scopes: Dict[str, List[tuple]] = {}
+
+        def free_for(name: str, path: tuple) -> bool:
+            if name not in self.used:
+                return True
+            users = scopes.get(name)
+            if not users:
+                return False  # reserved by a replayed graph, or generated
+            return not any(u[:len(path)] == path or path[:len(u)] == u for u in users)
+
+        def walk(graph: Graph, path: tuple):
+            for n in graph.nodes:
+                yield n, path
+                if n.body is not None:
+                    yield from walk(n.body, path + (id(n.body),))
+
         index = 0
-        for node in top.walk():
+        for node, path in walk(top, (id(top),)):
             index += 1
             key = id(node)
             cloned = key in self.clone_originals
@@ -465,7 +518,9 @@ class _Writer:
                 if not want:
                     continue
                 name = prefix + digits if digits else None
-                if name is None or name in self.used:
+                if name is not None and free_for(name, path):
+                    scopes.setdefault(name, []).append(path)
+                else:
                     seed = f"{index}/{node.cls}/{node.name}"
                     salt = 0
                     while True:
