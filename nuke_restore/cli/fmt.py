@@ -1,7 +1,9 @@
 """``nuke-restore fmt``: parse a .nk/.gizmo and write it back in Nuke's canonical layout.
 
 Connections are kept; only the layout changes: one space of indentation per nesting level, stack
-commands regenerated from connections in Nuke's order, ``inputs`` recomputed. Prints to stdout unless
+commands regenerated from connections in Nuke's order, ``inputs`` recomputed. A file Nuke saved comes
+back byte for byte (see docs/nk-engine.md for the figures and the quirks copied); hand edits such as
+knobs at column 0 or blank lines between knobs are normalised. Prints to stdout unless
 ``-o OUT`` (refuses to overwrite without ``--force``) or ``--in-place``. ``--check`` writes nothing
 and exits 1 when the file is not canonical, with a diff summary.
 """

@@ -208,3 +208,19 @@ def test_canonical_nuke_quirks():
     # Primatte writes a blank line after each of its data blocks.
     prim = "Primatte3 {\n data { 5\n    0 1 0\n  }\n\n name Primatte1\n}\n"
     assert write_script(parse_text(prim), canonical=True) == prim
+
+
+def test_canonical_keeps_nuke_variables():
+    from nuke_restore.nk import parse_text, write_script
+
+    # A `set` Nuke wrote for a dependent outside the file stays (a no-op for the graph).
+    text = "Constant {\n inputs 0\n name C\n}\nset Nabc12300 [stack 0]\nBlur {\n name B\n}\n"
+    assert write_script(parse_text(text), canonical=True) == text
+    # Two gizmos concatenated in one file may each use the same variable name.
+    body = (" Input {\n  inputs 0\n  name Input1\n }\nset N11 [stack 0]\n Blur {\n  name B\n }\n"
+            "push $N11\n Merge2 {\n  inputs 2\n  name M\n }\nend_group\n")
+    text = "Gizmo {\n name G1\n}\n" + body + "Gizmo {\n name G2\n}\n" + body
+    script = parse_text(text)
+    assert write_script(script, canonical=True) == text
+    again = parse_text(write_script(script, canonical=True))
+    assert again.signature() == script.signature()
