@@ -207,6 +207,12 @@ class _Parser:
                 if after < n and text[after] == "{" and word not in _DIRECTIVES:
                     pos = self._node(frames, word, pos, after, lead, None)
                 else:
+                    if word not in _DIRECTIVES and self.strict:
+                        # A bare word that is neither a node nor a command Nuke writes: typically a
+                        # file cut in the middle of the next class name. Nuke refuses it too.
+                        # (Lenient mode keeps it; validation reports it as unknown-command.)
+                        raise src.error(f"unknown command {word[:40]!r} (not a node: no '{{' "
+                                        "follows; file truncated?)", pos)
                     pos = self._directive(frame, pos, word_end, lead)
         if len(frames) > 1:
             owner = frames[-1].owner

@@ -211,3 +211,15 @@ def test_absurd_group_nesting_is_refused():
     from nuke_restore.nk import write_script
 
     assert write_script(parse_text(ok)) == ok
+
+
+def test_bare_word_at_top_level_is_an_error_naming_its_line():
+    # A file cut in the middle of the next class name (found by the bad-input sweep).
+    from nuke_restore.errors import NkSyntaxError
+    from nuke_restore.nk.parser import parse_text as _parse
+
+    with pytest.raises(NkSyntaxError) as exc:
+        _parse("Blur {\n name Blur1\n}\nBa", path="t.nk")
+    assert str(exc.value).startswith("t.nk:4:1:") and "unknown command 'Ba'" in str(exc.value)
+    lenient = _parse("Blur {\n name Blur1\n}\nBa", path="t.nk", strict=False)
+    assert [n.cls for n in lenient.nodes] == ["Blur"]
