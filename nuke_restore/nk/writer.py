@@ -374,6 +374,21 @@ class _Writer:
                 sim.append(node)
                 free.append(result_free)
 
+        def upstream(node: Node, target: Node) -> bool:
+            # True when ``target`` is written among ``node``'s own (unwritten) inputs, so the
+            # depth-first order reaches it before ``node`` anyway.
+            seen: Set[int] = set()
+            todo = [s for s in node.inputs if s is not None]
+            while todo:
+                cur = todo.pop()
+                if cur is target:
+                    return True
+                if id(cur) in seen or id(cur) in written or id(cur) not in members:
+                    continue
+                seen.add(id(cur))
+                todo.extend(s for s in cur.inputs if s is not None)
+            return False
+
         def emit(root: Node) -> None:
             # Iterative (a 200,000-node chain must not hit the recursion limit).
             # Entries: (node, step, free): ``free`` when nothing waits for the node's output on the
@@ -393,7 +408,8 @@ class _Writer:
                     needs[key] = needed_of(node)
                     work.append((node, 1, result_free))
                     orig = node.clone_of
-                    if orig is not None and id(orig) in members and id(orig) not in written:
+                    if orig is not None and id(orig) in members and id(orig) not in written \
+                            and not upstream(node, orig):
                         work.append((orig, 0, True))
                     continue
                 needed = needs[key]
