@@ -84,14 +84,6 @@ def clips_for_shots(cfg: JobConfig, names: Optional[Iterable[str]] = None) -> Li
 
 def _size(path: str):
     """Width, height and channels from the header of one image (no pixels are read)."""
-    from ..imaging.sequence import _oiio, _oiio_error
+    from ..imaging.sequence import image_spec
 
-    oiio = _oiio()
-    inp = oiio.ImageInput.open(path)
-    if inp is None:
-        raise ImagingError(f"cannot read image: {_oiio_error(oiio)}", path=path)
-    try:
-        spec = inp.spec()
-        return spec.width, spec.height, spec.nchannels
-    finally:
-        inp.close()
+    return image_spec(path)

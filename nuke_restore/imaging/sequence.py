@@ -63,6 +63,19 @@ def _oiio():
     return require("OpenImageIO", "imaging")
 
 
+def image_spec(path: str, what: str = "cannot read image") -> Tuple[int, int, int]:
+    """(width, height, channels) of one image, from its header only (no pixels are read)."""
+    oiio = _oiio()
+    inp = oiio.ImageInput.open(path)
+    if inp is None:
+        raise ImagingError(f"{what}: {_oiio_error(oiio)}", path=path)
+    try:
+        s = inp.spec()
+        return s.width, s.height, s.nchannels
+    finally:
+        inp.close()
+
+
 @dataclass
 class FrameSequence:
     """A numbered image sequence (or a single still) on disk.
@@ -249,16 +262,7 @@ class FrameSequence:
     def spec(self, frame: Optional[int] = None) -> Tuple[int, int, int]:
         """(width, height, channels) of ``frame`` (default the first) read from the header only."""
         frame = self.frames[0] if frame is None else frame
-        p = self._existing(frame)
-        oiio = _oiio()
-        inp = oiio.ImageInput.open(p)
-        if inp is None:
-            raise ImagingError(f"frame {frame}: cannot open: {_oiio_error(oiio)}", path=p)
-        try:
-            s = inp.spec()
-            return s.width, s.height, s.nchannels
-        finally:
-            inp.close()
+        return image_spec(self._existing(frame), what=f"frame {frame}: cannot open")
 
     @property
     def size(self) -> Tuple[int, int]:

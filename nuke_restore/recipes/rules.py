@@ -93,15 +93,7 @@ def _origin(node: Node) -> Node:
 
 def upstream(node: Optional[Node]) -> Iterator[Node]:
     """Every node above ``node`` (breadth first, each once), ``node`` included."""
-    seen: Set[int] = set()
-    todo = [node] if node is not None else []
-    while todo:
-        n = todo.pop(0)
-        if n is None or id(n) in seen:
-            continue
-        seen.add(id(n))
-        yield n
-        todo.extend(i for i in n.inputs if i is not None)
+    return upstream_until(node, ())
 
 
 def upstream_until(node: Optional[Node], stop: Iterable[str]) -> Iterator[Node]:
