@@ -117,10 +117,10 @@ def _clip_settings(clip: ClipInfo) -> ClipSettings:
                         colorspace=clip.colorspace)
 
 
-YAML_NEEDED = ("building needs PyYAML in Nuke's Python: the core reads its built-in procedure "
-               "templates and presets (YAML). Install it for Nuke's Python version into the "
-               "pydeps/ folder beside init.py (docs/install.md §3). Menus, gizmos, validation "
-               "and JSON job files work without it.")
+YAML_NEEDED = ("building needs PyYAML in Nuke's Python here: the JSON twins of the built-in "
+               "templates are missing (run scripts/compile_templates.py on the install), or install "
+               "PyYAML for Nuke's Python into the pydeps/ folder beside init.py (docs/install.md "
+               "§3). Menus, gizmos, validation and JSON job files work without it.")
 
 
 def core_needs_missing_yaml() -> bool:
