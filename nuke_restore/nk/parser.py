@@ -55,6 +55,7 @@ _COMMANDS = frozenset(_DIRECTIVES + ("push", "set", "end_group", "clone"))
 _SLOW_CLASSES = _COMMANDS | frozenset(GROUP_CLASSES) | {"Root"}
 _INPUTS_CACHE = {str(i): (i, 0) for i in range(64)}
 _INPUTS_CACHE.update({f"{i}+{j}": (i, j) for i in range(16) for j in range(1, 4)})
+_ONE_INPUT = (1, 0)
 
 
 class Layout:
@@ -119,32 +120,108 @@ class _Parser:
         cmd_fast = COMMAND_FAST.match
         variables = self.vars
         count = str.count
+        find = str.find
+        intern = sys.intern
+        new_node = _new_node
+        inputs_cache_get = _INPUTS_CACHE.get
+        cur = None
         while True:
             # Fast path: one regex match per command in Nuke's own layout; anything unusual (or
             # wrong) falls through to the general code below, which also makes the error messages.
             m = cmd_fast(text, pos)
             fast_failed = -1 if m is not None else pos
             if m is not None:
-                lead, cls, _body, inval, close, pvar, p0, svar = m.groups()
+                lead, cls, inval, close, pvar, p0, svar = m.group(1, 2, 4, 5, 6, 7, 8)
                 frame = frames[-1]
-                stack = frame.stack
+                if frame is not cur:
+                    cur = frame
+                    stack = frame.stack
+                    stack_pop = stack.pop
+                    stack_append = stack.append
+                    pad_pre = frame.pad_pre
+                    pad_close = pad_pre[:-1]
+                    graph = frame.graph
+                    items_append = frame.items_append
+                    ops_append = frame.ops_append
                 if cls is not None:
                     if cls not in _SLOW_CLASSES:
-                        node = self._fast_node(m, frame, lead, cls, inval, close)
-                        if node is not None:
-                            pos = m.end()
+                        # A node block in Nuke's own layout (the per-node hot path of a big
+                        # script): same result as _node, with the knobs left undecoded.
+                        b0, b1 = m.span(3)
+                        if inval is None:
+                            if find(text, "inputs", b0, b1) >= 0:
+                                declared = False  # `inputs` not first: the general code finds it
+                            else:
+                                declared = None
+                                total = 1
+                        elif find(text, "inputs", m.end(4), b1) >= 0:
+                            declared = False
+                        else:
+                            declared = inputs_cache_get(inval)
+                            if declared is None:
+                                declared = parse_inputs(inval) or False
+                            if declared:
+                                total = declared[0] + declared[1]
+                                if stack and len(stack) < total:
+                                    declared = False  # underflow: reported by the general code
+                        if declared is not False:
+                            line = self.line
+                            if lead != "\n":
+                                line += count(lead, "\n") - 1
+                            line += 1
+                            end = m.end()
+                            node = new_node(Node)
+                            node.cls = cls
+                            node._knobs = None
+                            node._src = (text, m.start(2), b0, b1, end, line, pad_pre)
+                            node.line = line
+                            node.clone_of = node.body = node.stack_var = node.head = None
+                            node.clone_var = None
+                            node.close = None if close == pad_close else intern(close + "}")
+                            node._extra = None
+                            if declared is None:
+                                node.declared = _ONE_INPUT
+                                node.mask_inputs = 0
+                                if stack:
+                                    node.inputs = [stack_pop()]
+                                else:
+                                    node.inputs = [None]
+                                    node._extra = {"implicit_empty": True}
+                            else:
+                                node.declared = declared
+                                node.mask_inputs = declared[1]
+                                if total == 1:
+                                    node.inputs = [stack_pop() if stack else None]
+                                elif total:
+                                    if len(stack) >= total:
+                                        taken = stack[-total:]
+                                        del stack[-total:]
+                                        taken.reverse()
+                                    else:
+                                        taken = stack[::-1]
+                                        stack.clear()
+                                        taken.extend([None] * (total - len(taken)))
+                                    node.inputs = taken
+                                else:
+                                    node.inputs = []
+                            node.parent = graph
+                            items_append(node)
+                            ops_append(("node", node, lead, None))
+                            stack_append(node)
+                            self.line = line + count(text, "\n", b0, end)
+                            pos = end
                             continue
                 elif pvar is not None:
                     if pvar in variables:
                         self.line += count(lead, "\n")
-                        stack.append(variables[pvar])
-                        frame.layout.ops.append(("push", pvar, lead, "push $" + pvar))
+                        stack_append(variables[pvar])
+                        ops_append(("push", pvar, lead, "push $" + pvar))
                         pos = m.end()
                         continue
                 elif p0 is not None:
                     self.line += count(lead, "\n")
-                    stack.append(None)
-                    frame.layout.ops.append(("push0", None, lead, "push 0"))
+                    stack_append(None)
+                    ops_append(("push0", None, lead, "push 0"))
                     pos = m.end()
                     continue
                 elif svar is not None and (stack or svar != _PASTE_VAR):
@@ -153,7 +230,7 @@ class _Parser:
                     variables[svar] = top
                     if top is not None and top is not PASTE_INPUT and top.stack_var is None:
                         top.stack_var = svar
-                    frame.layout.ops.append(("set", svar, lead, f"set {svar} [stack 0]"))
+                    ops_append(("set", svar, lead, f"set {svar} [stack 0]"))
                     pos = m.end()
                     continue
             start = pos
@@ -347,70 +424,6 @@ class _Parser:
         return self._node(frames, original.cls, pos, after, lead, (original, var))
 
     # -- node blocks ------------------------------------------------------------------------------
-    def _fast_node(self, m, frame: _Frame, lead: str, cls: str, inval: Optional[str],
-                   close: str) -> Optional[Node]:
-        """A node block matched whole by COMMAND_FAST; None (nothing changed) when the general
-        code must handle it."""
-        text = self.text
-        b0, b1 = m.start(3), m.end(3)
-        if inval is None:
-            if text.find("inputs", b0, b1) >= 0:
-                return None  # an `inputs` knob not in first place: let the general code find it
-            declared = None
-            total = 1
-        else:
-            if text.find("inputs", m.end(4), b1) >= 0:
-                return None
-            declared = _INPUTS_CACHE.get(inval)
-            if declared is None:
-                declared = parse_inputs(inval)
-                if declared is None:
-                    return None
-            total = declared[0] + declared[1]
-        stack = frame.stack
-        if declared is not None and stack and len(stack) < total:
-            return None  # underflow: reported by the general code
-        line = self.line + lead.count("\n")
-        end = m.end()
-        pad_pre = frame.pad_pre
-        # Set every slot once (this is the per-node hot path of a big script).
-        node = _new_node(Node)
-        node.cls = cls
-        node._knobs = None
-        node._src = (text, m.start(2), b0, b1, end, line, pad_pre)
-        node.line = line
-        node.clone_of = node.body = node.stack_var = node.head = node.clone_var = None
-        node.close = None if close == pad_pre[:-1] else sys.intern(close + "}")
-        if declared is None:
-            node.declared = (1, 0)
-            node.mask_inputs = 0
-        else:
-            node.declared = declared
-            node.mask_inputs = declared[1]
-        node._extra = None
-        if total == 1:
-            if stack:
-                node.inputs = [stack.pop()]
-            else:
-                node.inputs = [None]
-                if declared is None:
-                    node._extra = {"implicit_empty": True}
-        elif total:
-            taken = stack[len(stack) - total:] if len(stack) >= total else list(stack)
-            del stack[len(stack) - len(taken):]
-            taken.reverse()
-            if len(taken) < total:
-                taken.extend([None] * (total - len(taken)))
-            node.inputs = taken
-        else:
-            node.inputs = []
-        node.parent = frame.graph
-        frame.items_append(node)
-        frame.ops_append(("node", node, lead, None))
-        stack.append(node)
-        self.line = line + text.count("\n", b0, end)
-        return node
-
     def _pre(self, depth: int) -> str:
         """The whitespace Nuke writes before a knob at this nesting depth."""
         pres = self._pres
