@@ -262,11 +262,16 @@ def build_ycbcr_shuffle() -> Script:
     ], [luma_ycc, chroma_ycc], 0, -100)
     back = _node(body, "Colorspace", "Colorspace_YCbCr_to_linear", [("colorspace_in", "YCbCr")],
                  [copy], 0, 0)
+    _remove_alpha_output(body, back, 100)
+    return script
+
+
+def _remove_alpha_output(body, src: Node, y: int) -> None:
+    """The optional alpha removal (knob ``remove_alpha``) and the Output below it."""
     remove = _node(body, "Remove", "Remove_alpha", [
         ("channels", "alpha"), ("disable", Expr("!parent.remove_alpha")),
-    ], [back], 0, 100)
-    _output(body, remove, 0, 200)
-    return script
+    ], [src], 0, y)
+    _output(body, remove, 0, y + 100)
 
 
 # -- RS_MatchGradeBaseline ---------------------------------------------------------------------------
@@ -403,10 +408,7 @@ def build_cleanup_crop() -> Script:
     clamp = _node(body, "Grade", "Grade_clamp", [
         ("white_clamp", True), ("disable", Expr("!parent.clamp")),
     ], [crop], 0, -100)
-    remove = _node(body, "Remove", "Remove_alpha", [
-        ("channels", "alpha"), ("disable", Expr("!parent.remove_alpha")),
-    ], [clamp], 0, 0)
-    _output(body, remove, 0, 100)
+    _remove_alpha_output(body, clamp, 0)
     return script
 
 
