@@ -23,6 +23,7 @@ import functools
 import gc
 import hashlib
 import logging
+import operator
 import re
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -148,19 +149,24 @@ def _class_order(cls: str) -> Optional[Dict[str, int]]:
 
 
 _PERMUTATIONS: Dict[tuple, Optional[List[int]]] = {}
+_NAME = operator.attrgetter("name")
+_LINE = operator.attrgetter("line")
+_PRE_SEP = operator.attrgetter("pre", "sep")
+_NO_LAYOUT = (None, None).__eq__  # a knob with no layout of its own to keep
 
 
 def _ordered_knobs(node: Node) -> List[Knob]:
+    """The knobs in the order to write them (the node's own list when already in order)."""
     knobs = node.knobs
-    if node.line or any(k.line for k in knobs):
-        return list(knobs)
+    if node.line or any(map(_LINE, knobs)):
+        return knobs
     # Class knobs come before the first user knob definition; user knobs keep their own order.
-    names = (node.cls,) + tuple(k.name for k in knobs)
+    names = (node.cls, *map(_NAME, knobs))
     perm = _PERMUTATIONS.get(names, 0)
     if perm == 0:
         perm = _PERMUTATIONS[names] = _permutation(node.cls, names[1:])
     if perm is None:
-        return list(knobs)
+        return knobs
     return [knobs[i] for i in perm]
 
 
@@ -200,11 +206,11 @@ class _Writer:
     def __init__(self, canonical: bool) -> None:
         self.canonical = canonical
         self.out: List[str] = []
-        self.names: Dict[int, str] = {}
+        self.names: Dict[Node, str] = {}
         self.used: Set[str] = set()
-        self.needs_var: Dict[int, Node] = {}  # pushed again: `set N... [stack 0]`
-        self.clone_originals: Dict[int, Node] = {}  # cloned: `set C... [stack 0]`
-        self.cnames: Dict[int, str] = {}
+        self.needs_var: Dict[Node, Node] = {}  # pushed again: `set N... [stack 0]`
+        self.clone_originals: Dict[Node, Node] = {}  # cloned: `set C... [stack 0]`
+        self.cnames: Dict[Node, str] = {}
 
     def write(self, top: Graph) -> str:
         # Only a whole parsed file replays; a group body written on its own is regenerated (its
@@ -285,18 +291,18 @@ class _Writer:
         earlier is pushed again (``push $N``), an empty one is ``push 0``. Directives stay in front of
         the node that followed them. The simulated stack keeps the result correct in every case.
         """
-        members = {id(n) for n in graph.nodes}
+        nodes = graph.nodes
+        members = set(nodes)
         steps: list = []
-        consumed: Set[int] = set()
-        for node in graph.nodes:
-            for src in node.inputs:
-                if src is not None:
-                    consumed.add(id(src))
+        consumed: Set[Node] = set()
+        for node in nodes:
+            consumed.update(node.inputs)
+        consumed.discard(None)
         sim: List[Optional[Node]] = []
         free: List[bool] = []  # per sim entry: nobody waits for it
-        written: Set[int] = set()
-        active: Set[int] = set()
-        anchored: Dict[int, List[Directive]] = {}
+        written: Set[Node] = set()
+        active: Set[Node] = set()
+        anchored: Dict[Node, List[Directive]] = {}
         pending: List[Directive] = []
         leading: List[Directive] = []  # the header (#!, version, cut_paste_input...) stays on top
         seen_node = False
@@ -311,7 +317,7 @@ class _Writer:
             else:
                 seen_node = True
                 if pending:
-                    anchored[id(item)] = pending
+                    anchored[item] = pending
                     pending = []
         steps.extend(("dir", d) for d in leading)
         state = {"paste": False}
@@ -324,52 +330,57 @@ class _Writer:
                 state["paste"] = True
             else:
                 steps.append(("push", src))
-                self.needs_var[id(src)] = src
+                self.needs_var[src] = src
             sim.append(src)
             free.append(False)
 
-        count_of: Dict[int, Tuple[int, int]] = {}
-
-        def needed_of(node: Node) -> List[Optional[Node]]:
+        def needed_of(node: Node) -> Tuple[List[Optional[Node]], Tuple[int, int]]:
+            """The inputs to have on the stack (bottom .. top) and the (N, M) to declare."""
             if node.cls == "Root" and node.clone_of is None:
-                return []
-            n, m = count_of[id(node)] = written_counts(node)
+                return [], (0, 0)
             ins = node.inputs
-            needed = [ins[i] if i < len(ins) else None for i in range(n + m - 1, -1, -1)]
-            if node.line and not sim and not any(x is not None for x in needed):
+            if node.line:
+                m = node.mask_inputs
+                k = len(ins)
+                counts = (k - m, m) if m <= k else (0, k)
+            else:
+                counts = input_counts(node)
+            total = counts[0] + counts[1]  # never more than len(ins): see written_counts
+            needed = ins[total - 1::-1] if total else []
+            if node.line and not sim and needed.count(None) == total:
                 # Nothing connected and nothing on the stack: Nuke writes `inputs N` alone (a
                 # saved gizmo's `Gizmo { inputs 2`), no `push 0` lines.
-                return []
-            return needed  # bottom .. top
+                return [], counts
+            return needed, counts
 
-        def finish(node: Node, needed: List[Optional[Node]], result_free: bool) -> None:
+        def finish(node: Node, needed: List[Optional[Node]], counts: Tuple[int, int],
+                   result_free: bool) -> None:
             total = len(needed)
-            counts = count_of.pop(id(node), (0, 0))
-            if total == 1:
-                in_place = bool(sim) and sim[-1] is needed[0]
-            else:
-                in_place = len(sim) >= total and all(
-                    a is b for a, b in zip(sim[len(sim) - total:], needed))
-            if total and not in_place:
-                for src in needed:  # something landed in between (a clone's original): be explicit
-                    push(src)
-            implicit = False
             if total:
+                if total == 1:
+                    in_place = bool(sim) and sim[-1] is needed[0]
+                else:
+                    in_place = len(sim) >= total and all(
+                        a is b for a, b in zip(sim[len(sim) - total:], needed))
+                if not in_place:
+                    for src in needed:  # something landed in between (a clone's original)
+                        push(src)
                 del sim[len(sim) - total:]
                 del free[len(free) - total:]
-            elif node.extra.get("implicit_empty") and not sim and not node.has_knob("inputs"):
+            implicit = False
+            if not total and node._extra and node._extra.get("implicit_empty") and not sim \
+                    and not node.has_knob("inputs"):
                 implicit = True  # as read: no `inputs` line, nothing on the stack to take
-            for d in anchored.pop(id(node), ()):
-                steps.append(("dir", d))
+            if anchored:
+                for d in anchored.pop(node, ()):
+                    steps.append(("dir", d))
             steps.append(("node", node, implicit, counts))
-            written.add(id(node))
-            active.discard(id(node))
             if node.line and node.stack_var and node.stack_var[0] == "N":
                 # Nuke gave this node a variable (it counts dependents the file may not hold,
                 # e.g. ones outside the copied selection): keep the `set`, it changes nothing.
-                self.needs_var[id(node)] = node
+                self.needs_var[node] = node
             if node.clone_of is not None:
-                self.clone_originals[id(node.clone_of)] = node.clone_of
+                self.clone_originals[node.clone_of] = node.clone_of
             if node.cls != "Root" or node.clone_of is not None:
                 sim.append(node)
                 free.append(result_free)
@@ -377,51 +388,57 @@ class _Writer:
         def upstream(node: Node, target: Node) -> bool:
             # True when ``target`` is written among ``node``'s own (unwritten) inputs, so the
             # depth-first order reaches it before ``node`` anyway.
-            seen: Set[int] = set()
+            seen: Set[Node] = set()
             todo = [s for s in node.inputs if s is not None]
             while todo:
                 cur = todo.pop()
                 if cur is target:
                     return True
-                if id(cur) in seen or id(cur) in written or id(cur) not in members:
+                if cur in seen or cur in written or cur not in members:
                     continue
-                seen.add(id(cur))
+                seen.add(cur)
                 todo.extend(s for s in cur.inputs if s is not None)
             return False
 
         def emit(root: Node) -> None:
-            # Iterative (a 200,000-node chain must not hit the recursion limit).
-            # Entries: (node, step, free): ``free`` when nothing waits for the node's output on the
-            # stack (an output node, or a clone's original written first); an input is not free.
-            work: List[Tuple[Node, int, bool]] = [(root, 0, True)]
-            needs: Dict[int, List[Optional[Node]]] = {}
+            # Iterative (a 200,000-node chain must not hit the recursion limit), and the per-node
+            # hot path of writing a big script, so kept flat.
+            # Entries: [node, needed, counts, next input, free]: ``needed`` is None until the node
+            # is entered; ``free`` when nothing waits for the node's output on the stack (an output
+            # node, or a clone's original written first); an input is not free.
+            work: List[list] = [[root, None, None, 0, True]]
+            pop = work.pop
+            add = work.append
             while work:
-                node, step, result_free = work.pop()
-                key = id(node)
-                if step == 0:
-                    if key in written:
+                entry = work[-1]
+                node = entry[0]
+                needed = entry[1]
+                if needed is None:
+                    if node in written:
+                        pop()
                         continue
-                    if key in active:
+                    if node in active:
                         raise NukeRestoreError(
                             f"cycle in the node graph through {node.cls} {node.name!r}")
-                    active.add(key)
-                    needs[key] = needed_of(node)
-                    work.append((node, 1, result_free))
+                    active.add(node)
+                    needed, entry[2] = needed_of(node)
+                    entry[1] = needed
                     orig = node.clone_of
-                    if orig is not None and id(orig) in members and id(orig) not in written \
+                    if orig is not None and orig in members and orig not in written \
                             and not upstream(node, orig):
-                        work.append((orig, 0, True))
-                    continue
-                needed = needs[key]
-                k = step - 1
+                        add([orig, None, None, 0, True])
+                        continue
+                k = entry[3]
                 if k >= len(needed):
-                    finish(node, needed, result_free)
+                    pop()
+                    finish(node, needed, entry[2], entry[4])
+                    written.add(node)
+                    active.discard(node)
                     continue
-                work.append((node, step + 1, result_free))
+                entry[3] = k + 1
                 src = needed[k]
-                if src is not None and src is not PASTE_INPUT and id(src) in members \
-                        and id(src) not in written:
-                    work.append((src, 0, False))
+                if src in members and src not in written and src is not PASTE_INPUT:
+                    add([src, None, None, 0, False])
                 elif src is not None and sim and sim[-1] is src and free[-1]:
                     free[-1] = False  # left on the stack unclaimed: take it as it is
                 else:
@@ -429,24 +446,24 @@ class _Writer:
                     # input, as Nuke does.
                     push(src)
 
-        has_clones = any(n.clone_of is not None for n in graph.nodes)
+        has_clones = any(n.clone_of is not None for n in nodes)
 
         def originals_first(root: Node) -> None:
             # A clone's original written in the middle of another node's inputs would sit between
             # them on the stack; write the originals this output needs before starting it.
-            seen: Set[int] = set()
+            seen: Set[Node] = set()
             todo = [root]
             found: List[Node] = []
             while todo:
                 cur = todo.pop()
-                if id(cur) in seen or id(cur) in written:
+                if cur in seen or cur in written:
                     continue
-                seen.add(id(cur))
+                seen.add(cur)
                 orig = cur.clone_of
-                if orig is not None and id(orig) in members and id(orig) not in written:
+                if orig is not None and orig in members and orig not in written:
                     found.append(orig)
                     todo.append(orig)
-                todo.extend(s for s in cur.inputs if s is not None and id(s) in members)
+                todo.extend(s for s in cur.inputs if s is not None and s in members)
             if found and not clone_after_original(root):
                 for orig in reversed(found):
                     emit(orig)
@@ -455,39 +472,39 @@ class _Writer:
             # Nuke writes a clone's original where its own order reaches it; only when that order
             # would reach a clone first are the originals written up front.
             order: List[Node] = []
-            seen: Set[int] = set()
+            seen: Set[Node] = set()
             todo: List[Tuple[Node, bool]] = [(root, False)]
             while todo:
                 cur, done = todo.pop()
                 if done:
                     order.append(cur)
                     continue
-                if id(cur) in seen or id(cur) in written:
+                if cur in seen or cur in written:
                     continue
-                seen.add(id(cur))
+                seen.add(cur)
                 todo.append((cur, True))
                 n, m = written_counts(cur) if cur.cls != "Root" else (0, 0)
                 ins = cur.inputs
                 # emit() visits inputs highest first: push them so the highest pops first.
                 for i in range(n + m):
                     src = ins[i] if i < len(ins) else None
-                    if src is not None and src is not PASTE_INPUT and id(src) in members:
+                    if src is not None and src is not PASTE_INPUT and src in members:
                         todo.append((src, False))
-            pos = {id(x): i for i, x in enumerate(order)}
+            pos = {x: i for i, x in enumerate(order)}
             for x in order:
                 orig = x.clone_of
-                if orig is not None and id(orig) in members and id(orig) not in written:
-                    if id(orig) not in pos or pos[id(orig)] > pos[id(x)]:
+                if orig is not None and orig in members and orig not in written:
+                    if orig not in pos or pos[orig] > pos[x]:
                         return False
             return True
 
         for item in graph.items:
-            if isinstance(item, Node) and id(item) not in consumed:
+            if isinstance(item, Node) and item not in consumed:
                 if has_clones:
                     originals_first(item)
                 emit(item)
         for item in graph.items:  # only cycles or consumed-but-unreached nodes remain
-            if isinstance(item, Node) and id(item) not in written:
+            if isinstance(item, Node) and item not in written:
                 emit(item)
         for d in pending:
             steps.append(("dir", d))
@@ -523,7 +540,7 @@ class _Writer:
         index = 0
         for node, path in walk(top, (id(top),)):
             index += 1
-            key = id(node)
+            key = node
             cloned = key in self.clone_originals
             pushed = key in self.needs_var
             if not cloned and not pushed:
@@ -564,12 +581,12 @@ class _Writer:
             elif kind == "paste":
                 out.append(nl + "push $cut_paste_input")
             elif kind == "push":
-                out.append(f"{nl}push ${self.names[id(step[1])]}")
+                out.append(f"{nl}push ${self.names[step[1]]}")
             else:
                 node = step[1]
                 # A clone's `clone $C... {` line is a stack command too: column 0.
                 out.append(nl if node.clone_of is not None else nl + pad)
-                clone_var = self.cnames.get(id(node.clone_of)) if node.clone_of is not None else None
+                clone_var = self.cnames.get(node.clone_of) if node.clone_of is not None else None
                 self._node(node, depth, clone_var, self._knobs_for_regen(node, step[2], step[3]),
                            not self.canonical)
                 if node.body is not None:
@@ -577,22 +594,23 @@ class _Writer:
                     out.append(f"\n{pad}end_group")
                 # After end_group for a group: the group is on the stack only from there on.
                 # The clone variable is indented like the node, the push variable is not.
-                cname = self.cnames.get(id(node))
+                cname = self.cnames.get(node)
                 if cname is not None:
                     out.append(f"\n{pad}set {cname} [stack 0]")
-                name = self.names.get(id(node))
+                name = self.names.get(node)
                 if name is not None:
                     out.append(f"\nset {name} [stack 0]")
 
     def _knobs_for_regen(self, node: Node, implicit: bool, counts: Tuple[int, int]) -> List[Knob]:
+        """The knobs to write (never the node's own list altered), ``inputs`` made to fit."""
         knobs = _ordered_knobs(node)
         if node.cls == "Root" and node.clone_of is None:
             return knobs
         n, m = counts
         want = f"{n}+{m}" if m else (None if n == 1 or implicit else str(n))
-        for i, k in enumerate(knobs):
-            if k.name != "inputs":
-                continue
+        if "inputs" in map(_NAME, knobs):
+            i = [k.name for k in knobs].index("inputs")
+            k = knobs[i]
             have = _INPUTS.match(k.value)
             have_nm = (int(have.group(1)), int(have.group(2) or 0)) if have else None
             if have_nm == ((n, m) if want is not None else (1, 0)):
@@ -604,7 +622,7 @@ class _Writer:
                 knobs[i] = Knob("inputs", want, k.line, k.pre, k.sep)
             return knobs
         if want is not None:
-            knobs = [Knob("inputs", want)] + list(knobs)
+            knobs = [Knob("inputs", want)] + knobs
         return knobs
 
     # -- one node block ------------------------------------------------------------------------------
@@ -635,6 +653,14 @@ class _Writer:
         out.append(head)
         default_pre = "\n" + pad + " "
         blank_after = node.cls.startswith("Primatte")
+        if not blank_after and (not hints or all(map(_NO_LAYOUT, map(_PRE_SEP, knobs)))):
+            # Nothing to keep from a parsed layout (built nodes, `fmt`, parsed knobs in Nuke's own
+            # layout): the per-node hot path of writing a big script.
+            for k in knobs:
+                value = k.value
+                out.append(f"{default_pre}{_knob_name(k.name)} {value if value != '' else chr(34) * 2}")
+            out.append(f"\n{pad}}}" if not hints or node.close is None else node.close)
+            return
         after = False  # the previous knob's value ended with its own newline
         blank = "\n"
         for k in knobs:
