@@ -6,7 +6,7 @@ import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Iterable, Iterator, List, Union
 
 from .errors import OutputError, OutputExistsError
 
@@ -43,6 +43,28 @@ def check_outputs(paths, *, force: bool = False) -> None:
     for p in paths:
         if p:
             check_output(p, force=force)
+
+
+def missing_folders(path: PathLike) -> List[Path]:
+    """The folders on the way to ``path`` that do not exist yet, deepest first.
+
+    Taken before a multi-file write, so that a rollback can remove the folders it created.
+    """
+    out: List[Path] = []
+    parent = Path(path).parent
+    while not parent.exists() and parent != parent.parent:
+        out.append(parent)
+        parent = parent.parent
+    return out
+
+
+def remove_empty_folders(folders: Iterable[PathLike]) -> None:
+    """Remove each folder that is empty (deepest first, as ``missing_folders`` lists them)."""
+    for folder in folders:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass  # not empty (someone else's file) or already gone: leave it
 
 
 @contextmanager

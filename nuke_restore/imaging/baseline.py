@@ -504,6 +504,7 @@ def apply_sequence(baseline_map: Baseline, source, out_pattern: str,
     import re
 
     from ..errors import OutputExistsError
+    from ..fileio import missing_folders, remove_empty_folders
     from .pairs import open_sequence, read, resolve_frames
     from .progress import progress_bar
     from .sequence import check_image_output, write_image
@@ -523,6 +524,7 @@ def apply_sequence(baseline_map: Baseline, source, out_pattern: str,
             if Path(target(f)).exists():
                 raise OutputExistsError("exists; use --force to overwrite", path=target(f))
     check_image_output(target(todo[0]), force=True)
+    created = missing_folders(target(todo[0]))  # removed again if the run fails
     enc = encoding or guess_encoding(seq.path(todo[0]))
     out_ext = Path(out_pattern).suffix.lower()
     dtype = "half" if out_ext == ".exr" else ("uint16" if out_ext in (".tif", ".tiff", ".png")
@@ -543,6 +545,7 @@ def apply_sequence(baseline_map: Baseline, source, out_pattern: str,
                 os.unlink(p)
             except OSError:
                 pass
+        remove_empty_folders(created)
         raise
     return written
 

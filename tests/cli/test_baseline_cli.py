@@ -89,3 +89,23 @@ def test_no_frames_in_common_is_a_clear_error(footage, tmp_path, capsys):
     assert rc == 1
     assert "too few frames in common" in capsys.readouterr().err
     assert not (tmp_path / "bl").exists()
+
+
+def test_a_corrupt_frame_half_way_leaves_no_partial_sequence(footage, tmp_path, capsys):
+    """Frames written before the bad one, and the folders the run created, are removed again."""
+    import shutil
+    from pathlib import Path
+
+    src = Path(footage["source"]).parent
+    copy = tmp_path / "src"
+    shutil.copytree(src, copy)
+    bad = sorted(copy.iterdir())[3]
+    bad.write_bytes(bad.read_bytes()[:200])  # truncated EXR
+    pattern = copy / Path(footage["source"]).name
+    rc = main(["baseline", "--source", footage["source"], "--reference", footage["reference"],
+               "-o", str(tmp_path / "bl"), "--apply", str(pattern),
+               "--out", str(tmp_path / "renders" / "v1" / "b.####.exr")])
+    assert rc == 1
+    assert bad.name in capsys.readouterr().err
+    assert not (tmp_path / "renders").exists()
+    assert not (tmp_path / "bl").exists()
