@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 MODELS = ("translation", "similarity", "affine", "perspective")
 _NPARAM = {"translation": 2, "similarity": 4, "affine": 6, "perspective": 8}
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+# Sample points per Gauss-Newton iteration below full resolution (they only hand over a start).
+_COARSE_POINTS = 12000
 
 
 @dataclass
@@ -217,18 +219,21 @@ def _matrix_param(m: np.ndarray, model: str) -> np.ndarray:
 
 
 def _warp_jacobian(x: np.ndarray, y: np.ndarray, qx: np.ndarray, qy: np.ndarray,
-                   den: np.ndarray, model: str) -> Tuple[np.ndarray, np.ndarray]:
-    """d(q)/d(theta) for points (x, y) mapping to (qx, qy); shapes (N, P)."""
+                   den: Optional[np.ndarray], model: str) -> Tuple[np.ndarray, np.ndarray]:
+    """d(q)/d(theta) for points (x, y) mapping to (qx, qy); shapes (P, N)."""
     one, zero = np.ones_like(x), np.zeros_like(x)
     if model == "translation":
-        return np.stack([one, zero], 1), np.stack([zero, one], 1)
+        return np.stack([one, zero]), np.stack([zero, one])
     if model == "similarity":
-        return np.stack([x, -y, one, zero], 1), np.stack([y, x, zero, one], 1)
+        return np.stack([x, -y, one, zero]), np.stack([y, x, zero, one])
     if model == "affine":
-        return (np.stack([x, y, zero, zero, one, zero], 1),
-                np.stack([zero, zero, x, y, zero, one], 1))
-    jx = np.stack([x, y, one, zero, zero, zero, -qx * x, -qx * y], 1) / den[:, None]
-    jy = np.stack([zero, zero, zero, x, y, one, -qy * x, -qy * y], 1) / den[:, None]
+        return (np.stack([x, y, zero, zero, one, zero]),
+                np.stack([zero, zero, x, y, zero, one]))
+    jx = np.stack([x, y, one, zero, zero, zero, -qx * x, -qx * y])
+    jy = np.stack([zero, zero, zero, x, y, one, -qy * x, -qy * y])
+    if den is not None:
+        jx /= den
+        jy /= den
     return jx, jy
 
 
@@ -251,13 +256,9 @@ class _Frame:
         return np.linalg.inv(n) @ m_norm @ n
 
 
-def _bilinear_many(flats: Sequence[np.ndarray], u: np.ndarray, v: np.ndarray,
-                   width: int) -> List[np.ndarray]:
-    """Bilinear samples of several flattened (H*W) images at image coordinates (u, v).
-
-    One set of indices and weights serves every image (value and gradients). The caller keeps
-    every point at least one pixel inside the picture, so there are no bounds checks.
-    """
+def _bilinear(flat: np.ndarray, u: np.ndarray, v: np.ndarray, width: int) -> np.ndarray:
+    """Bilinear samples of a flattened (H*W) image at image coordinates (u, v) (no bounds
+    checks: the caller keeps every point at least one pixel inside the picture)."""
     x = u - 0.5
     y = v - 0.5
     x0 = np.floor(x)
@@ -265,13 +266,11 @@ def _bilinear_many(flats: Sequence[np.ndarray], u: np.ndarray, v: np.ndarray,
     fx = x - x0
     fy = y - y0
     i = y0.astype(np.intp) * width + x0.astype(np.intp)
-    j = i + width
-    out = []
-    for f in flats:
-        a, b, c, d = f[i], f[i + 1], f[j], f[j + 1]
-        top = a + (b - a) * fx
-        out.append(top + (c + (d - c) * fx - top) * fy)
-    return out
+    a, b = flat[i], flat[i + 1]
+    i += width
+    c, d = flat[i], flat[i + 1]
+    top = a + (b - a) * fx
+    return top + (c + (d - c) * fx - top) * fy
 
 
 # --------------------------------------------------------------------------- coarse search
@@ -362,92 +361,289 @@ def _phase_corr_many(fa: np.ndarray, bs: np.ndarray, win: np.ndarray
 # --------------------------------------------------------------------------- refinement
 
 
-def _select_points(s: np.ndarray, mask: np.ndarray, max_points: int,
-                   rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
-    gy, gx = np.gradient(s)
-    mag = gx * gx + gy * gy
-    mag[~mask] = -1
+def _median(a: np.ndarray) -> float:
+    """Median of a 1-D array (as np.median, by one partition)."""
+    n = a.size
+    k = n // 2
+    if n % 2:
+        return float(np.partition(a, k)[k])
+    p = np.partition(a, (k - 1, k))
+    return 0.5 * (float(p[k - 1]) + float(p[k]))
+
+
+def _select_points(s: np.ndarray, box: Tuple[int, int, int, int], max_points: int,
+                   rng: np.random.Generator) -> Tuple[np.ndarray, ...]:
+    """Sample points on the strongest structure-image gradients inside ``box`` (x0, y0, x1, y1,
+    at least one pixel clear of the border).
+
+    Returns pixel-centre coordinates ``(u, v)``, the central-difference gradients there (as
+    ``np.gradient`` gives them) and the values, all float64.
+    """
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    if bw <= 0 or bh <= 0:
+        raise ImagingError("registration lost the picture (the analysis region is empty)")
+    # Doubled central differences inside the box only.
+    gx = s[y0:y1, x0 + 1:x1 + 1] - s[y0:y1, x0 - 1:x1 - 1]
+    gy = s[y0 + 1:y1 + 1, x0:x1] - s[y0 - 1:y1 - 1, x0:x1]
+    mag = gx * gx
+    mag += gy * gy
     flat = mag.ravel()
-    n_valid = int(np.count_nonzero(mask))
+    n_valid = flat.size
     if n_valid <= max_points:
-        idx = np.flatnonzero(mask.ravel())
+        idx = np.arange(n_valid)
     else:
         # Keep the strongest edges (threshold from a subsample's quantile), then thin them
         # with a seeded generator: a deterministic sparse Lucas-Kanade.
         k = min(n_valid, 3 * max_points)
-        sub = flat[::7]
-        sub = sub[sub >= 0]
-        thr = float(np.quantile(sub, max(0.0, 1.0 - k / n_valid))) if sub.size else -1.0
+        thr = _quantile(flat[::7], 1.0 - k / n_valid)
         idx = np.flatnonzero(flat > thr)
         if idx.size > max_points:
             idx = rng.choice(idx, size=max_points, replace=False)
-    v, u = np.divmod(idx, s.shape[1])
-    return u.astype(np.float64) + 0.5, v.astype(np.float64) + 0.5
+    v, u = np.divmod(idx, bw)
+    return (u + (x0 + 0.5), v + (y0 + 0.5),
+            0.5 * gx.ravel()[idx].astype(np.float64), 0.5 * gy.ravel()[idx].astype(np.float64),
+            s[v + y0, u + x0].astype(np.float64))
+
+
+def _quantile(a: np.ndarray, q: float) -> float:
+    """``np.quantile(a, q)`` (linear interpolation) by one partition."""
+    pos = q * (a.size - 1)
+    lo = int(math.floor(pos))
+    hi = min(lo + 1, a.size - 1)
+    p = np.partition(a, (lo, hi))
+    return float(p[lo]) + (float(p[hi]) - float(p[lo])) * (pos - lo)
+
+
+def _warp_points(m: np.ndarray, x: np.ndarray, y: np.ndarray, frame: _Frame, model: str):
+    """Normalised points (x, y) through the 3x3 map ``m``: (qx, qy, den, qu, qv), the last two
+    in level image coordinates (``den`` is None for non-perspective models)."""
+    qx = m[0, 0] * x + m[0, 1] * y + m[0, 2]
+    qy = m[1, 0] * x + m[1, 1] * y + m[1, 2]
+    den = None
+    if model == "perspective":
+        den = m[2, 0] * x + m[2, 1] * y + m[2, 2]
+        qx /= den
+        qy /= den
+    return qx, qy, den, qx * frame.rho + frame.c[0], qy * frame.rho + frame.c[1]
+
+
+def _keep_inside(qu: np.ndarray, qv: np.ndarray, w: int, h: int, margin: float,
+                 keep: Optional[np.ndarray] = None) -> Optional[np.ndarray]:
+    """Points at least ``margin`` pixels inside the picture: None when all are, else their
+    mask, with the others clamped in place (the caller gives them no weight)."""
+    inside = (qu > margin) & (qu < w - margin) & (qv > margin) & (qv < h - margin)
+    if keep is not None:
+        inside &= keep
+    n_in = int(np.count_nonzero(inside))
+    if n_in < 50:
+        raise ImagingError("registration lost the picture (the frames share too little)")
+    if n_in == len(inside):
+        return None
+    np.clip(qu, margin, w - margin, out=qu)
+    np.clip(qv, margin, h - margin, out=qv)
+    return inside
+
+
+def _huber_weights(res: np.ndarray, inside: Optional[np.ndarray]) -> np.ndarray:
+    """Huber weights (k = 1.345 robust sigma): grain, dirt and one-sided damage must not pull
+    the fit. Points outside the picture get none."""
+    r_in = res if inside is None else res[inside]
+    sigma = 1.4826 * _median(np.abs(r_in - _median(r_in))) + 1e-9
+    wts = np.abs(res)
+    np.maximum(wts, 1e-12, out=wts)
+    np.divide(1.345 * sigma, wts, out=wts)
+    np.minimum(wts, 1.0, out=wts)
+    if inside is not None:
+        wts[~inside] = 0.0
+    return wts
+
+
+def _gram(jt: np.ndarray) -> np.ndarray:
+    """``J^T J`` for Jacobian rows ``jt`` (P, N). einsum, not BLAS: a multi-threaded BLAS
+    stalls on a busy machine for such small products."""
+    return np.einsum("in,jn->ij", jt, jt)
+
+
+def _weighted_gram(jt: np.ndarray, gram: np.ndarray, wts: np.ndarray) -> np.ndarray:
+    """``J^T W J`` from the unweighted ``gram``, correcting only the points with weight < 1."""
+    low = np.flatnonzero(wts < 1.0)
+    if not low.size:
+        return gram.copy()
+    jl = jt[:, low]
+    return gram - np.einsum("in,jn->ij", jl * (1.0 - wts[low]), jl)
+
+
+def _solve(hess: np.ndarray, grad: np.ndarray, gain: float, npar: int) -> Optional[np.ndarray]:
+    """Gauss-Newton step; the geometric columns of the Jacobian carry the gain."""
+    dg = np.ones(len(grad))
+    dg[:npar] = gain
+    hess = hess * np.outer(dg, dg)
+    hess[np.diag_indices_from(hess)] *= 1.0 + 1e-6
+    try:
+        return np.linalg.solve(hess, grad * dg)
+    except np.linalg.LinAlgError:
+        return None
 
 
 def _refine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.ndarray,
-            mask: np.ndarray, opts: AlignOptions, iters: int,
+            box: Tuple[int, int, int, int], opts: AlignOptions, iters: int,
             rng: np.random.Generator, level: int = 0) -> Tuple[np.ndarray, float]:
     """Gauss-Newton at one level; returns the map and the correlation at the sample points."""
+    if level == 0:
+        return _refine_fine(src, ref, frame, m_norm, box, opts, iters, rng)
+    return _refine_coarse(src, ref, frame, m_norm, box, opts, iters, rng, level)
+
+
+def _refine_coarse(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.ndarray,
+                   box: Tuple[int, int, int, int], opts: AlignOptions, iters: int,
+                   rng: np.random.Generator, level: int) -> Tuple[np.ndarray, float]:
+    """Gauss-Newton below full resolution, which only has to hand over a good start.
+
+    Inverse compositional (Baker & Matthews 2004) with a gain/offset term on the source,
+    ``ref(W(x; p)) ~ g * src(x) + b``: the Jacobian comes from the source's gradients at the
+    sample points and is fixed for the level, so an iteration samples the reference once and
+    re-weights the fixed Hessian only by the points that the Huber weights pull down.
+    """
     model = opts.model
-    # Coarse levels only need to hand over a good start; the finest level decides accuracy.
-    tol = 1e-3 if level == 0 else 0.02
-    theta = _matrix_param(m_norm, model)
-    u, v = _select_points(src, mask, opts.max_points, rng)
-    sval = src[v.astype(int), u.astype(int)].astype(np.float64)
-    gy_r, gx_r = np.gradient(ref)
-    # float32 images: half the memory to gather from; the samples are promoted to float64.
-    flats = [np.ascontiguousarray(a, np.float32).ravel() for a in (ref, gx_r, gy_r)]
+    npar = _NPARAM[model]
+    tol = 0.02
+    u, v, gxs, gys, sval = _select_points(src, box, min(opts.max_points, _COARSE_POINTS), rng)
     x = (u - frame.c[0]) / frame.rho
     y = (v - frame.c[1]) / frame.rho
+    jx, jy = _warp_jacobian(x, y, x, y, None, model)
+    jt = np.empty((npar + 2, len(x)))
+    np.multiply(jx, gxs * frame.rho, out=jt[:npar])
+    jt[:npar] += jy * (gys * frame.rho)
+    jt[npar] = sval
+    jt[npar + 1] = 1.0
+    gram = _gram(jt)
+    flat = np.ascontiguousarray(ref, np.float32).ravel()
     h, w = ref.shape
     gain, bias = 1.0, 0.0
-    done, step, ncc = 0, float("nan"), float("nan")
+    m = np.asarray(m_norm, float) / m_norm[2, 2]
+    done, step = 0, float("nan")
     for _ in range(iters):
         done += 1
-        m = _param_matrix(theta, model)
-        den = m[2, 0] * x + m[2, 1] * y + m[2, 2]
-        qx = (m[0, 0] * x + m[0, 1] * y + m[0, 2]) / den
-        qy = (m[1, 0] * x + m[1, 1] * y + m[1, 2]) / den
-        qu = qx * frame.rho + frame.c[0]
-        qv = qy * frame.rho + frame.c[1]
-        inside = (qu > 1) & (qu < w - 1) & (qv > 1) & (qv < h - 1)
-        n_in = int(np.count_nonzero(inside))
-        if n_in < 50:
-            raise ImagingError("registration lost the picture (the frames share too little)")
-        if n_in == len(inside):
-            xi, yi, sv = x, y, sval
-        else:
-            qu, qv, qx, qy, den = qu[inside], qv[inside], qx[inside], qy[inside], den[inside]
-            xi, yi, sv = x[inside], y[inside], sval[inside]
-        rv, gxs, gys = _bilinear_many(flats, qu, qv, w)  # float64 (the weights are)
-        gxs *= frame.rho
-        gys *= frame.rho
-        jx, jy = _warp_jacobian(xi, yi, qx, qy, den, model)
-        jw = gain * (gxs[:, None] * jx + gys[:, None] * jy)
-        jac = np.concatenate([jw, rv[:, None], np.ones((len(rv), 1))], axis=1)
-        res = sv - (gain * rv + bias)
-        ncc = _ncc(sv, rv)
-        # Huber weights: grain, dirt and one-sided damage must not pull the fit.
-        sigma = 1.4826 * float(np.median(np.abs(res - np.median(res)))) + 1e-9
-        k = 1.345 * sigma
-        a = np.abs(res)
-        wts = np.where(a <= k, 1.0, k / np.maximum(a, 1e-12))
-        jtw = jac.T * wts
-        hess = _mm(jtw, jac)
-        hess[np.diag_indices_from(hess)] *= 1.0 + 1e-6
-        try:
-            delta = np.linalg.solve(hess, jtw.dot(res))
-        except np.linalg.LinAlgError:
+        _, _, _, qu, qv = _warp_points(m, x, y, frame, model)
+        inside = _keep_inside(qu, qv, w, h, 1.0)
+        rv = _bilinear(flat, qu, qv, w)
+        res = rv - (gain * sval + bias)
+        wts = _huber_weights(res, inside)
+        res *= wts
+        delta = _solve(_weighted_gram(jt, gram, wts), np.einsum("in,n->i", jt, res), gain,
+                       npar)
+        if delta is None:
             break
-        theta = theta + delta[:-2]
-        gain += delta[-2]
-        bias += delta[-1]
-        # Stop when the picture corners move less than 1/1000 px at this level.
-        step = float(np.max(np.abs(delta[:-2]))) * frame.rho
+        # Inverse compositional update: W(p) <- W(p) o W(dp)^-1.
+        m = m @ np.linalg.inv(_param_matrix(delta[:npar], model))
+        m /= m[2, 2]
+        gain += delta[npar]
+        bias += delta[npar + 1]
+        # Stop when the picture corners move less than 1/50 px at this level.
+        step = float(np.max(np.abs(delta[:npar]))) * frame.rho
         if step < tol:
             break
     logger.debug("level %d: %d iterations, last step %.2g px", level, done, step)
+    return _param_matrix(_matrix_param(m, model), model), float("nan")
+
+
+def _ref_gradients(flat: np.ndarray, u: np.ndarray, v: np.ndarray, width: int
+                   ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bilinear samples of a flattened image and of its central-difference gradients (as
+    ``np.gradient`` gives them inside the picture) at (u, v), from 12 neighbours; the caller
+    keeps every point two pixels inside the picture."""
+    x = u - 0.5
+    y = v - 0.5
+    x0 = np.floor(x)
+    y0 = np.floor(y)
+    fx = x - x0
+    fy = y - y0
+    i = y0.astype(np.intp) * width + x0.astype(np.intp)
+    j = i + width
+    a, b, c, d = flat[i], flat[i + 1], flat[j], flat[j + 1]
+    top = a + (b - a) * fx
+    val = top + (c + (d - c) * fx - top) * fy
+    # Differences at the four corners, interpolated the same way.
+    ga, gb, gc, gd = b - flat[i - 1], flat[i + 2] - a, d - flat[j - 1], flat[j + 2] - c
+    top = ga + (gb - ga) * fx
+    gx = 0.5 * (top + (gc + (gd - gc) * fx - top) * fy)
+    ga, gb, gc, gd = c - flat[i - width], d - flat[i + 1 - width], flat[j + width] - a, \
+        flat[j + 1 + width] - b
+    top = ga + (gb - ga) * fx
+    gy = 0.5 * (top + (gc + (gd - gc) * fx - top) * fy)
+    return val, gx, gy
+
+
+def _refine_fine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.ndarray,
+                 box: Tuple[int, int, int, int], opts: AlignOptions, iters: int,
+                 rng: np.random.Generator) -> Tuple[np.ndarray, float]:
+    """Gauss-Newton at full resolution: forward additive, ``src(x) ~ g * ref(W(x; p)) + b``.
+
+    The Jacobian comes from the reference's gradients at the warped points of the first
+    iteration and is then kept (at this level the warp moves by a fraction of a pixel), so
+    later iterations sample the reference once and re-weight the fixed Hessian only by the
+    points that the Huber weights pull down. Gradients of the soft reference rather than of the
+    grainy source (as the inverse compositional form would use) keep the estimate unbiased.
+    """
+    model = opts.model
+    npar = _NPARAM[model]
+    tol = 1e-3
+    u, v, _, _, sval = _select_points(src, box, opts.max_points, rng)
+    x = (u - frame.c[0]) / frame.rho
+    y = (v - frame.c[1]) / frame.rho
+    flat = np.ascontiguousarray(ref, np.float32).ravel()
+    h, w = ref.shape
+    theta = _matrix_param(m_norm, model)
+    gain, bias = 1.0, 0.0
+    jt = gram = keep = None
+    done, step, ncc = 0, float("nan"), float("nan")
+    for _ in range(iters):
+        done += 1
+        qx, qy, den, qu, qv = _warp_points(_param_matrix(theta, model), x, y, frame, model)
+        # Two pixels of margin for the gradients' neighbours.
+        inside = _keep_inside(qu, qv, w, h, 2.0, keep)
+        if jt is None:
+            rv, gxs, gys = _ref_gradients(flat, qu, qv, w)
+            jx, jy = _warp_jacobian(x, y, qx, qy, den, model)
+            jt = jx * (gxs * frame.rho)
+            jt += jy * (gys * frame.rho)
+            if inside is not None:
+                # Points that start outside stay out: their Jacobian rows are not valid.
+                jt[:, ~inside] = 0.0
+                keep = inside
+            gram = _gram(jt)
+        else:
+            rv = _bilinear(flat, qu, qv, w)
+        res = sval - (gain * rv + bias)
+        ncc = _ncc(sval, rv) if inside is None else _ncc(sval[inside], rv[inside])
+        wts = _huber_weights(res, inside)
+        res *= wts
+        wrv = wts * rv
+        # J = [g * jt, rv, 1]: the fixed block by correction, the rest directly.
+        cross = np.einsum("in,kn->ik", jt, np.stack([wrv, wts, res]))
+        hess = np.empty((npar + 2, npar + 2))
+        hess[:npar, :npar] = _weighted_gram(jt, gram, wts)
+        hess[:npar, npar:] = cross[:, :2]
+        hess[npar:, :npar] = cross[:, :2].T
+        hess[npar, npar] = np.einsum("n,n->", wrv, rv)
+        hess[npar, npar + 1] = hess[npar + 1, npar] = wrv.sum()
+        hess[npar + 1, npar + 1] = wts.sum()
+        grad = np.empty(npar + 2)
+        grad[:npar] = cross[:, 2]
+        grad[npar] = np.einsum("n,n->", rv, res)
+        grad[npar + 1] = res.sum()
+        delta = _solve(hess, grad, gain, npar)
+        if delta is None:
+            break
+        theta = theta + delta[:npar]
+        gain += delta[npar]
+        bias += delta[npar + 1]
+        # Stop when the picture corners move less than 1/1000 px.
+        step = float(np.max(np.abs(delta[:npar]))) * frame.rho
+        if step < tol:
+            break
+    logger.debug("level 0: %d iterations, last step %.2g px", done, step)
     return _param_matrix(theta, model), ncc
 
 
@@ -629,9 +825,9 @@ def estimate(source: np.ndarray, reference: np.ndarray,
         frame = _Frame(s.shape, level, c0, rho0)
         if m_norm is None:
             m_norm = _coarse_search(s, r, frame, opts)
-        mask = _level_mask(s.shape, roi, 0.5 ** level)
+        box = _level_box(s.shape, roi, 0.5 ** level)
         iters = opts.iterations[0] if level > 0 else opts.iterations[1]
-        m_norm, ncc = _refine(s, r, frame, m_norm, mask, opts, iters, rng, level)
+        m_norm, ncc = _refine(s, r, frame, m_norm, box, opts, iters, rng, level)
     frame0 = _Frame((h, w), 0, c0, rho0)
     g = frame0.image_map(m_norm)
     tiles = []
@@ -685,12 +881,12 @@ def _roi_pixels(roi, w: int, h: int) -> Tuple[int, int, int, int]:
     return x0, y0, x1, y1
 
 
-def _level_mask(shape, roi, scale: float) -> np.ndarray:
-    mask = np.zeros(shape, dtype=bool)
+def _level_box(shape, roi, scale: float) -> Tuple[int, int, int, int]:
+    """The analysis region at one pyramid level, (x0, y0, x1, y1), two pixels clear of the
+    border."""
     x0, y0, x1, y1 = (int(round(v * scale)) for v in roi)
     m = 2
-    mask[max(y0, m):min(y1, shape[0] - m), max(x0, m):min(x1, shape[1] - m)] = True
-    return mask
+    return max(x0, m), max(y0, m), min(x1, shape[1] - m), min(y1, shape[0] - m)
 
 
 def apply(reference: np.ndarray, result_or_map, order: int = 1) -> np.ndarray:
