@@ -41,7 +41,7 @@ MODELS = ("translation", "similarity", "affine", "perspective")
 _NPARAM = {"translation": 2, "similarity": 4, "affine": 6, "perspective": 8}
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 # Sample points per Gauss-Newton iteration below full resolution (they only hand over a start).
-_COARSE_POINTS = 12000
+_COARSE_POINTS = 4000
 
 
 @dataclass
@@ -934,7 +934,6 @@ def estimate(source: np.ndarray, reference: np.ndarray,
     h, w = src_l.shape
     if min(h, w) < 48:
         raise ImagingError(f"frames of {w}x{h} are too small to register")
-    rng = np.random.default_rng(12345)
     c0 = np.array([w / 2.0, h / 2.0])
     rho0 = max(w, h) / 2.0
     roi = _roi_pixels(opts.roi, w, h)
@@ -954,6 +953,8 @@ def estimate(source: np.ndarray, reference: np.ndarray,
             m_norm = _coarse_search(s, r, frame, opts)
         box = _level_box(s.shape, roi, 0.5 ** level)
         iters = opts.iterations[0] if level > 0 else opts.iterations[1]
+        # One generator per level: the points of one level do not depend on the others'.
+        rng = np.random.default_rng((12345, level))
         m_norm, ncc = _refine(s, r, frame, m_norm, box, opts, iters, rng, level)
     frame0 = _Frame((h, w), 0, c0, rho0)
     g = frame0.image_map(m_norm)
