@@ -141,26 +141,49 @@ def _gauss_taps(sigma: float, truncate: float) -> np.ndarray:
 
 
 def _gauss(img: np.ndarray, sigma: float, truncate: float) -> np.ndarray:
-    """Gaussian blur with edges repeated, float32 (as ndimage.gaussian_filter, "nearest").
+    """Gaussian blur with edges repeated, float32 (ndimage.gaussian_filter, "nearest").
 
-    The vertical pass is shifted whole-row sums, several times faster than ndimage's pass
-    across rows; the horizontal pass is ndimage's, in place.
+    Both passes are sums of whole shifted copies of the flattened image, several times faster
+    than ndimage's line-by-line passes. The vertical pass writes into rows padded by the
+    kernel radius (edge columns repeated), so the horizontal pass can run over the flattened
+    rows: what wraps from one row into the next lands in the padding. Returns a view.
     """
-    k = _gauss_taps(sigma, truncate)
+    k = _gauss_taps(sigma, truncate).astype(np.float32)
     r = len(k) // 2
-    h = img.shape[0]
-    if h <= 2 * r:
+    h, w = img.shape
+    if h <= 2 * r or w <= r:
         return ndimage.gaussian_filter(img, sigma, mode="nearest", truncate=truncate)
-    out = img * np.float32(k[r])
-    t = np.empty_like(out)
+    img = np.ascontiguousarray(img, dtype=np.float32)
+    n = h * w
+    f = img.ravel()
+    wp = w + 2 * r
+    t = np.empty(h * wp, np.float32)
+    t2 = t[:n].reshape(h, w)
+    # Vertical: rows i - j and i + j, clamped to the first and last row.
+    vp = np.empty((h, wp), np.float32)
+    v = vp[:, r:r + w]
+    np.multiply(img, k[r], out=v)
     for j in range(1, r + 1):
-        # t[i] = img[max(i - j, 0)] + img[min(i + j, h - 1)]
-        np.add(img[:h - 2 * j], img[2 * j:], out=t[j:h - j])
-        np.add(img[0], img[j:2 * j], out=t[:j])
-        np.add(img[h - 2 * j:h - j], img[h - 1], out=t[h - j:])
-        t *= np.float32(k[r + j])
-        out += t
-    return ndimage.correlate1d(out, k, axis=1, mode="nearest", output=out)
+        s = j * w
+        np.add(f[:n - 2 * s], f[2 * s:], out=t[s:n - s])  # t2[i] for j <= i < h - j
+        np.add(img[0], img[j:2 * j], out=t2[:j])
+        np.add(img[h - 2 * j:h - j], img[h - 1], out=t2[h - j:])
+        t2 *= k[r + j]
+        v += t2
+    vp[:, :r] = v[:, :1]
+    vp[:, r + w:] = v[:, -1:]
+    # Horizontal, over the flattened padded rows.
+    npad = h * wp
+    vf = vp.ravel()
+    out = np.empty((h, wp), np.float32)
+    o = out.ravel()[r:npad - r]
+    np.multiply(vf[r:npad - r], k[r], out=o)
+    tp = t[:npad - 2 * r]
+    for j in range(1, r + 1):
+        np.add(vf[r - j:npad - r - j], vf[r + j:npad - r + j], out=tp)
+        tp *= k[r + j]
+        o += tp
+    return out[:, r:r + w]
 
 
 def _downsample(img: np.ndarray) -> np.ndarray:
@@ -723,8 +746,8 @@ def _refine_fine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.nda
     h, w = ref.shape
     theta = _matrix_param(m_norm, model)
     gain, bias = 1.0, 0.0
-    jt = gram = keep = None
-    done, step, ncc = 0, float("nan"), float("nan")
+    jt = gram = keep = last = None
+    done, step = 0, float("nan")
     for _ in range(iters):
         done += 1
         qx, qy, den, qu, qv = _warp_points(_param_matrix(theta, model), x, y, frame, model)
@@ -743,7 +766,7 @@ def _refine_fine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.nda
         else:
             rv = _bilinear(flat, qu, qv, w)
         res = sval - (gain * rv + bias)
-        ncc = _ncc(sval, rv) if inside is None else _ncc(sval[inside], rv[inside])
+        last = (rv, inside)
         wts = _huber_weights(res, inside)
         res *= wts
         wrv = wts * rv
@@ -771,6 +794,11 @@ def _refine_fine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.nda
         if step < tol:
             break
     logger.debug("level 0: %d iterations, last step %.2g px", done, step)
+    # Correlation at the sample points, as sampled by the last iteration.
+    ncc = float("nan")
+    if last is not None:
+        rv, inside = last
+        ncc = _ncc(sval, rv) if inside is None else _ncc(sval[inside], rv[inside])
     return _param_matrix(theta, model), ncc
 
 
