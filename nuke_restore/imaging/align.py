@@ -730,10 +730,10 @@ def _refine_fine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.nda
                  rng: np.random.Generator) -> Tuple[np.ndarray, float]:
     """Gauss-Newton at full resolution: forward additive, ``src(x) ~ g * ref(W(x; p)) + b``.
 
-    The Jacobian comes from the reference's gradients at the warped points of the first
-    iteration and is then kept (at this level the warp moves by a fraction of a pixel), so
-    later iterations sample the reference once and re-weight the fixed Hessian only by the
-    points that the Huber weights pull down. Gradients of the soft reference rather than of the
+    The Jacobian comes from the reference's gradients at the warped points and is kept once
+    the steps are small (at this level the warp moves by a fraction of a pixel), so later
+    iterations sample the reference once and re-weight the fixed Hessian only by the points
+    that the Huber weights pull down. Gradients of the soft reference rather than of the
     grainy source (as the inverse compositional form would use) keep the estimate unbiased.
     """
     model = opts.model
@@ -747,13 +747,14 @@ def _refine_fine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.nda
     theta = _matrix_param(m_norm, model)
     gain, bias = 1.0, 0.0
     jt = gram = keep = last = None
+    stale = True
     done, step = 0, float("nan")
     for _ in range(iters):
         done += 1
         qx, qy, den, qu, qv = _warp_points(_param_matrix(theta, model), x, y, frame, model)
         # Two pixels of margin for the gradients' neighbours.
         inside = _keep_inside(qu, qv, w, h, 2.0, keep)
-        if jt is None:
+        if stale:
             rv, gxs, gys = _ref_gradients(flat, qu, qv, w)
             jx, jy = _warp_jacobian(x, y, qx, qy, den, model)
             jt = jx * (gxs * frame.rho)
@@ -789,10 +790,12 @@ def _refine_fine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.nda
         theta = theta + delta[:npar]
         gain += delta[npar]
         bias += delta[npar + 1]
-        # Stop when the picture corners move less than 1/1000 px.
+        # Stop when the picture corners move less than 1/1000 px; after a step of more than
+        # 1/20 px the Jacobian is taken afresh.
         step = float(np.max(np.abs(delta[:npar]))) * frame.rho
         if step < tol:
             break
+        stale = step > 0.05
     logger.debug("level 0: %d iterations, last step %.2g px", done, step)
     # Correlation at the sample points, as sampled by the last iteration.
     ncc = float("nan")
@@ -973,7 +976,9 @@ def estimate(source: np.ndarray, reference: np.ndarray,
     if init is not None:
         m_norm = _Frame((h, w), 0, c0, rho0).to_norm() @ init @ np.linalg.inv(
             _Frame((h, w), 0, c0, rho0).to_norm())
-    for level in range(top, -1, -1):
+    # Level 1 is skipped below level 2: the coarse levels only hand over a start, and from
+    # level 2 it is well inside the full-resolution basin.
+    for level in [k for k in range(top, -1, -1) if k != 1 or top == 1]:
         s = structure(src_pyr[level])
         r = structure(ref_pyr[level])
         frame = _Frame(s.shape, level, c0, rho0)
