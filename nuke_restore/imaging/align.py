@@ -381,51 +381,59 @@ def _coarse_search(src: np.ndarray, ref: np.ndarray, frame: _Frame,
     frame.c = frame.c - np.array([ox, oy])
     n = frame.to_norm()
     n_inv = np.linalg.inv(n)
+    n_ref_inv = np.linalg.inv(n_ref)
     win = np.outer(np.hanning(hc), np.hanning(wc)).astype(np.float32)
     fsrc = sfft.rfft2(src * win, workers=1)
-    scored: Dict[Tuple[float, float], Tuple[float, np.ndarray]] = {}
+    # (rotation, log scale) -> (peak, du, dv, sampling map of the candidate)
+    scored: Dict[Tuple[float, float], Tuple[float, float, float, np.ndarray]] = {}
 
     def score(cands: Sequence[Tuple[float, float]]) -> None:
         # One batch of candidates: one stack of warps, the FFTs on the whole stack.
-        todo, maps = [], []
+        todo: Dict[Tuple[float, float], Tuple[float, float]] = {}
         for r, ls in cands:
             key = (round(r, 6), round(ls, 6))
-            if key in scored or key in todo:
-                continue
-            a, s = math.radians(r), math.exp(ls)
-            lin = np.eye(3)
-            lin[:2, :2] = s * np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-            todo.append(key)
-            maps.append(np.linalg.inv(n_ref) @ lin @ n)
+            if key not in scored and key not in todo:
+                todo[key] = (r, ls)
         if not todo:
             return
+        rl = np.array(list(todo.values()))
+        a, s = np.radians(rl[:, 0]), np.exp(rl[:, 1])
+        lin = np.zeros((len(rl), 3, 3))
+        lin[:, 0, 0] = lin[:, 1, 1] = s * np.cos(a)
+        lin[:, 1, 0] = s * np.sin(a)
+        lin[:, 0, 1] = -lin[:, 1, 0]
+        lin[:, 2, 2] = 1.0
+        maps = n_ref_inv @ lin @ n
         warped = _warp_stack(ref, maps, (hc, wc))
         warped *= win
-        shifts = _phase_corr_many(fsrc, warped)
-        for key, g, (du, dv, peak) in zip(todo, maps, shifts):
-            # warped(p) = ref(G p) ~ src(p + d)  =>  src(p) ~ ref(G (p - d)).
-            shift = np.array([[1, 0, -du], [0, 1, -dv], [0, 0, 1.0]])
-            scored[key] = (peak, n_ref @ g @ shift @ n_inv)
+        for key, g, (du, dv, peak) in zip(todo, maps, _phase_corr_many(fsrc, warped)):
+            scored[key] = (peak, du, dv, g)
 
     if opts.model == "translation":
         score([(0.0, 0.0)])
-        return scored[(0.0, 0.0)][1]
-    max_ls = math.log(max(opts.max_scale, 1.0))
-    for step_r, step_s, centre in ((6.0, math.log(1.12), None), (3.0, math.log(1.06), True)):
-        if centre is None:
-            nr = int(math.ceil(opts.max_rotate / step_r - 0.25))
-            ns = int(math.ceil(max_ls / step_s - 0.25))
-            rots = [k * step_r for k in range(-nr, nr + 1)]
-            lss = [k * step_s for k in range(-ns, ns + 1)]
-        else:
-            (r0, l0) = max(scored, key=lambda k: scored[k][0])
-            rots = [r0 + k * step_r for k in (-1, 0, 1) if abs(r0 + k * step_r) <=
-                    opts.max_rotate + step_r]
-            lss = [l0 + k * step_s for k in (-1, 0, 1) if abs(l0 + k * step_s) <= max_ls + step_s]
-        score([(r, ls) for r in rots for ls in lss])
-    best = max(scored.values(), key=lambda t: t[0])
-    logger.debug("coarse search: %d candidates, peak %.4f", len(scored), best[0])
-    return best[1]
+        best = scored[(0.0, 0.0)]
+    else:
+        max_ls = math.log(max(opts.max_scale, 1.0))
+        for step_r, step_s, centre in ((6.0, math.log(1.12), None),
+                                       (3.0, math.log(1.06), True)):
+            if centre is None:
+                nr = int(math.ceil(opts.max_rotate / step_r - 0.25))
+                ns = int(math.ceil(max_ls / step_s - 0.25))
+                rots = [k * step_r for k in range(-nr, nr + 1)]
+                lss = [k * step_s for k in range(-ns, ns + 1)]
+            else:
+                (r0, l0) = max(scored, key=lambda k: scored[k][0])
+                rots = [r0 + k * step_r for k in (-1, 0, 1) if abs(r0 + k * step_r) <=
+                        opts.max_rotate + step_r]
+                lss = [l0 + k * step_s for k in (-1, 0, 1)
+                       if abs(l0 + k * step_s) <= max_ls + step_s]
+            score([(r, ls) for r in rots for ls in lss])
+        best = max(scored.values(), key=lambda t: t[0])
+        logger.debug("coarse search: %d candidates, peak %.4f", len(scored), best[0])
+    peak, du, dv, g = best
+    # warped(p) = ref(G p) ~ src(p + d)  =>  src(p) ~ ref(G (p - d)).
+    shift = np.array([[1, 0, -du], [0, 1, -dv], [0, 0, 1.0]])
+    return n_ref @ g @ shift @ n_inv
 
 
 def _smooth_len(n: int) -> int:
@@ -451,17 +459,18 @@ def _warp_stack(img: np.ndarray, maps: Sequence[np.ndarray], shape: Tuple[int, i
     pad[2:-2, 2:-2] = img
     flat = pad.ravel()
     row = w + 4
-    g = np.array(maps, dtype=np.float64)
+    # Single precision is plenty for positions in a ~100 px picture.
+    g = np.array(maps, dtype=np.float32)
     # Input position of output pixel (c, r): G (c + .5, r + .5) - .5, +2 for the border.
-    uu = (np.arange(ww, dtype=np.float64) + 0.5)[None, None, :]
-    vv = (np.arange(hh, dtype=np.float64) + 0.5)[None, :, None]
+    uu = (np.arange(ww, dtype=np.float32) + np.float32(0.5))[None, None, :]
+    vv = (np.arange(hh, dtype=np.float32) + np.float32(0.5))[None, :, None]
     out = np.empty((len(maps), hh, ww), np.float32)
     for k0 in range(0, len(maps), chunk):
         gk = g[k0:k0 + chunk, :2, :, None, None]
-        x = gk[:, 0, 0] * uu + gk[:, 0, 1] * vv + (gk[:, 0, 2] + 1.5)
-        y = gk[:, 1, 0] * uu + gk[:, 1, 1] * vv + (gk[:, 1, 2] + 1.5)
-        np.clip(x, 0.0, w + 2.0, out=x)
-        np.clip(y, 0.0, h + 2.0, out=y)
+        x = gk[:, 0, 0] * uu + gk[:, 0, 1] * vv + (gk[:, 0, 2] + np.float32(1.5))
+        y = gk[:, 1, 0] * uu + gk[:, 1, 1] * vv + (gk[:, 1, 2] + np.float32(1.5))
+        np.clip(x, np.float32(0.0), np.float32(w + 2), out=x)
+        np.clip(y, np.float32(0.0), np.float32(h + 2), out=y)
         x0 = np.floor(x)
         y0 = np.floor(y)
         x -= x0
@@ -472,16 +481,14 @@ def _warp_stack(img: np.ndarray, maps: Sequence[np.ndarray], shape: Tuple[int, i
         a, b = flat[i], flat[i + 1]
         i += row
         cc, d = flat[i], flat[i + 1]
-        fx = x.astype(np.float32)
-        fy = y.astype(np.float32)
         b -= a
-        b *= fx
+        b *= x
         a += b
         d -= cc
-        d *= fx
+        d *= x
         cc += d
         cc -= a
-        cc *= fy
+        cc *= y
         np.add(a, cc, out=out[k0:k0 + chunk])
     return out
 
