@@ -831,24 +831,32 @@ def _subpixel_shift(a: np.ndarray, b: np.ndarray) -> Tuple[float, float, float]:
     Phase correlation, refined to 1/40 px by evaluating the inverse DFT around the peak.
     """
     win = np.outer(np.hanning(a.shape[0]), np.hanning(a.shape[1]))
-    fa = np.fft.fft2((a - a.mean()) * win)
-    fb = np.fft.fft2((b - b.mean()) * win)
+    # Real inputs: the half spectrum (rfft2) carries everything.
+    fa = np.fft.rfft2((a - a.mean()) * win)
+    fb = np.fft.rfft2((b - b.mean()) * win)
     cross = fa * np.conj(fb)
     # Partial whitening: sharper than plain correlation, less noisy than pure phase.
     mag = np.sqrt(np.abs(cross))
     cross /= mag * np.sqrt(mag) + 1e-12  # |cross| ** 0.75, without the slow pow
-    corr = np.fft.ifft2(cross).real
+    h, w = a.shape
+    corr = np.fft.irfft2(cross, s=(h, w))
     idx = int(np.argmax(corr))
     # Peak-to-sidelobe ratio: a flat or ambiguous tile has no clear peak and is not trusted.
     psr = float((corr.flat[idx] - corr.mean()) / (corr.std() + 1e-12))
-    iv, iu = divmod(idx, corr.shape[1])
-    h, w = corr.shape
+    iv, iu = divmod(idx, w)
     dv0 = iv if iv <= h // 2 else iv - h
     du0 = iu if iu <= w // 2 else iu - w
     # Evaluate the inverse DFT on fine grids around the peak (Guizar-Sicairos 2008): 1/4 px
-    # over +-0.75 px, then 1/40 px over +-0.125 px around the best of those.
+    # over +-0.75 px, then 1/40 px over +-0.125 px around the best of those. On the half
+    # spectrum, every column but the first (and the last for even widths) also stands for its
+    # conjugate twin, whose term has the same real part.
     fv = np.fft.fftfreq(h)
-    fu = np.fft.fftfreq(w)
+    fu = np.fft.rfftfreq(w)
+    twins = np.full(len(fu), 2.0)
+    twins[0] = 1.0
+    if w % 2 == 0:
+        twins[-1] = 1.0
+    cross *= twins
     cu, cv = float(du0), float(dv0)
     for step, half in ((0.25, 3), (0.025, 5)):
         offs = np.arange(-half, half + 1) * step
