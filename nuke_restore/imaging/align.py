@@ -9,9 +9,11 @@ this project sees: a faded, grainy film scan against a soft, compressed telecine
    and contrast) and the missing high frequencies of a soft reference mostly cancel out.
 3. At the coarsest level a small grid over rotation and scale is scored by phase correlation
    (which also gives the translation). This is robust where log-polar methods are not.
-4. Gauss-Newton (forward-additive Lucas-Kanade with a gain/offset term, Huber-weighted) refines a
-   similarity (or affine / perspective) warp coarse-to-fine, on the strongest-gradient pixels
-   only, which keeps full-resolution iterations cheap.
+4. Gauss-Newton (Lucas-Kanade with a gain/offset term, Huber-weighted) refines a similarity
+   (or affine / perspective) warp coarse-to-fine, on strong-gradient pixels only: inverse
+   compositional below full resolution (level 1 is skipped when there are three or more
+   levels), forward additive with the reference's gradients at full resolution, where the
+   accuracy is decided.
 5. An independent residual is then measured: the aligned reference is compared with the source
    in tiles by up-sampled phase correlation on differently filtered (high-pass) luma. Its RMS tile
    shift, in source pixels, is ``residual``; spread across tiles flags parallax or gate weave that
