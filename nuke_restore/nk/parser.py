@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import sys
+import weakref
 from typing import Dict, List, Optional, Tuple, Union
 
 from ..errors import NkSyntaxError
@@ -85,7 +86,7 @@ def parse_inputs(value: str) -> Optional[Tuple[int, int]]:
 
 class _Frame:
     __slots__ = ("graph", "stack", "layout", "owner", "pos", "pad_pre", "items_append",
-                 "ops_append")
+                 "ops_append", "graph_ref")
 
     def __init__(self, graph: Graph, owner: Optional[Node], pos: int, depth: int = 0) -> None:
         self.pad_pre = "\n" + " " * (depth + 1)
@@ -97,6 +98,7 @@ class _Frame:
         graph.layout = self.layout
         self.items_append = graph.items.append
         self.ops_append = self.layout.ops.append
+        self.graph_ref = weakref.ref(graph)  # what Node.parent holds (one shared ref per graph)
 
 
 class _Parser:
@@ -140,7 +142,7 @@ class _Parser:
                     stack_append = stack.append
                     pad_pre = frame.pad_pre
                     pad_close = pad_pre[:-1]
-                    graph = frame.graph
+                    graph_ref = frame.graph_ref
                     items_append = frame.items_append
                     ops_append = frame.ops_append
                 if cls is not None:
@@ -204,7 +206,7 @@ class _Parser:
                                     node.inputs = taken
                                 else:
                                     node.inputs = []
-                            node.parent = graph
+                            node._parent = graph_ref
                             items_append(node)
                             ops_append(("node", node, lead, None))
                             stack_append(node)

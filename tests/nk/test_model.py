@@ -64,3 +64,29 @@ def test_decode_knobs_decodes_every_node():
     assert not any(n.untouched for n in s.walk())
     inner = s.find("G").body.find("B")
     assert inner.knob("white") == "2" and inner.knob_line("white") == 11
+
+
+def test_a_dropped_script_is_freed_without_the_cyclic_collector():
+    """Node.parent and Graph.owner are weak: no reference cycles, so parsing many scripts in one
+    process (or a Nuke session) does not pile up garbage for the cyclic collector."""
+    import gc
+
+    text = ("Group {\n inputs 0\n name G1\n}\n Constant {\n  inputs 0\n  name C1\n }\n"
+            " Output {\n  name Output1\n }\nend_group\nGrade {\n inputs 0\n name Grade1\n}\n")
+    script = parse_text(text)
+    group = script.find("G1")
+    inner = group.body.find("C1")
+    assert inner.parent is group.body and group.body.owner is group
+    assert script.find("Grade1").parent is script
+    built = Script.new()
+    node = built.add("Blur", [("size", 3)], inputs=())
+    assert node.parent is built
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        del script, group, inner, built, node
+        assert gc.collect() == 0
+    finally:
+        if was:
+            gc.enable()
