@@ -641,8 +641,8 @@ class _Writer:
             m = _CLONE_HEAD.match(head) if head else None
             if m is None or m.group(1) != clone_var:
                 head = f"clone ${clone_var} {{"
-        elif node.extra.get("clone_ref"):
-            ref = node.extra["clone_ref"]
+        elif node._extra and node._extra.get("clone_ref"):
+            ref = node._extra["clone_ref"]
             m = _REF_CLONE_HEAD.match(head) if head else None
             if m is None or m.group(1) != ref or m.group(2) != node.cls:
                 head = f"clone {ref} {node.cls} {{"
