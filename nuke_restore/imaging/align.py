@@ -25,6 +25,7 @@ with ``rho`` half the long side, so they carry between pyramid levels unchanged 
 """
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from dataclasses import dataclass, field
@@ -816,70 +817,185 @@ def _refine_fine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.nda
 
 # --------------------------------------------------------------------------- residual
 
-
-def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,jk->ik", a, b)
-
-
-def _highpass(luma: np.ndarray) -> np.ndarray:
-    # A different band and no contrast normalisation: independent of the solver's structure.
-    b = ndimage.gaussian_filter(luma, 1.5, mode="nearest", truncate=3.0)
-    return b - ndimage.gaussian_filter(b, 6.0, mode="nearest", truncate=3.0)
+# The residual check's band: the difference of Gaussians sigma 1.5 and 6 (a different band from
+# the solver's structure images, and no contrast normalisation), applied in the Fourier domain.
+_RES_SIGMAS = (1.5, 6.0)
 
 
-def _subpixel_shift(a: np.ndarray, b: np.ndarray) -> Tuple[float, float, float]:
-    """Shift (du, dv) that moves ``b`` onto ``a`` and the peak-to-sidelobe ratio.
+def _band(f2: np.ndarray) -> np.ndarray:
+    """Transfer function of the residual band, G(s1) - G(s2) * G(s1) = G(s1) (1 - G(s2)) (which
+    is >= 0), at squared frequencies ``f2`` (cycles per pixel)."""
+    s1, s2 = _RES_SIGMAS
+    return np.exp(-2 * np.pi ** 2 * s1 * s1 * f2) * -np.expm1(-2 * np.pi ** 2 * s2 * s2 * f2)
 
-    Phase correlation, refined to 1/40 px by evaluating the inverse DFT around the peak.
-    """
-    win = np.outer(np.hanning(a.shape[0]), np.hanning(a.shape[1]))
-    # Real inputs: the half spectrum (rfft2) carries everything.
-    fa = np.fft.rfft2((a - a.mean()) * win)
-    fb = np.fft.rfft2((b - b.mean()) * win)
-    cross = fa * np.conj(fb)
-    # Partial whitening: sharper than plain correlation, less noisy than pure phase.
-    mag = np.sqrt(np.abs(cross))
-    cross /= mag * np.sqrt(mag) + 1e-12  # |cross| ** 0.75, without the slow pow
-    h, w = a.shape
-    corr = np.fft.irfft2(cross, s=(h, w))
-    idx = int(np.argmax(corr))
-    # Peak-to-sidelobe ratio: a flat or ambiguous tile has no clear peak and is not trusted.
-    psr = float((corr.flat[idx] - corr.mean()) / (corr.std() + 1e-12))
-    iv, iu = divmod(idx, w)
-    dv0 = iv if iv <= h // 2 else iv - h
-    du0 = iu if iu <= w // 2 else iu - w
-    # Evaluate the inverse DFT on fine grids around the peak (Guizar-Sicairos 2008): 1/4 px
-    # over +-0.75 px, then 1/40 px over +-0.125 px around the best of those. On the half
-    # spectrum, every column but the first (and the last for even widths) also stands for its
-    # conjugate twin, whose term has the same real part.
-    fv = np.fft.fftfreq(h)
-    fu = np.fft.rfftfreq(w)
+
+@functools.lru_cache(maxsize=8)
+def _tile_constants(n: int):
+    """Per-tile-size constants of the residual check (read-only arrays): the 2-D Hann window;
+    on the half spectrum sqrt(H) (H: the band's transfer function) and sqrt(H) times the twin
+    weights; H^2 / n^2 on the DCT-II grid (tile energy); H^2 times the twin weights (flat-tile
+    test); the frequency vectors; the window's mean square."""
+    hann = np.hanning(n)
+    win = np.outer(hann, hann).astype(np.float32)
+    fv = np.fft.fftfreq(n)
+    fu = np.fft.rfftfreq(n)
+    band = _band(fv[:, None] ** 2 + fu[None, :] ** 2)
+    fk = np.arange(n) / (2.0 * n)  # DCT-II coefficient k: k / (2 n) cycles per pixel
+    dct_band2 = (_band(fk[:, None] ** 2 + fk[None, :] ** 2) ** 2 / (n * n)).astype(np.float32)
     twins = np.full(len(fu), 2.0)
     twins[0] = 1.0
-    if w % 2 == 0:
+    if n % 2 == 0:
         twins[-1] = 1.0
-    cross *= twins
-    cu, cv = float(du0), float(dv0)
+    band_sqrt = np.sqrt(band)
+    out = (win, band_sqrt.astype(np.float32), (band_sqrt * twins).astype(np.float32), dct_band2,
+           (band * band * twins).astype(np.float32), fv, fu,
+           float(np.mean(hann * hann) ** 2))
+    for a in out[:-1]:
+        a.setflags(write=False)
+    return out
+
+
+def _sample_tiles(img: np.ndarray, g: np.ndarray, origins: np.ndarray, n: int) -> np.ndarray:
+    """Bilinear samples of ``img`` for n x n windows with top-left corners ``origins`` (T, 2;
+    image coordinates) under the sampling map ``g``: (T, n, n) float32, as
+    ``warp_image(img, g @ shift(origin), shape=(n, n))`` for each window, in one go. The caller
+    keeps the windows inside the picture (coordinates are only clamped, for safety)."""
+    h, w = img.shape
+    flat = np.ascontiguousarray(img, dtype=np.float32).ravel()
+    t = np.arange(n) + 0.5
+    if abs(g[2, 0]) < 1e-15 and abs(g[2, 1]) < 1e-15:
+        g = g / g[2, 2]
+        # Each window's origin in float64, the offsets inside it in float32 (exact enough
+        # for positions within a few hundred pixels, also on 4K frames).
+        bx = g[0, 0] * origins[:, 0] + g[0, 1] * origins[:, 1] + (g[0, 2] - 0.5)
+        by = g[1, 0] * origins[:, 0] + g[1, 1] * origins[:, 1] + (g[1, 2] - 0.5)
+        ix, iy = np.floor(bx), np.floor(by)
+        f32 = np.float32
+        x = ((bx - ix).astype(f32)[:, None, None] + (g[0, 0] * t).astype(f32)[None, None, :]
+             + (g[0, 1] * t).astype(f32)[None, :, None])
+        y = ((by - iy).astype(f32)[:, None, None] + (g[1, 0] * t).astype(f32)[None, None, :]
+             + (g[1, 1] * t).astype(f32)[None, :, None])
+    else:
+        uu = origins[:, 0, None, None] + t[None, None, :]
+        vv = origins[:, 1, None, None] + t[None, :, None]
+        den = g[2, 0] * uu + g[2, 1] * vv + g[2, 2]
+        x = (g[0, 0] * uu + g[0, 1] * vv + g[0, 2]) / den - 0.5
+        y = (g[1, 0] * uu + g[1, 1] * vv + g[1, 2]) / den - 0.5
+        ix = iy = np.zeros(len(origins))
+    x0 = np.floor(x)
+    y0 = np.floor(y)
+    x -= x0
+    y -= y0
+    xi = x0.astype(np.intp)
+    xi += ix.astype(np.intp)[:, None, None]
+    yi = y0.astype(np.intp)
+    yi += iy.astype(np.intp)[:, None, None]
+    np.clip(xi, 0, w - 2, out=xi)
+    np.clip(yi, 0, h - 2, out=yi)
+    i = yi
+    i *= w
+    i += xi
+    a, b = flat[i], flat[i + 1]
+    i += w
+    c, d = flat[i], flat[i + 1]
+    b -= a
+    b *= x
+    a += b
+    d -= c
+    d *= x
+    c += d
+    c -= a
+    c *= y
+    a += c
+    return a.astype(np.float32, copy=False)
+
+
+def _subpixel_shifts(a: np.ndarray, b: np.ndarray):
+    """Per tile of the stacks ``a``, ``b`` (T, n, n): the shift (du, dv) that moves ``b`` onto
+    ``a``, the peak-to-sidelobe ratio and both tiles' band-pass mean squares (T-vectors).
+
+    Phase correlation of the Hann-windowed tiles on the half spectrum, all tiles in one batch
+    of single-precision FFTs, band-passed in the Fourier domain (no margins, no spatial
+    filtering), refined to 1/40 px by evaluating the inverse DFT around each peak
+    (Guizar-Sicairos 2008), all tiles at once.
+    """
+    t, n, _ = a.shape
+    win, band_sqrt, refine_weight, dct_band2, band2_twins, fv, fu, win_ms = _tile_constants(n)
+    # Mean square of the source tiles' band-pass, as the spatial filter with mirrored edges
+    # gives it: Parseval on the orthonormal DCT-II (no window: all of the tile counts).
+    ca = sfft.dctn(a, axes=(1, 2), norm="ortho", workers=1)
+    ca *= ca
+    ea = np.einsum("tij,ij->t", ca, dct_band2, dtype=np.float64)
+    a = a - a.mean(axis=(1, 2), keepdims=True, dtype=np.float64).astype(np.float32)
+    b = b - b.mean(axis=(1, 2), keepdims=True, dtype=np.float64).astype(np.float32)
+    a *= win
+    b *= win
+    fa = sfft.rfft2(a, workers=1)
+    fb = sfft.rfft2(b, workers=1)
+    # The reference tiles' band-pass mean square from the windowed spectrum (Parseval on the
+    # half spectrum, the window's mean square undone): only for the flat-tile test.
+    pb = fb.real * fb.real
+    pb += fb.imag * fb.imag
+    eb = np.einsum("tij,ij->t", pb, band2_twins, dtype=np.float64) / (float(n) ** 4 * win_ms)
+    cross = fa
+    cross *= np.conjugate(fb)
+    # Partial whitening: sharper than plain correlation, less noisy than pure phase. Both
+    # tiles band-passed by H (the cross power by H^2) and then whitened to |H^2 X| ** 0.75
+    # leave sqrt(H) X / |X| ** 0.75: the integer peak and the peak-to-sidelobe ratio are taken
+    # from that surface.
+    mag = np.abs(cross)
+    np.sqrt(mag, out=mag)
+    mag *= np.sqrt(mag)  # |cross| ** 0.75, without the slow pow
+    mag += np.float32(1e-12)
+    cross /= mag
+    cross *= band_sqrt
+    corr = sfft.irfft2(cross, s=(n, n), workers=1).reshape(t, -1)
+    idx = np.argmax(corr, axis=1)
+    peak = corr[np.arange(t), idx].astype(np.float64)
+    # Peak-to-sidelobe ratio: a flat or ambiguous tile has no clear peak and is not trusted.
+    psr = (peak - corr.mean(axis=1, dtype=np.float64)) / (
+        corr.std(axis=1, dtype=np.float64) + 1e-12)
+    iv, iu = np.divmod(idx, n)
+    cv = np.where(iv <= n // 2, iv, iv - n).astype(np.float64)
+    cu = np.where(iu <= n // 2, iu, iu - n).astype(np.float64)
+    # Fine grids around the peaks: 1/4 px over +-0.75 px, then 1/40 px over +-0.125 px around
+    # the best of those. The sub-pixel position is taken with the full weight H (sqrt(H) once
+    # more): on RegBench's tiles (60 pairs, three perturbations of the registration each) it
+    # measures the known residual better, median / 90th-percentile error 0.074 / 0.176 px
+    # against 0.085 / 0.225 px with sqrt(H). On the half spectrum every column but the first
+    # (and the last for even sizes) also stands for its conjugate twin, whose term has the same
+    # real part.
+    cross *= refine_weight
+    # [[Re, -Im], [Im, Re]] products in real arithmetic (einsum: no BLAS, see _local_idfts).
+    c2 = np.concatenate([cross.real, cross.imag], axis=1).astype(np.float64)
     for step, half in ((0.25, 3), (0.025, 5)):
         offs = np.arange(-half, half + 1) * step
-        fine = _local_idft(cross, cv + offs, cu + offs, fv, fu)
-        jv, ju = np.unravel_index(int(np.argmax(fine)), fine.shape)
-        cu, cv = cu + offs[ju], cv + offs[jv]
-    return cu, cv, psr
+        fine = _local_idfts(c2, cv[:, None] + offs, cu[:, None] + offs, fv, fu)
+        jv, ju = np.divmod(np.argmax(fine.reshape(t, -1), axis=1), len(offs))
+        cv = cv + offs[jv]
+        cu = cu + offs[ju]
+    return cu, cv, psr, ea, eb
 
 
-def _local_idft(cross: np.ndarray, vs: np.ndarray, us: np.ndarray, fv: np.ndarray,
-                fu: np.ndarray) -> np.ndarray:
-    """Real part of the inverse DFT of ``cross`` at positions ``vs`` x ``us`` (up to scale)."""
+def _local_idfts(c2: np.ndarray, vs: np.ndarray, us: np.ndarray, fv: np.ndarray,
+                 fu: np.ndarray) -> np.ndarray:
+    """Real part of the inverse DFT of each tile's half spectrum, given as ``c2`` = (real;
+    imaginary) stacked along the rows (T, 2 n, n // 2 + 1), at positions ``vs[t]`` x ``us[t]``
+    (up to scale): (T, len(vs[t]), len(us[t]))."""
     # Real arithmetic and einsum: complex matmul is ~100x slower than real with some BLAS
     # builds, and a multi-threaded BLAS stalls on a busy machine for such small products.
-    av = 2 * np.pi * np.outer(vs, fv)
-    au = 2 * np.pi * np.outer(fu, us)
-    er, ei, ur, ui = np.cos(av), np.sin(av), np.cos(au), np.sin(au)
-    cr, ci = cross.real, cross.imag
-    p = _mm(er, cr) - _mm(ei, ci)
-    q = _mm(er, ci) + _mm(ei, cr)
-    return _mm(p, ur) - _mm(q, ui)
+    av = 2 * np.pi * vs[:, :, None] * fv[None, None, :]
+    au = 2 * np.pi * fu[None, :, None] * us[:, None, :]
+    er, ei = np.cos(av), np.sin(av)
+    # (p; q) = [[er, -ei], [ei, er]] (cr; ci): the real and imaginary parts of E C.
+    e2 = np.concatenate([np.concatenate([er, -ei], axis=2), np.concatenate([ei, er], axis=2)],
+                        axis=1)
+    pq = np.einsum("tkv,tvu->tku", e2, c2)
+    # Re(E C U) = p ur - q ui.
+    u2 = np.concatenate([np.cos(au), -np.sin(au)], axis=1)
+    k = vs.shape[1]
+    pq2 = np.concatenate([pq[:, :k], pq[:, k:]], axis=2)
+    return np.einsum("tku,tuj->tkj", pq2, u2)
 
 
 def residual_tiles(src_luma: np.ndarray, ref_luma: np.ndarray,
@@ -914,21 +1030,13 @@ def residual_tiles(src_luma: np.ndarray, ref_luma: np.ndarray,
     size = int(min(256, tw, th))
     if size < 24:
         return []
-    g = np.eye(3) if sampling is None else np.asarray(sampling, float)
-    margin = 24  # the high-pass filters' support
-    out = []
+    g = None if sampling is None else np.asarray(sampling, float)
+    origins = []
     for r in range(rows):
         for c in range(cols):
             u0 = int(round(x0 + (c + 0.5) * tw - size / 2))
             v0 = int(round(y0 + (r + 0.5) * th - size / 2))
-            wu0, wv0 = max(0, u0 - margin), max(0, v0 - margin)
-            wu1, wv1 = min(w, u0 + size + margin), min(h, v0 + size + margin)
-            shift = np.array([[1, 0, wu0], [0, 1, wv0], [0, 0, 1.0]])
-            gw = g @ shift
-            shape = (wv1 - wv0, wu1 - wu0)
-            ref_win = (ref_luma[wv0:wv1, wu0:wu1] if sampling is None
-                       else warp_image(ref_luma, gw, order=1, shape=shape))
-            if sampling is not None:
+            if g is not None:
                 # The tile must lie inside the moved reference (no black edge in it): its
                 # corners, mapped into the reference, must be inside with a pixel to spare.
                 q = apply_h(g, [(u0, v0), (u0 + size, v0), (u0, v0 + size),
@@ -936,19 +1044,26 @@ def residual_tiles(src_luma: np.ndarray, ref_luma: np.ndarray,
                 if (q.min() < 1.0 or q[:, 0].max() > ref_luma.shape[1] - 1
                         or q[:, 1].max() > ref_luma.shape[0] - 1):
                     continue
-            a = _highpass(src_luma[wv0:wv1, wu0:wu1])[v0 - wv0:v0 - wv0 + size,
-                                                       u0 - wu0:u0 - wu0 + size]
-            b = _highpass(ref_win)[v0 - wv0:v0 - wv0 + size, u0 - wu0:u0 - wu0 + size]
-            if a.std() < 1e-4 or b.std() < 1e-4:
-                continue
-            du, dv, psr = _subpixel_shift(a, b)
-            energy = float(np.mean(a * a))
-            # The shift moving b onto a: aligned content sits at -d from the source's.
-            out.append((u0 + size / 2, v0 + size / 2, -du, -dv, psr, energy))
-    if not out:
-        return out
-    emed = float(np.median([t[5] for t in out]))
-    return [t[:5] for t in out if t[4] >= min_psr and t[5] >= 0.2 * emed]
+            origins.append((u0, v0))
+    if not origins:
+        return []
+    a = np.stack([src_luma[v0:v0 + size, u0:u0 + size] for u0, v0 in origins]).astype(
+        np.float32, copy=False)
+    if g is None:
+        b = np.stack([ref_luma[v0:v0 + size, u0:u0 + size] for u0, v0 in origins]).astype(
+            np.float32, copy=False)
+    else:
+        b = _sample_tiles(ref_luma, g, np.array(origins, float), size)
+    du, dv, psr, ea, eb = _subpixel_shifts(a, b)
+    # Flat tiles (band-pass RMS under 1e-4) have no shift to measure.
+    ok = (ea >= 1e-8) & (eb >= 1e-8)
+    if not ok.any():
+        return []
+    emed = float(np.median(ea[ok]))
+    keep = ok & (psr >= min_psr) & (ea >= 0.2 * emed)
+    # The shift moving b onto a: aligned content sits at -d from the source's.
+    return [(u0 + size / 2, v0 + size / 2, -float(du[k]), -float(dv[k]), float(psr[k]))
+            for k, (u0, v0) in enumerate(origins) if keep[k]]
 
 
 # --------------------------------------------------------------------------- entry points
