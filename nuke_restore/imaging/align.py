@@ -859,7 +859,8 @@ def _sample_tiles(img: np.ndarray, g: np.ndarray, origins: np.ndarray, n: int) -
     """Bilinear samples of ``img`` for n x n windows with top-left corners ``origins`` (T, 2;
     image coordinates) under the sampling map ``g``: (T, n, n) float32, as
     ``warp_image(img, g @ shift(origin), shape=(n, n))`` for each window, in one go. The caller
-    keeps the windows inside the picture (coordinates are only clamped, for safety)."""
+    keeps the windows inside the picture with a pixel to spare (reads are only clamped to the
+    picture's memory, for safety)."""
     h, w = img.shape
     flat = np.ascontiguousarray(img, dtype=np.float32).ravel()
     t = np.arange(n) + 0.5
@@ -886,18 +887,16 @@ def _sample_tiles(img: np.ndarray, g: np.ndarray, origins: np.ndarray, n: int) -
     y0 = np.floor(y)
     x -= x0
     y -= y0
-    xi = x0.astype(np.intp)
-    xi += ix.astype(np.intp)[:, None, None]
-    yi = y0.astype(np.intp)
-    yi += iy.astype(np.intp)[:, None, None]
-    np.clip(xi, 0, w - 2, out=xi)
-    np.clip(yi, 0, h - 2, out=yi)
-    i = yi
-    i *= w
-    i += xi
-    a, b = flat[i], flat[i + 1]
-    i += w
-    c, d = flat[i], flat[i + 1]
+    # Linear indices (small integers, exact in floating point); clamped only so that no read
+    # can leave the picture.
+    y0 *= w
+    y0 += x0
+    itype = np.int32 if h * w < 2 ** 31 - 1 else np.intp
+    i = y0.astype(itype)
+    i += (iy * w + ix).astype(itype)[:, None, None]
+    np.clip(i, 0, h * w - w - 2, out=i)
+    a, b = np.take(flat, i), np.take(flat[1:], i)
+    c, d = np.take(flat[w:], i), np.take(flat[w + 1:], i)
     b -= a
     b *= x
     a += b
@@ -943,12 +942,15 @@ def _subpixel_shifts(a: np.ndarray, b: np.ndarray):
     # tiles band-passed by H (the cross power by H^2) and then whitened to |H^2 X| ** 0.75
     # leave sqrt(H) X / |X| ** 0.75: the integer peak and the peak-to-sidelobe ratio are taken
     # from that surface.
-    mag = np.abs(cross)
+    parts = cross.view(np.float32).reshape(cross.shape + (2,))  # (re, im), in place
+    mag = np.einsum("...k,...k->...", parts, parts)
     np.sqrt(mag, out=mag)
-    mag *= np.sqrt(mag)  # |cross| ** 0.75, without the slow pow
-    mag += np.float32(1e-12)
-    cross /= mag
-    cross *= band_sqrt
+    np.sqrt(mag, out=mag)
+    fac = np.sqrt(mag)
+    fac *= mag  # |cross| ** 0.75, without the slow pow
+    fac += np.float32(1e-12)
+    np.divide(band_sqrt, fac, out=fac)
+    parts *= fac[..., None]
     corr = sfft.irfft2(cross, s=(n, n), workers=1).reshape(t, -1)
     idx = np.argmax(corr, axis=1)
     peak = corr[np.arange(t), idx].astype(np.float64)
@@ -967,7 +969,7 @@ def _subpixel_shifts(a: np.ndarray, b: np.ndarray):
     # real part.
     cross *= refine_weight
     # [[Re, -Im], [Im, Re]] products in real arithmetic (einsum: no BLAS, see _local_idfts).
-    c2 = np.concatenate([cross.real, cross.imag], axis=1).astype(np.float64)
+    c2 = np.concatenate([cross.real, cross.imag], axis=1)
     for step, half in ((0.25, 3), (0.025, 5)):
         offs = np.arange(-half, half + 1) * step
         fine = _local_idfts(c2, cv[:, None] + offs, cu[:, None] + offs, fv, fu)
@@ -984,16 +986,20 @@ def _local_idfts(c2: np.ndarray, vs: np.ndarray, us: np.ndarray, fv: np.ndarray,
     (up to scale): (T, len(vs[t]), len(us[t]))."""
     # Real arithmetic and einsum: complex matmul is ~100x slower than real with some BLAS
     # builds, and a multi-threaded BLAS stalls on a busy machine for such small products.
+    # Phases in double precision, products in the spectrum's single precision.
+    t, k = vs.shape
+    nv = len(fv)
     av = 2 * np.pi * vs[:, :, None] * fv[None, None, :]
-    au = 2 * np.pi * fu[None, :, None] * us[:, None, :]
-    er, ei = np.cos(av), np.sin(av)
     # (p; q) = [[er, -ei], [ei, er]] (cr; ci): the real and imaginary parts of E C.
-    e2 = np.concatenate([np.concatenate([er, -ei], axis=2), np.concatenate([ei, er], axis=2)],
-                        axis=1)
+    e2 = np.empty((t, 2 * k, 2 * nv), np.float32)
+    np.cos(av, out=e2[:, :k, :nv], casting="same_kind")
+    np.sin(av, out=e2[:, k:, :nv], casting="same_kind")
+    np.negative(e2[:, k:, :nv], out=e2[:, :k, nv:])
+    e2[:, k:, nv:] = e2[:, :k, :nv]
     pq = np.einsum("tkv,tvu->tku", e2, c2)
-    # Re(E C U) = p ur - q ui.
-    u2 = np.concatenate([np.cos(au), -np.sin(au)], axis=1)
-    k = vs.shape[1]
+    # Re(E C U) = p ur - q ui = [p, q] (ur; -ui).
+    au = 2 * np.pi * fu[None, :, None] * us[:, None, :]
+    u2 = np.concatenate([np.cos(au), -np.sin(au)], axis=1).astype(np.float32)
     pq2 = np.concatenate([pq[:, :k], pq[:, k:]], axis=2)
     return np.einsum("tku,tuj->tkj", pq2, u2)
 
@@ -1031,20 +1037,18 @@ def residual_tiles(src_luma: np.ndarray, ref_luma: np.ndarray,
     if size < 24:
         return []
     g = None if sampling is None else np.asarray(sampling, float)
-    origins = []
-    for r in range(rows):
-        for c in range(cols):
-            u0 = int(round(x0 + (c + 0.5) * tw - size / 2))
-            v0 = int(round(y0 + (r + 0.5) * th - size / 2))
-            if g is not None:
-                # The tile must lie inside the moved reference (no black edge in it): its
-                # corners, mapped into the reference, must be inside with a pixel to spare.
-                q = apply_h(g, [(u0, v0), (u0 + size, v0), (u0, v0 + size),
-                                (u0 + size, v0 + size)])
-                if (q.min() < 1.0 or q[:, 0].max() > ref_luma.shape[1] - 1
-                        or q[:, 1].max() > ref_luma.shape[0] - 1):
-                    continue
-            origins.append((u0, v0))
+    origins = [(int(round(x0 + (c + 0.5) * tw - size / 2)),
+                int(round(y0 + (r + 0.5) * th - size / 2)))
+               for r in range(rows) for c in range(cols)]
+    if g is not None:
+        # A tile must lie inside the moved reference (no black edge in it): its corners,
+        # mapped into the reference, must be inside with a pixel to spare.
+        q = apply_h(g, [(u0 + du, v0 + dv) for u0, v0 in origins
+                        for du, dv in ((0, 0), (size, 0), (0, size), (size, size))])
+        q = q.reshape(-1, 4, 2)
+        inside = ((q.min(axis=(1, 2)) >= 1.0) & (q[:, :, 0].max(axis=1) <= ref_luma.shape[1] - 1)
+                  & (q[:, :, 1].max(axis=1) <= ref_luma.shape[0] - 1))
+        origins = [o for o, ok in zip(origins, inside) if ok]
     if not origins:
         return []
     a = np.stack([src_luma[v0:v0 + size, u0:u0 + size] for u0, v0 in origins]).astype(
