@@ -942,21 +942,20 @@ def _subpixel_shifts(a: np.ndarray, b: np.ndarray):
     # tiles band-passed by H (the cross power by H^2) and then whitened to |H^2 X| ** 0.75
     # leave sqrt(H) X / |X| ** 0.75: the integer peak and the peak-to-sidelobe ratio are taken
     # from that surface.
-    parts = cross.view(np.float32).reshape(cross.shape + (2,))  # (re, im), in place
-    mag = np.einsum("...k,...k->...", parts, parts)
-    np.sqrt(mag, out=mag)
+    mag = np.abs(cross)
     np.sqrt(mag, out=mag)
     fac = np.sqrt(mag)
     fac *= mag  # |cross| ** 0.75, without the slow pow
     fac += np.float32(1e-12)
     np.divide(band_sqrt, fac, out=fac)
-    parts *= fac[..., None]
+    cross *= fac
     corr = sfft.irfft2(cross, s=(n, n), workers=1).reshape(t, -1)
     idx = np.argmax(corr, axis=1)
     peak = corr[np.arange(t), idx].astype(np.float64)
     # Peak-to-sidelobe ratio: a flat or ambiguous tile has no clear peak and is not trusted.
-    psr = (peak - corr.mean(axis=1, dtype=np.float64)) / (
-        corr.std(axis=1, dtype=np.float64) + 1e-12)
+    mean = corr.mean(axis=1, dtype=np.float64)
+    var = np.einsum("ij,ij->i", corr, corr, dtype=np.float64) / corr.shape[1] - mean * mean
+    psr = (peak - mean) / (np.sqrt(np.maximum(var, 0.0)) + 1e-12)
     iv, iu = np.divmod(idx, n)
     cv = np.where(iv <= n // 2, iv, iv - n).astype(np.float64)
     cu = np.where(iu <= n // 2, iu, iu - n).astype(np.float64)
