@@ -183,3 +183,24 @@ def test_affine_model_and_roi(photo):
     assert geometry.corner_error(m @ m_gen, np.eye(3), w, h) < 0.1
     with pytest.raises(ImagingError, match="too little"):
         align.estimate(photo, ref, align.AlignOptions(roi=(0, 0, 10, 10)))
+
+
+def test_residual_tiles_with_a_sampling_map_match_the_pre_warped_reference(photo):
+    """The batched tile warp reads the same pixels as warp_image on the whole frame."""
+    h, w = photo.shape[:2]
+    m_gen = geometry.nuke_matrix((1.3, -0.7), 0.6, 1.01, (w / 2, h / 2))
+    ref = align.to_luma(geometry.render_transform(photo, m_gen, order=3))
+    # A map that nearly undoes the warp (0.2 px off): small but non-zero tile shifts.
+    g = geometry.sampling_map(np.linalg.inv(m_gen) @ geometry.nuke_matrix((0.2, 0.0)), h)
+    src = align.to_luma(photo)
+    roi = (8, 8, w - 8, h - 8)
+    lazy = align.residual_tiles(src, ref, (4, 3), roi, sampling=g)
+    full = align.residual_tiles(src, geometry.warp_image(ref, g, order=1), (4, 3), roi)
+    assert len(lazy) >= 3
+    pos = {(t[0], t[1]): t for t in full}
+    for u, v, du, dv, psr in lazy:
+        assert (u, v) in pos
+        assert abs(du - pos[(u, v)][2]) <= 0.025 + 1e-9
+        assert abs(dv - pos[(u, v)][3]) <= 0.025 + 1e-9
+        assert psr == pytest.approx(pos[(u, v)][4], rel=1e-3)
+    assert np.median([t[2] for t in lazy]) == pytest.approx(0.2, abs=0.1)
