@@ -1297,10 +1297,16 @@ def align_sequences(source, reference, frames: Optional[Sequence[int]] = None,
     doc["model"] = opts.model
     if not per_frame:
         doc["shot"] = next(iter(results.values())).transform.to_json()
-    bad = [f for f, r in results.items() if not (r.residual <= 0.25)]
+    unmeasured = [f for f, r in results.items() if math.isnan(r.residual)]
+    bad = [f for f, r in results.items() if r.residual > 0.25]
     if bad:
         logger.warning("residual above 0.25 px on frame(s) %s%s", bad[:10],
                        "" if per_frame else "; try --per-frame")
+    if unmeasured:
+        # Too few textured tiles for the independent check: the estimate cannot be verified and,
+        # on such pictures, may well be wrong. Say so rather than report a residual.
+        logger.warning("residual not measurable on frame(s) %s (too little texture for the "
+                       "independent check): alignment unverified, check it by eye", unmeasured[:10])
     return doc, results
 
 

@@ -95,3 +95,22 @@ def test_proxy_results_are_reported_at_full_resolution(footage, capsys):
         m = geometry.nuke_matrix(v["translate"], v["rotate"], v["scale"], v["center"])
         # Half resolution costs accuracy, but the values must be full-resolution pixels.
         assert geometry.corner_error(m, _true_nuke(footage, f), w, h) < 0.6
+
+
+def test_a_picture_without_texture_is_reported_unverified(tmp_path, capsys):
+    """No tiles to measure: the residual is null and the warning says why, not 'above 0.25 px'."""
+    from nuke_restore.imaging.sequence import write_image
+
+    yy, xx = np.mgrid[0:144, 0:192].astype(np.float32)
+    ramp = np.stack([xx / 192, yy / 144, 0.5 + 0 * xx], -1)
+    for f in (1001, 1002):
+        write_image(tmp_path / f"src.{f}.exr", ramp)
+        write_image(tmp_path / f"ref.{f}.exr", np.roll(ramp, 2, axis=1))
+    rc = main(["align", str(tmp_path / "src.####.exr"), str(tmp_path / "ref.####.exr"),
+               "--per-frame", "--json"])
+    captured = capsys.readouterr()
+    assert rc == 0
+    doc = json.loads(captured.out)
+    assert all(v["residual"] is None for v in doc["frames"].values())
+    assert "residual not measurable on frame(s) [1001, 1002]" in captured.err
+    assert "residual above" not in captured.err
