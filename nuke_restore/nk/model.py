@@ -458,6 +458,10 @@ class Script(Graph):
 def _decode_knobs(src: Optional[tuple]) -> List[Knob]:
     """Knobs of a parsed node from its stored text range (already checked by the parser)."""
     text, _start, b0, b1, _end, line, pad_pre = src
+    if b1 is None:  # a block in another layout than Nuke's own (b0 is its '{')
+        from .parser import decode_block  # the parser's own loop: both read it the same way
+
+        return decode_block(text, b0, line, pad_pre)
     out = []
     append = out.append
     intern = sys.intern

@@ -475,7 +475,14 @@ class _Parser:
                             inputs_value = k.value
             line += text.count("\n", b0, i)
         else:
-            i, line, inputs_value, inputs_pos = self._knobs(node, brace, line, pad_pre)
+            # Any other layout: scanned here (the end, line count and ``inputs`` are needed now),
+            # decoded on first use like the common case (``b1`` None marks the general form).
+            i, line, inputs_value, inputs_pos, close = knob_block(
+                src, cls, node_line, brace, line, pad_pre, None)
+            if close is not None:
+                node.close = close
+            node._src = (text, pos, brace, None, i, node_line, pad_pre)
+            node._knobs = None
         self.line = line
 
 
@@ -533,63 +540,74 @@ class _Parser:
         return i
 
 
-    def _knobs(self, node: Node, brace: int, line: int,
-               pad_pre: str) -> Tuple[int, int, Optional[str], int]:
-        """General knob loop (quoted names, multi-line values, brackets...); returns
-        (end offset, line, inputs value, inputs offset)."""
-        text = self.text
-        src = self.src
-        n = len(text)
-        cls = node.cls
-        knobs = node.knobs
-        intern = sys.intern
-        fast = KNOB_FAST.match
-        space = SPACE.match
-        inputs_value: Optional[str] = None
-        inputs_pos = brace
-        i = brace + 1
-        while True:
-            m = fast(text, i)
-            if m is not None:
-                pre, name, sep, value = m.groups()
-                line += pre.count("\n")
+def knob_block(src: Source, cls: str, node_line: int, brace: int, line: int, pad_pre: str,
+               knobs: Optional[List[Knob]]) -> Tuple[int, int, Optional[str], int, Optional[str]]:
+    """The general knob loop (quoted names, multi-line values, brackets...) of the node block
+    whose ``{`` is at ``brace``.
+
+    Appends the knobs to ``knobs``, or with ``knobs=None`` only scans (the parser keeps the text
+    and the model decodes it on first use, with this same function, so both agree by construction).
+    Returns (end offset, line at the end, last ``inputs`` value, its offset, closing text when it is
+    not Nuke's own, else None).
+    """
+    text = src.text
+    n = len(text)
+    intern = sys.intern
+    fast = KNOB_FAST.match
+    space = SPACE.match
+    inputs_value: Optional[str] = None
+    inputs_pos = brace
+    i = brace + 1
+    while True:
+        m = fast(text, i)
+        if m is not None:
+            pre, name, sep, value = m.groups()
+            line += pre.count("\n")
+            if knobs is not None:
                 knobs.append(Knob(intern(name), value, line,
                                   None if pre == pad_pre else intern(pre), sep))
-                if name == "inputs":
-                    inputs_value, inputs_pos = value, m.start(4)
-                i = m.end()
-                continue
-            j = space(text, i).end()
-            if j >= n:
-                raise src.error(f"unclosed node: the '{{' of {cls} opened at line {node.line} is "
-                                "never closed (file truncated?)", brace)
-            if text[j] == "}":
-                line += text.count("\n", i, j)
-                close = text[i:j + 1]
-                if close != pad_pre[:-1] + "}":
-                    node.close = intern(close)
-                return j + 1, line, inputs_value, inputs_pos
-            pre = text[i:j]
-            line += pre.count("\n")
-            name_end = src.scan_word(j)
-            if name_end == j:  # cannot happen for a non-space, non-'}' char; guard progress anyway
-                raise src.error(f"unexpected character {text[j]!r} in node {cls}", j)
-            qname = text[j:name_end]
-            k = HSPACE.match(text, name_end).end()
-            if k < n and text[k] == "\n":
-                # A knob name alone on its line: Nuke pairs words regardless of lines, so allow it.
-                k = space(text, k).end()
-            if k >= n or text[k] == "}":
-                raise src.error(f"knob {qname!r} of {cls} has no value", j)
-            value_end = src.scan_word(k)
-            value = text[k:value_end]
-            name = parse_word(qname) if qname[0] in '"{\\' or "\\" in qname else qname
-            knobs.append(Knob(intern(name), value, line, None if pre == pad_pre else intern(pre),
-                              text[name_end:k], None if _PLAIN_NAME.match(qname) else qname))
             if name == "inputs":
-                inputs_value, inputs_pos = value, k
-            line += text.count("\n", name_end, value_end)
-            i = value_end
+                inputs_value, inputs_pos = value, m.start(4)
+            i = m.end()
+            continue
+        j = space(text, i).end()
+        if j >= n:
+            raise src.error(f"unclosed node: the '{{' of {cls} opened at line {node_line} is "
+                            "never closed (file truncated?)", brace)
+        if text[j] == "}":
+            line += text.count("\n", i, j)
+            close = text[i:j + 1]
+            return (j + 1, line, inputs_value, inputs_pos,
+                    None if close == pad_pre[:-1] + "}" else intern(close))
+        pre = text[i:j]
+        line += pre.count("\n")
+        name_end = src.scan_word(j)
+        if name_end == j:  # cannot happen for a non-space, non-'}' char; guard progress anyway
+            raise src.error(f"unexpected character {text[j]!r} in node {cls}", j)
+        qname = text[j:name_end]
+        k = HSPACE.match(text, name_end).end()
+        if k < n and text[k] == "\n":
+            # A knob name alone on its line: Nuke pairs words regardless of lines, so allow it.
+            k = space(text, k).end()
+        if k >= n or text[k] == "}":
+            raise src.error(f"knob {qname!r} of {cls} has no value", j)
+        value_end = src.scan_word(k)
+        name = parse_word(qname) if qname[0] in '"{\\' or "\\" in qname else qname
+        if knobs is not None:
+            knobs.append(Knob(intern(name), text[k:value_end], line,
+                              None if pre == pad_pre else intern(pre),
+                              text[name_end:k], None if _PLAIN_NAME.match(qname) else qname))
+        if name == "inputs":
+            inputs_value, inputs_pos = text[k:value_end], k
+        line += text.count("\n", name_end, value_end)
+        i = value_end
+
+
+def decode_block(text: str, brace: int, node_line: int, pad_pre: str) -> List[Knob]:
+    """The knobs of a node block the parser only scanned (see ``knob_block``)."""
+    knobs: List[Knob] = []
+    knob_block(Source(text), "node", node_line, brace, node_line, pad_pre, knobs)
+    return knobs
 
 
 def _kind(script: Script) -> str:

@@ -223,3 +223,29 @@ def test_bare_word_at_top_level_is_an_error_naming_its_line():
     assert str(exc.value).startswith("t.nk:4:1:") and "unknown command 'Ba'" in str(exc.value)
     lenient = _parse("Blur {\n name Blur1\n}\nBa", path="t.nk", strict=False)
     assert [n.cls for n in lenient.nodes] == ["Blur"]
+
+
+def test_a_block_in_another_layout_is_scanned_now_and_decoded_on_first_use():
+    """Multi-line values and quoted names take the general loop; the knobs still wait until read,
+    and come out exactly as an eager read gives them (names, values, lines, layout hints)."""
+    from nuke_restore.nk import write_bytes
+    from nuke_restore.nk.lexer import Source
+    from nuke_restore.nk.parser import knob_block
+
+    text = ('Grade {\n inputs 0\n "white" {{curve x1 1\n   x10 2}}\n'
+            '  gamma  1.2\n name Odd1\n }\nBlur {\n size 3\n name B1\n}\n')
+    script = parse_text(text)
+    odd, blur = script.nodes
+    assert odd.untouched and blur.untouched  # (reading a name would decode the knobs)
+    assert write_bytes(script) == text.encode()  # untouched: written back as read
+    eager = []
+    knob_block(Source(text), "Grade", 1, text.index("{"), 1, "\n ", eager)
+    lazy = odd.knobs
+    assert [(k.name, k.value, k.line, k.pre, k.sep, k.qname) for k in lazy] == \
+        [(k.name, k.value, k.line, k.pre, k.sep, k.qname) for k in eager]
+    assert [(k.name, k.line) for k in lazy] == [("inputs", 2), ("white", 3), ("gamma", 5),
+                                                 ("name", 6)]
+    assert odd.knob("white") == "{{curve x1 1\n   x10 2}}"
+    odd.set("gamma", 1.5)
+    out = write_bytes(script).decode()
+    assert "  gamma  1.5\n" in out and out.replace("1.5", "1.2") == text
