@@ -483,17 +483,23 @@ def _warp_stack(img: np.ndarray, maps: Sequence[np.ndarray], shape: Tuple[int, i
         i += x0.astype(np.intp)
         a, b = flat[i], flat[i + 1]
         i += row
-        cc, d = flat[i], flat[i + 1]
-        b -= a
-        b *= x
-        a += b
-        d -= cc
-        d *= x
-        cc += d
-        cc -= a
-        cc *= y
-        np.add(a, cc, out=out[k0:k0 + chunk])
+        _bilerp(a, b, flat[i], flat[i + 1], x, y, out[k0:k0 + chunk])
     return out
+
+
+def _bilerp(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, x: np.ndarray,
+            y: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Bilinear blend of the neighbours a (x0, y0), b (x1, y0), c (x0, y1), d (x1, y1) at
+    fractions ``x``, ``y``, into ``out`` (may be ``a``); ``b``, ``c`` and ``d`` are overwritten."""
+    b -= a
+    b *= x
+    a += b
+    d -= c
+    d *= x
+    c += d
+    c -= a
+    c *= y
+    return np.add(a, c, out=out)
 
 
 def _phase_corr_many(fa: np.ndarray, bs: np.ndarray) -> List[Tuple[float, float, float]]:
@@ -897,16 +903,7 @@ def _sample_tiles(img: np.ndarray, g: np.ndarray, origins: np.ndarray, n: int) -
     np.clip(i, 0, h * w - w - 2, out=i)
     a, b = np.take(flat, i), np.take(flat[1:], i)
     c, d = np.take(flat[w:], i), np.take(flat[w + 1:], i)
-    b -= a
-    b *= x
-    a += b
-    d -= c
-    d *= x
-    c += d
-    c -= a
-    c *= y
-    a += c
-    return a.astype(np.float32, copy=False)
+    return _bilerp(a, b, c, d, x, y, a).astype(np.float32, copy=False)
 
 
 def _subpixel_shifts(a: np.ndarray, b: np.ndarray):
