@@ -178,9 +178,17 @@ def main() -> None:
     stereo = parallax_check()
     print(f"RegBench: {len(names)} photos ({', '.join(names)}), corner RMS error in px; "
           "ms = median CPU time per pair, 1 thread")
-    print(f"{'case':24s} {'method':34s} {'median':>8s} {'worst':>8s} {'CPU ms':>8s}")
+    print(f"{'case':24s} {'method':34s} {'median':>8s} {'worst':>8s} {'CPU ms':>8s} "
+          f"{'x ECC pc':>8s}  goal")
+    peer = {case: ms for case, m, _, _, ms in rows if m == "ECC pyr (phaseCorr init)"}
     for case, m, med, worst, ms in rows:
-        print(f"{case:24s} {m:34s} {med:8.3f} {worst:8.3f} {ms:8.1f}")
+        ratio = ms / peer[case] if peer.get(case) else float("nan")
+        # Goals (issue 5): <= 0.15 px median, <= 0.25 px worst, time <= 1x pyramid ECC.
+        verdict = ""
+        if m.startswith("ours") and "residual (median)" not in m:
+            ok = med <= 0.15 and worst <= 0.25 and ratio <= 1.0
+            verdict = "meets goal" if ok else "MISSES GOAL"
+        print(f"{case:24s} {m:34s} {med:8.3f} {worst:8.3f} {ms:8.1f} {ratio:8.2f}  {verdict}")
     print("parallax stress (skimage stereo_motorcycle left/right, no global transform fits): "
           f"residual {stereo.residual:.2f} px, worst tile {stereo.residual_max:.2f} px, "
           f"nonrigid flag {stereo.nonrigid}")
