@@ -340,16 +340,19 @@ class _Frame:
         return np.linalg.inv(n) @ m_norm @ n
 
 
-def _bilinear(flat: np.ndarray, u: np.ndarray, v: np.ndarray, width: int) -> np.ndarray:
-    """Bilinear samples of a flattened (H*W) image at image coordinates (u, v) (no bounds
-    checks: the caller keeps every point at least one pixel inside the picture)."""
+def _cell(u: np.ndarray, v: np.ndarray, width: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat index of the pixel up-left of image coordinates (u, v), and the fractions past it."""
     x = u - 0.5
     y = v - 0.5
     x0 = np.floor(x)
     y0 = np.floor(y)
-    fx = x - x0
-    fy = y - y0
-    i = y0.astype(np.intp) * width + x0.astype(np.intp)
+    return y0.astype(np.intp) * width + x0.astype(np.intp), x - x0, y - y0
+
+
+def _bilinear(flat: np.ndarray, u: np.ndarray, v: np.ndarray, width: int) -> np.ndarray:
+    """Bilinear samples of a flattened (H*W) image at image coordinates (u, v) (no bounds
+    checks: the caller keeps every point at least one pixel inside the picture)."""
+    i, fx, fy = _cell(u, v, width)
     a, b = flat[i], flat[i + 1]
     i += width
     c, d = flat[i], flat[i + 1]
@@ -719,13 +722,7 @@ def _ref_gradients(flat: np.ndarray, u: np.ndarray, v: np.ndarray, width: int
     """Bilinear samples of a flattened image and of its central-difference gradients (as
     ``np.gradient`` gives them inside the picture) at (u, v), from 12 neighbours; the caller
     keeps every point two pixels inside the picture."""
-    x = u - 0.5
-    y = v - 0.5
-    x0 = np.floor(x)
-    y0 = np.floor(y)
-    fx = x - x0
-    fy = y - y0
-    i = y0.astype(np.intp) * width + x0.astype(np.intp)
+    i, fx, fy = _cell(u, v, width)
     j = i + width
     a, b, c, d = flat[i], flat[i + 1], flat[j], flat[j + 1]
     top = a + (b - a) * fx
