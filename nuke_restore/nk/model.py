@@ -24,6 +24,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from .gcpause import collector_paused
 from .lexer import KNOB_FAST
 from .values import format_value
 
@@ -345,19 +346,12 @@ class Graph:
         Same result as touching ``node.knobs`` one by one, but with the cyclic garbage collector
         paused: on a script of 100,000+ nodes that is several times faster (see docs/nk-engine.md).
         """
-        import gc
-
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            count = 0
+        count = 0
+        with collector_paused():
             for node in self.walk():
                 node.knobs  # noqa: B018 - decodes
                 count += 1
-            return count
-        finally:
-            if was_enabled:
-                gc.enable()
+        return count
 
     def consumers(self, node: Node) -> List[Tuple[Node, int]]:
         """(consumer, input index) pairs inside this graph that take ``node``."""

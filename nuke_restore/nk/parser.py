@@ -15,7 +15,6 @@ Every problem is one ``NkSyntaxError`` with path, line and column.
 """
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import re
@@ -24,6 +23,7 @@ import weakref
 from typing import Dict, List, Optional, Tuple, Union
 
 from ..errors import NkSyntaxError
+from .gcpause import collector_paused
 from .lexer import (
     BODY_FAST,
     COMMAND_FAST,
@@ -661,17 +661,11 @@ def _parse(text: str, path: Optional[str], newline: str, bom: bool, strict: bool
     script.newline = newline
     script.extra["bom"] = bom
     parser = _Parser(Source(text, path), strict, script.warnings)
-    # The parse allocates millions of small objects and frees none: the cyclic collector would scan
-    # the growing heap again and again (quadratic time on big scripts), so it waits until the end.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
     try:
-        parser.parse(script)
+        with collector_paused():  # see gcpause: big scripts made the collector super-linear
+            parser.parse(script)
     except RecursionError as exc:  # pragma: no cover - pathological nesting
         raise NkSyntaxError("nesting too deep", path=path) from exc
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     script.kind = _kind(script)
     layout = script.layout
     script.trailing_newline = layout.tail.endswith("\n")

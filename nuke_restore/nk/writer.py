@@ -20,7 +20,6 @@ schema is installed; otherwise the order given), user knobs last as defined.
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import logging
 import operator
@@ -28,6 +27,7 @@ import re
 from typing import Dict, List, Optional, Set, Tuple
 
 from ..errors import NukeRestoreError
+from .gcpause import collector_paused
 from .lexer import encode
 from .model import PASTE_INPUT, Directive, Graph, Knob, Node, Script
 from .values import parse_word
@@ -51,16 +51,8 @@ def write_script(script: Graph, *, canonical: bool = False) -> str:
 
     ``canonical=True`` ignores every layout hint from the parser (what ``nuke-restore fmt`` writes).
     """
-    w = _Writer(canonical)
-    # Writing a big script allocates many small objects and frees none until the end: the cyclic
-    # collector would rescan the growing heap (see parser._parse).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return w.write(script)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    with collector_paused():  # see gcpause: a big script would make it rescan a growing heap
+        return _Writer(canonical).write(script)
 
 
 def write_bytes(script: Script, *, canonical: bool = False) -> bytes:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime
-import gc
 import logging
 import os
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from .. import __version__
 from ..config import JobConfig, Procedure
 from ..errors import NukeRestoreError, OutputExistsError
 from ..fileio import check_output, write_atomic
+from ..nk.gcpause import collector_paused
 from ..nk.model import Node, Script
 from ..nk.values import Raw
 from ..nk.writer import write_script
@@ -56,14 +56,8 @@ def build_scripts(config: JobConfig, shots: Optional[Sequence[str]] = None,
     are made relative to ``outdir`` (default: the config's ``outputs.dir`` or the config folder),
     where the scripts are meant to be saved. ``versions`` maps (unit, procedure) to a version number.
     """
-    # Building allocates many small objects and frees none: cyclic GC passes only cost time.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():  # building allocates many small objects and frees none
         return _build_scripts(config, shots, outdir, version, versions)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _build_scripts(config: JobConfig, shots: Optional[Sequence[str]],
