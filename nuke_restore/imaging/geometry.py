@@ -249,3 +249,18 @@ def corner_error(m_est: np.ndarray, m_true: np.ndarray, width: float, height: fl
     c = format_corners(width, height)
     d = apply_h(m_est, c) - apply_h(m_true, c)
     return float(np.sqrt(np.mean(np.sum(d * d, axis=1))))
+
+
+def bilerp(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, x: np.ndarray,
+            y: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Bilinear blend of the neighbours a (x0, y0), b (x1, y0), c (x0, y1), d (x1, y1) at
+    fractions ``x``, ``y``, into ``out`` (may be ``a``); ``b``, ``c`` and ``d`` are overwritten."""
+    b -= a
+    b *= x
+    a += b
+    d -= c
+    d *= x
+    c += d
+    c -= a
+    c *= y
+    return np.add(a, c, out=out)
