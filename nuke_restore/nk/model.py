@@ -135,6 +135,20 @@ class Node:
     def parent(self, graph: Optional[Graph]) -> None:
         self._parent = None if graph is None else weakref.ref(graph)
 
+    # pickle and copy.deepcopy: the parent travels as a plain reference (so a copied node points
+    # to the copied graph) and is made weak again on load.
+    def __getstate__(self) -> dict:
+        state = {name: getattr(self, name) for name in _NODE_STATE if hasattr(self, name)}
+        state["_parent"] = self.parent
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            if name == "_parent":
+                self.parent = value
+            else:
+                setattr(self, name, value)
+
     @property
     def extra(self) -> dict:
         """Free-form annotations (parser hints such as ``clone_ref``); created on first use."""
@@ -238,6 +252,9 @@ class Node:
         return f"<Node {self.cls} {self.name!r}>"
 
 
+_NODE_STATE = tuple(name for name in Node.__slots__ if name != "__weakref__")
+
+
 class _PasteInput(Node):
     """The input a clipboard snippet is pasted onto (``push $cut_paste_input``); never written as a node."""
 
@@ -250,6 +267,9 @@ class _PasteInput(Node):
 
     def __repr__(self) -> str:
         return "<paste input>"
+
+    def __reduce__(self) -> str:
+        return "PASTE_INPUT"  # one sentinel: pickle and deepcopy give back this same object
 
 
 #: Stands for "connected to whatever is selected when the snippet is pasted" in ``Node.inputs``.
@@ -276,6 +296,17 @@ class Graph:
     @owner.setter
     def owner(self, node: Optional[Node]) -> None:
         self._owner = None if node is None else weakref.ref(node)
+
+    def __getstate__(self) -> dict:  # see Node.__getstate__
+        state = self.__dict__.copy()
+        state["_owner"] = self.owner
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        owner = state.pop("_owner", None)
+        self.__dict__.update(state)
+        self.owner = owner
 
     @property
     def nodes(self) -> List[Node]:

@@ -90,3 +90,26 @@ def test_a_dropped_script_is_freed_without_the_cyclic_collector():
     finally:
         if was:
             gc.enable()
+
+
+def test_a_script_survives_pickle_and_deepcopy_with_its_links():
+    """The weak parent/owner links are rebuilt to point into the copy; the paste sentinel stays one."""
+    import copy
+    import pickle
+
+    from nuke_restore.nk import write_bytes
+
+    text = ("set cut_paste_input [stack 0]\nversion 15.1 v1\npush $cut_paste_input\nGroup {\n"
+            " name G1\n}\n Blur {\n  inputs 0\n  name B1\n }\n Output {\n  name Output1\n }\n"
+            "end_group\nGrade {\n name Grade1\n}\n")
+    script = parse_text(text)
+    for copied in (copy.deepcopy(script), pickle.loads(pickle.dumps(script))):
+        group, grade = copied.nodes
+        assert write_bytes(copied) == text.encode()
+        assert group.parent is copied and grade.parent is copied
+        assert group.body.owner is group and group.body.nodes[0].parent is group.body
+        assert group.inputs[0] is PASTE_INPUT and grade.inputs[0] is group
+    built = Script.new()
+    blur = built.add("Blur", [("size", 3)], inputs=())
+    copied = copy.deepcopy(built)
+    assert copied.nodes[-1].parent is copied and blur.parent is built
