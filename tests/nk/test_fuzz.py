@@ -52,6 +52,11 @@ def _check(data: bytes, label: str) -> None:
         assert "\n" not in str(exc)
     else:
         assert write_bytes(script) == data, label
+        # Knobs are decoded lazily, after the parse: decoding all of them, and a canonical
+        # rewrite from the decoded knobs, must work on whatever the parser accepted.
+        script.decode_knobs()
+        again = parse_bytes(write_bytes(script, canonical=True), label, strict=False)
+        assert again.decode_knobs() == script.decode_knobs(), label
     assert time.process_time() - t0 < TIME_BOUND_S, label
 
 
