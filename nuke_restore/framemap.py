@@ -72,11 +72,11 @@ class FrameMap:
 
     # -- construction --------------------------------------------------------------------------------
     @classmethod
-    def identity(cls) -> "FrameMap":
+    def identity(cls) -> FrameMap:
         return cls(offset=0)
 
     @classmethod
-    def from_offset(cls, offset: int, first: Optional[int] = None, last: Optional[int] = None) -> "FrameMap":
+    def from_offset(cls, offset: int, first: Optional[int] = None, last: Optional[int] = None) -> FrameMap:
         """reference = source + ``offset`` (for source frames ``first``..``last`` when given)."""
         return cls(offset=int(offset), first=first, last=last)
 
@@ -163,7 +163,7 @@ class FrameMap:
         return json.dumps(self.to_json(), indent=1) + "\n"
 
     @classmethod
-    def from_json(cls, data: Any, path: Optional[str] = None) -> "FrameMap":
+    def from_json(cls, data: Any, path: Optional[str] = None) -> FrameMap:
         """Read the JSON form; every error names ``path`` and the field."""
         if not isinstance(data, dict):
             raise ConfigError("a frame map is a JSON object", path=path)
