@@ -39,7 +39,7 @@ import numpy as np
 
 from ..errors import ImagingError
 from ..framemap import FrameMap, FrameMatch
-from .conform_features import describe_sequence
+from .conform_features import descriptors, read_small, warp_small
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +121,7 @@ class ConformOptions:
     break_cost: float = 1.0      # per change of cadence state
     cap: float = 0.9             # evidence of one frame is capped (a damaged frame cannot rule)
     cadences: Tuple[str, ...] = ("1:1", "2:3", "blend 4:5", "blend 5:6")
+    reframe: bool = True         # measure and undo the reference's scale/offset against the source
     threads: Optional[int] = None
     progress: bool = False
 
@@ -184,7 +185,8 @@ class _Evidence:
     def __init__(self, src: np.ndarray, ref: np.ndarray, opts: ConformOptions, pad: Tuple[int, int]):
         self.n, self.m = len(src), len(ref)
         # correlations of source frames with reference fields: n x m each
-        self.cf = [src @ ref[:, 0].T, src @ ref[:, 1].T]
+        src = np.ascontiguousarray(src)
+        self.cf = [src @ np.ascontiguousarray(ref[:, f]).T for f in (0, 1)]
         self.cframe = 0.5 * (self.cf[0] + self.cf[1])
         self.adj = np.einsum("ij,ij->i", src[:-1], src[1:]) if len(src) > 1 else np.zeros(0)
         self.cap = opts.cap
@@ -293,26 +295,98 @@ def conform(source, reference, source_frames: Optional[Sequence[int]] = None,
         raise ImagingError(f"need at least 2 frames on each side, got {len(sf)} source and "
                            f"{len(rf)} reference frames")
     t0 = time.perf_counter()
-    ref_desc, ref_active, grid = describe_sequence(
-        reference, rf, opts.grid_width, fields=True, threads=opts.threads,
-        progress=opts.progress, desc="reference")
-    # the source's descriptor grid is the reference's: same cells over each one's active picture
-    src_desc, src_active, _ = describe_sequence(
-        source, sf, opts.grid_width, fields=False, threads=opts.threads, progress=opts.progress,
-        desc="source", aspect=grid[0] / grid[1])
+    ref_small, ref_active, grid = read_small(reference, rf, None, opts.grid_width, fields=True,
+                                             threads=opts.threads, progress=opts.progress,
+                                             desc="reference")
+    # the source's grid is the reference's: the same cells over each one's active picture
+    src_small, src_active, _ = read_small(source, sf, grid, opts.grid_width, fields=False,
+                                          threads=opts.threads, progress=opts.progress,
+                                          desc="source")
     t1 = time.perf_counter()
     cads = [c for c in CADENCES if c.name in opts.cadences]
     if not cads:
         raise ImagingError(f"no known cadence among {list(opts.cadences)}")
     states = _States(cads, len(sf), len(rf))
-    ev = _Evidence(src_desc[:, 0], ref_desc, opts, (states.pad_left, states.pad_right))
+    src_desc = descriptors(src_small)[:, 0]
+    framing = None
+    if opts.reframe:
+        # pass 1, blurred descriptors: only to find a few sure pairs for the framing
+        coarse = ConformOptions(**{**opts.__dict__, "none_cost": 0.5})
+        ev1 = _Evidence(descriptors(src_small, smooth=1.5)[:, 0],
+                        descriptors(ref_small, smooth=1.5), coarse,
+                        (states.pad_left, states.pad_right))
+        path1, _ = _viterbi(states, ev1, coarse, False)
+        framing = _estimate_framing(path1, states, ev1, src_small, ref_small)
+    if framing is not None:
+        ref_small = warp_small(ref_small, framing["sampling"])
+    ev = _Evidence(src_desc, descriptors(ref_small), opts, (states.pad_left, states.pad_right))
     path, total = _viterbi(states, ev, opts, opts.progress)
     t2 = time.perf_counter()
     fmap = _read_out(path, states, ev, sf, rf, opts)
     stats = {"seconds_read": round(t1 - t0, 3), "seconds_align": round(t2 - t1, 3),
              "path_cost": round(total, 4), "grid": list(grid),
-             "source_active": src_active.as_dict(), "reference_active": ref_active.as_dict()}
+             "source_active": src_active.as_dict(), "reference_active": ref_active.as_dict(),
+             "framing": None if framing is None else {
+                 k: v for k, v in framing.items() if k != "sampling"}}
     return ConformResult(fmap, sf, rf, stats)
+
+
+def _estimate_framing(path, states: _States, ev: _Evidence, src_small: np.ndarray,
+                      ref_small: np.ndarray, pairs: int = 5) -> Optional[Dict[str, Any]]:
+    """Scale and offset of the reference's picture against the source's, from the surest pairs.
+
+    Registered with :func:`.align.estimate` (similarity) on the small rasters; the median of the
+    pairs is kept when they agree. None when there is nothing to correct or no sure pair.
+    """
+    from .align import AlignOptions, estimate
+
+    cand = []
+    for i, s in enumerate(path):
+        st = states.decode(s)
+        if st is None:
+            continue
+        cad = states.cadences[st[0]]
+        pos, j = _where(cad, st[1], st[2], i)
+        if pos.kind == "clean" and 0 <= j < ev.m:
+            cand.append((float(ev.cframe[i, j]), i, j))
+    cand.sort(key=lambda c: (-c[0], c[1]))
+    chosen: List[Tuple[int, int]] = []
+    for corr, i, j in cand:
+        if corr < 0.6:
+            break
+        if all(abs(i - k) >= 4 for k, _ in chosen):
+            chosen.append((i, j))
+        if len(chosen) == pairs:
+            break
+    if len(chosen) < 2:
+        return None
+    opts = AlignOptions(model="similarity", max_rotate=1.0, max_scale=1.12, residual=False,
+                        coarse_size=64, max_points=3000, iterations=(12, 4))
+    mats, nccs = [], []
+    for i, j in sorted(chosen):
+        src = src_small[i, 0].astype(np.float64)
+        ref = ref_small[j].mean(axis=0).astype(np.float64)
+        try:
+            res = estimate(src, ref, opts)
+        except ImagingError:
+            continue
+        mats.append(res.sampling)
+        nccs.append(res.ncc)
+    if len(mats) < 2:
+        return None
+    g = np.median(np.stack(mats), axis=0)
+    spread = float(np.median([np.abs(m[:2, 2] - g[:2, 2]).max() for m in mats]))
+    h, w = src_small.shape[-2:]
+    scale = float(np.sqrt(abs(np.linalg.det(g[:2, :2]))))
+    shift = g[:2, :2] @ np.array([w / 2, h / 2]) + g[:2, 2] - np.array([w / 2, h / 2])
+    # below a tenth of a descriptor cell (a small raster pixel is half a cell) nothing changes
+    if abs(scale - 1.0) * max(w, h) / 2 < 0.2 and float(np.abs(shift).max()) < 0.2:
+        return None
+    if spread > 1.0:  # the pairs disagree: leave the framing alone
+        return None
+    return {"sampling": g, "scale": round(scale, 4),
+            "shift": [round(float(shift[0]) / w, 4), round(float(shift[1]) / h, 4)],
+            "pairs": len(mats), "ncc": round(float(np.median(nccs)), 3)}
 
 
 def _read_out(path: List[int], states: _States, ev: _Evidence, sf: List[int], rf: List[int],
