@@ -29,6 +29,7 @@ COMMANDS = (
     "fmt",
     "graph",
     "curate",
+    "conform",
     "align",
     "baseline",
     "qc",
