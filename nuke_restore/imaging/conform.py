@@ -117,7 +117,8 @@ class ConformOptions:
     """Tuning of :func:`conform` (defaults chosen on ConformBench, see docs/conform.md)."""
 
     grid_width: int = 64
-    none_cost: float = 0.25      # per frame "not in the reference" (1 - correlation units)
+    none_cost: float = 0.3       # per frame "not in the reference" (1 - correlation units)
+    poor_match: float = 0.5      # a clean match the path chose is refused below this correlation
     break_cost: float = 1.0      # per change of cadence state
     cap: float = 0.9             # evidence of one frame is capped (a damaged frame cannot rule)
     cadences: Tuple[str, ...] = ("1:1", "2:3", "blend 4:5", "blend 5:6")
@@ -307,19 +308,19 @@ def conform(source, reference, source_frames: Optional[Sequence[int]] = None,
     if not cads:
         raise ImagingError(f"no known cadence among {list(opts.cadences)}")
     states = _States(cads, len(sf), len(rf))
-    src_desc = descriptors(src_small)[:, 0]
+    src_desc = descriptors(src_small, grid)[:, 0]
     framing = None
     if opts.reframe:
         # pass 1, blurred descriptors: only to find a few sure pairs for the framing
         coarse = ConformOptions(**{**opts.__dict__, "none_cost": 0.5})
-        ev1 = _Evidence(descriptors(src_small, smooth=1.5)[:, 0],
-                        descriptors(ref_small, smooth=1.5), coarse,
+        ev1 = _Evidence(descriptors(src_small, grid, smooth=1.5)[:, 0],
+                        descriptors(ref_small, grid, smooth=1.5), coarse,
                         (states.pad_left, states.pad_right))
         path1, _ = _viterbi(states, ev1, coarse, False)
         framing = _estimate_framing(path1, states, ev1, src_small, ref_small)
     if framing is not None:
         ref_small = warp_small(ref_small, framing["sampling"])
-    ev = _Evidence(src_desc, descriptors(ref_small), opts, (states.pad_left, states.pad_right))
+    ev = _Evidence(src_desc, descriptors(ref_small, grid), opts, (states.pad_left, states.pad_right))
     path, total = _viterbi(states, ev, opts, opts.progress)
     t2 = time.perf_counter()
     fmap = _read_out(path, states, ev, sf, rf, opts)
@@ -408,7 +409,7 @@ def _read_out(path: List[int], states: _States, ev: _Evidence, sf: List[int], rf
                 matches[src] = FrameMatch(None, 0.0, "outside-reference")
                 continue
             corr = float(ev.cframe[i, j])
-            if 1.0 - corr > opts.none_cost:
+            if corr < opts.poor_match:
                 matches[src] = FrameMatch(None, 0.0, "poor-match")
                 continue
             matches[src] = FrameMatch(rf[j], round(min(1.0, max(0.0, corr)), 4))

@@ -175,17 +175,27 @@ class Sampler:
         return out
 
 
-def grid_for(active: Active, grid_width: int, aspect: Optional[float] = None) -> Tuple[int, int]:
-    """(gw, gh) of the descriptor grid: ``grid_width`` across, the picture's aspect down."""
-    if aspect is None:
-        aspect = (active.right - active.left) / max(1, active.bottom - active.top)
-    return int(grid_width), max(4, int(round(grid_width / aspect)))
+def grid_for(active: Active, grid_width: int, fields: bool = True) -> Tuple[int, int]:
+    """(gw, gh) of the descriptor grid: ``grid_width`` across (fewer on small pictures: a cell
+    spans at least 2 columns and 2 rows of a field), the picture's aspect down."""
+    aw, ah = active.right - active.left, active.bottom - active.top
+    aspect = aw / max(1, ah)
+    rows = ah // 2 if fields else ah
+    gw = max(8, min(int(grid_width), aw // 2, int(rows // 2 * aspect)))
+    return gw, max(4, int(round(gw / aspect)))
+
+
+def small_factor(grid: Tuple[int, int]) -> int:
+    """Small raster = this many times the grid: at least 2, and at least 56 rows (enough for
+    registering the framing with :func:`.align.estimate`)."""
+    return max(2, -(-56 // grid[1]))
 
 
 def read_small(seq, frames: Sequence[int], grid: Optional[Tuple[int, int]], grid_width: int,
                fields: bool, threads: Optional[int] = None, progress: bool = False,
                desc: str = "read") -> Tuple[np.ndarray, Active, Tuple[int, int]]:
-    """Every frame once: small luma rasters (n x fields x 2gh x 2gw), the active area, the grid.
+    """Every frame once: small luma rasters (n x fields x f*gh x f*gw, f from :func:`small_factor`),
+    the active area and the grid.
 
     ``grid`` defaults to :func:`grid_for` of the sequence's own active picture.
     """
@@ -203,10 +213,11 @@ def read_small(seq, frames: Sequence[int], grid: Optional[Tuple[int, int]], grid
     half = find_active(first)
     active = Active(2 * half.top, min(h, 2 * half.bottom), 2 * half.left, min(w, 2 * half.right),
                     w, h)
-    grid = grid or grid_for(active, grid_width)
+    grid = grid or grid_for(active, grid_width, fields)
     gw, gh = grid
-    sampler = Sampler(active, (2 * gw, 2 * gh), fields)
-    out = np.empty((len(frames), 2 if fields else 1, 2 * gh, 2 * gw), np.float32)
+    f = small_factor(grid)
+    sampler = Sampler(active, (f * gw, f * gh), fields)
+    out = np.empty((len(frames), 2 if fields else 1, f * gh, f * gw), np.float32)
 
     def one(i):
         f = frames[i]
@@ -255,12 +266,14 @@ def warp_small(small: np.ndarray, g: np.ndarray) -> np.ndarray:
     return (top + (bot - top) * fy).reshape(small.shape)
 
 
-def descriptors(small: np.ndarray, highpass: float = 4.0, smooth: float = 0.7) -> np.ndarray:
-    """Unit-norm, zero-mean descriptors (n x fields x gh*gw) of small rasters (n x f x 2gh x 2gw):
-    2x2 mean, high-pass (minus a wide blur), light smoothing."""
-    n, f, h2, w2 = small.shape
-    gh, gw = h2 // 2, w2 // 2
-    g = small.reshape(n, f, gh, 2, gw, 2).mean(axis=(3, 5))
+def descriptors(small: np.ndarray, grid: Tuple[int, int], highpass: float = 4.0,
+                smooth: float = 0.7) -> np.ndarray:
+    """Unit-norm, zero-mean descriptors (n x fields x gh*gw) of small rasters: cell means on the
+    ``grid`` (gw, gh), high-pass (minus a wide blur), light smoothing."""
+    n, f, hs, ws = small.shape
+    k = hs // grid[1]
+    gh, gw = grid[1], grid[0]
+    g = small.reshape(n, f, gh, k, gw, k).mean(axis=(3, 5))
     bw, bh = _blur_matrix(gw, highpass), _blur_matrix(gh, highpass)
     sw, sh = _blur_matrix(gw, smooth), _blur_matrix(gh, smooth)
     lw = (sw @ (np.eye(gw, dtype=np.float32) - bw)).T

@@ -74,22 +74,22 @@ def render_film(n_frames: Sequence[int], size: Tuple[int, int], seed: int = 0,
         half_w, half_h = z * w / h / 2 * 1.03, z / 2 * 1.03
         lo = np.array([half_w, half_h])
         hi = np.array([max(half_w, pw - half_w), max(half_h, ph - half_h)])
-        c0 = rng.uniform(lo, hi)
         vel = np.array([math.cos(heading), math.sin(heading)]) * speed
+        # the whole move stays inside the photograph (a move that turned back would show the
+        # same picture twice: a real shot can, but it is not what this footage tests)
+        span = vel * max(1, n - 1)
+        room = hi - lo
+        shrink = min(1.0, float(np.min(room / np.maximum(np.abs(span), 1e-9))))
+        vel *= shrink
+        span *= shrink
+        c0 = rng.uniform(lo + np.maximum(0, -span), np.maximum(lo + np.maximum(0, -span),
+                                                               hi - np.maximum(0, span)))
         zoom = rng.uniform(-0.004, 0.004)
-        plans.append((photo, c0, vel, z, zoom, lo, hi, n))
+        plans.append((photo, c0, vel, z, zoom, n))
     jobs = []
-    for photo, c0, vel, z, zoom, lo, hi, n in plans:
-        # bounce off the photograph's edges: the move stays inside the picture
-        pos = c0.copy()
-        v = vel.copy()
+    for photo, c0, vel, z, zoom, n in plans:
         for k in range(n):
-            jobs.append((photo, pos.copy(), z * (1 + zoom * k)))
-            nxt = pos + v
-            for d in range(2):
-                if not lo[d] <= nxt[d] <= hi[d]:
-                    v[d] = -v[d]
-            pos = np.clip(pos + v, lo, hi)
+            jobs.append((photo, c0 + vel * k, z * (1 + zoom * k)))
     for photo, *_ in plans:
         samples._linear_photo(photo)  # fill the cache before the threads start
 
