@@ -277,7 +277,8 @@ class ConformCase:
     def breaks(self) -> List[int]:
         """Source frames where the mapping does not continue from the previous source frame:
         the film jumps (source splice), or the film frame's presence in the reference changes,
-        or the reference does not show the two film frames one after the other."""
+        or the reference does not show the two film frames one after the other. Running into or
+        out of the reference's first or last film frame is not a break."""
         pos: Dict[int, int] = {}   # film frame -> order of first appearance in the reference
         order = 0
         for rf in self.reference_frames:
@@ -285,10 +286,13 @@ class ConformCase:
                 if f not in pos:
                     pos[f] = order
                     order += 1
+        lo, hi = min(pos), max(pos)
         out = []
         for i in range(1, len(self.source_films)):
             a, b = self.source_films[i - 1], self.source_films[i]
             ina, inb = a in pos, b in pos
+            if b == a + 1 and (not lo <= a <= hi or not lo <= b <= hi):
+                continue  # running into or out of the reference's ends is no break
             if b != a + 1 or ina != inb or (ina and inb and pos[b] != pos[a] + 1):
                 out.append(self.source_frame(i))
         return out
