@@ -203,13 +203,14 @@ def read_small(seq, frames: Sequence[int], grid: Optional[Tuple[int, int]], grid
     linear = seq.path(frames[0]).lower().endswith(LINEAR_EXTENSIONS)
     # letterbox/pillarbox bars: from up to 12 frames spread over the range
     pick = sorted({frames[int(k)] for k in np.linspace(0, len(frames) - 1, min(12, len(frames)))})
-    first = [to_luma(read_pixels(seq.path(f), f)[::2, ::2], linear) for f in pick]
+    decoded = {f: read_pixels(seq.path(f), f) for f in pick}   # reused below: read once
+    first = [to_luma(decoded[f][::2, ::2], linear) for f in pick]
     if len({s.shape for s in first}) > 1:
         bad = next(f for f, s in zip(pick, first) if s.shape != first[0].shape)
         raise ImagingError(f"frame {bad} is {first[pick.index(bad)].shape[1]}x"
                            f"{first[pick.index(bad)].shape[0]}, frame {pick[0]} is "
                            f"{first[0].shape[1]}x{first[0].shape[0]}", path=seq.path(bad))
-    h, w = read_pixels(seq.path(pick[0]), pick[0]).shape[:2]
+    h, w = decoded[pick[0]].shape[:2]
     half = find_active(first)
     active = Active(2 * half.top, min(h, 2 * half.bottom), 2 * half.left, min(w, 2 * half.right),
                     w, h)
@@ -222,7 +223,8 @@ def read_small(seq, frames: Sequence[int], grid: Optional[Tuple[int, int]], grid
     def one(i):
         f = frames[i]
         try:
-            out[i] = sampler(read_pixels(seq.path(f), f), linear)
+            arr = decoded.pop(f, None)
+            out[i] = sampler(read_pixels(seq.path(f), f) if arr is None else arr, linear)
         except ImagingError as exc:
             if exc.path:
                 raise
@@ -256,14 +258,18 @@ def warp_small(small: np.ndarray, g: np.ndarray) -> np.ndarray:
     y = np.clip(y, 0, h - 1.001)
     x0, y0 = x.astype(np.intp), y.astype(np.intp)
     fx, fy = (x - x0).astype(np.float32), (y - y0).astype(np.float32)
-    flat = small.reshape(-1, h * w)
+    # pixels first: each gather then takes whole contiguous rows (all rasters at once)
+    flat = np.ascontiguousarray(small.reshape(-1, h * w).T)
     i00 = (y0 * w + x0).ravel()
-    a, b = flat[:, i00], flat[:, i00 + 1]
-    c, d = flat[:, i00 + w], flat[:, i00 + w + 1]
-    fx, fy = fx.ravel(), fy.ravel()
+    fx, fy = fx.ravel()[:, None], fy.ravel()[:, None]
+    a = np.take(flat, i00, axis=0)
+    b = np.take(flat, i00 + 1, axis=0)
     top = a + (b - a) * fx
-    bot = c + (d - c) * fx
-    return (top + (bot - top) * fy).reshape(small.shape)
+    a = np.take(flat, i00 + w, axis=0)
+    b = np.take(flat, i00 + w + 1, axis=0)
+    bot = a + (b - a) * fx
+    out = top + (bot - top) * fy
+    return np.ascontiguousarray(out.T).reshape(small.shape)
 
 
 def descriptors(small: np.ndarray, grid: Tuple[int, int], highpass: float = 4.0,
