@@ -370,32 +370,46 @@ def _estimate_framing(path, states: _States, ev: _Evidence, src_small: np.ndarra
         shift = g[:2, :2] @ np.array([w / 2, h / 2]) + g[:2, 2] - np.array([w / 2, h / 2])
         return np.array([(scale - 1.0) * max(w, h) / 2, shift[0], shift[1]])
 
-    found: List[List[Tuple[int, np.ndarray, np.ndarray, float]]] = []
-    for _corr, i, j in (best[k] for k in sorted(best)):
-        src = src_small[i, 0].astype(np.float64)
-        mine = []
-        for d in range(-reach, reach + 1):
-            if not 0 <= j + d < ev.m:
-                continue
-            try:
-                res = estimate(src, ref_small[j + d].mean(axis=0).astype(np.float64), opts)
-            except ImagingError:
-                continue
-            mine.append((abs(d), params(res.sampling), res.sampling, res.ncc))
-        if mine:
-            found.append(mine)
-    if len(found) < 2:
+    sure = [best[k][1:] for k in sorted(best)]
+    found: List[List[Tuple[int, np.ndarray, np.ndarray, float]]] = [[] for _ in sure]
+
+    def register(p: int, d: int) -> None:
+        i, j = sure[p]
+        if not 0 <= j + d < ev.m:
+            return
+        try:
+            res = estimate(src_small[i, 0].astype(np.float64),
+                           ref_small[j + d].mean(axis=0).astype(np.float64), opts)
+        except ImagingError:
+            return
+        found[p].append((abs(d), params(res.sampling), res.sampling, res.ncc))
+
+    def consensus():
+        # the framing most pairs agree on (ties: nearer the first pass's frame, then better ncc)
+        have = [q for q in found if q]
+        best_key, best_set = None, None
+        for mine in have:
+            for d, par, _g, ncc in mine:
+                agree = [min(q, key=lambda x: np.abs(x[1] - par).max()) for q in have]
+                agree = [x for x in agree if np.abs(x[1] - par).max() <= tolerance]
+                key = (len(agree), -d, ncc)
+                if best_key is None or key > best_key:
+                    best_key, best_set = key, agree
+        return len(have), best_set or []
+
+    # the first pass's own frames first: when (nearly) all agree, that is the framing
+    for p in range(len(sure)):
+        register(p, 0)
+    n_pairs, best_set = consensus()
+    if n_pairs < 2:
         return None
-    # the framing most pairs agree on (ties: nearer the first pass's frame, then better ncc)
-    best_key, best_set = None, None
-    for mine in found:
-        for d, par, _g, ncc in mine:
-            agree = [min(q, key=lambda x: np.abs(x[1] - par).max()) for q in found]
-            agree = [x for x in agree if np.abs(x[1] - par).max() <= tolerance]
-            key = (len(agree), -d, ncc)
-            if best_key is None or key > best_key:
-                best_key, best_set = key, agree
-    if best_set is None or len(best_set) < max(2, (len(found) + 1) // 2):
+    if len(best_set) < n_pairs - 1:
+        for p in range(len(sure)):
+            for d in range(1, reach + 1):
+                register(p, -d)
+                register(p, d)
+        n_pairs, best_set = consensus()
+    if len(best_set) < max(2, (n_pairs + 1) // 2):
         return None
     g = np.median(np.stack([x[2] for x in best_set]), axis=0)
     par = params(g)
@@ -404,7 +418,7 @@ def _estimate_framing(path, states: _States, ev: _Evidence, src_small: np.ndarra
         return None
     return {"sampling": g, "scale": round(float(1.0 + par[0] / (max(w, h) / 2)), 4),
             "shift": [round(float(par[1]) / w, 4), round(float(par[2]) / h, 4)],
-            "pairs": len(best_set), "of": len(found),
+            "pairs": len(best_set), "of": n_pairs,
             "ncc": round(float(np.median([x[3] for x in best_set])), 3)}
 
 
