@@ -313,8 +313,10 @@ def conform(source, reference, source_frames: Optional[Sequence[int]] = None,
     if opts.reframe:
         # pass 1, blurred descriptors: only to find a few sure pairs for the framing
         coarse = ConformOptions(**{**opts.__dict__, "none_cost": 0.5})
-        ev1 = _Evidence(descriptors(src_small, grid, smooth=1.5)[:, 0],
-                        descriptors(ref_small, grid, smooth=1.5), coarse,
+        # on a grid half as fine: blurred and 4x cheaper
+        half = (max(8, grid[0] // 2), max(4, grid[1] // 2))
+        ev1 = _Evidence(descriptors(src_small, half, highpass=2.0, smooth=0.75)[:, 0],
+                        descriptors(ref_small, half, highpass=2.0, smooth=0.75), coarse,
                         (states.pad_left, states.pad_right))
         path1, _ = _viterbi(states, ev1, coarse, False)
         framing = _estimate_framing(path1, states, ev1, src_small, ref_small)

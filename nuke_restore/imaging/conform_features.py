@@ -163,7 +163,7 @@ class Sampler:
         k = self.k
         out = np.empty((len(self.rows), sh, sw), np.float32)
         for fi, rows in enumerate(self.rows):
-            y = to_luma(arr[rows][:, self.cols], linear)
+            y = to_luma(arr[rows[:, None], self.cols[None, :]], linear)
             acc = y[0::k]
             for r in range(1, k):
                 acc = acc + y[r::k]
@@ -277,8 +277,9 @@ def descriptors(small: np.ndarray, grid: Tuple[int, int], highpass: float = 4.0,
     """Unit-norm, zero-mean descriptors (n x fields x gh*gw) of small rasters: cell means on the
     ``grid`` (gw, gh), high-pass (minus a wide blur), light smoothing."""
     n, f, hs, ws = small.shape
-    k = hs // grid[1]
     gh, gw = grid[1], grid[0]
+    k = min(hs // gh, ws // gw)
+    small = small[:, :, : k * gh, : k * gw]   # a coarser grid may leave a sliver at the edges
     g = small.reshape(n, f, gh, k, gw, k).mean(axis=(3, 5))
     bw, bh = _blur_matrix(gw, highpass), _blur_matrix(gh, highpass)
     sw, sh = _blur_matrix(gw, smooth), _blur_matrix(gh, smooth)
