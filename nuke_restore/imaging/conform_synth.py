@@ -164,9 +164,9 @@ def _resize(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     return samples.sample_bilinear(small, uu, vv)
 
 
-def _source_pixels(clean: np.ndarray, rng: np.random.Generator, fade: samples.FadeParams
-                   ) -> np.ndarray:
-    """Faded print scan, log-encoded 0..1 (written as 16-bit DPX)."""
+def _source_pixels(clean: np.ndarray, rng: np.random.Generator, fade: samples.FadeParams,
+                   log: bool = True) -> np.ndarray:
+    """Faded print scan: log-encoded 0..1 (for 16-bit DPX), or scene-linear (for EXR)."""
     lin = srgb_to_linear(clean)
     gain = 1.0 + fade.flicker * float(rng.uniform(-1.0, 1.0))
     src = samples.fade_linear(lin, fade, rng, gain=gain)
@@ -176,6 +176,8 @@ def _source_pixels(clean: np.ndarray, rng: np.random.Generator, fade: samples.Fa
         y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
         r = max(1, int(rng.integers(1, max(2, w // 160) + 1)))
         src[max(0, y - r): y + r, max(0, x - r): x + r] = 0.02 if rng.random() < 0.7 else 0.9
+    if not log:
+        return np.clip(src, 0.0, None).astype(np.float32)
     return np.clip((np.log10(src + 0.005) + 2.3) / 2.6, 0.0, 1.0).astype(np.float32)
 
 
@@ -302,8 +304,10 @@ def make_conform_case(outdir, name: str, film: List[np.ndarray], source_films: S
                       reference_frames: Sequence[RefFrame], look: Optional[RefLook] = None,
                       seed: int = 0, cadence: Optional[Dict[str, Any]] = None,
                       source_first: int = 1001, reference_first: int = 1,
-                      fade: Optional[samples.FadeParams] = None) -> ConformCase:
-    """Write ``outdir/name/source/src.####.dpx`` and ``.../reference/ref.####.jpg``."""
+                      fade: Optional[samples.FadeParams] = None,
+                      source_ext: str = "dpx") -> ConformCase:
+    """Write ``outdir/name/source/src.####.dpx`` (log, 16-bit; or ``.exr``: linear, half) and
+    ``.../reference/ref.####.jpg``."""
     look = look or RefLook()
     fade = fade or samples.FadeParams(grain=0.02, flicker=0.04)
     root = Path(outdir) / name
@@ -312,8 +316,9 @@ def make_conform_case(outdir, name: str, film: List[np.ndarray], source_films: S
 
     def src_one(i):
         rng = np.random.default_rng([seed, 11, i])
-        img = _source_pixels(film[source_films[i]], rng, fade)
-        write_image(root / "source" / f"src.{source_first + i:04d}.dpx", img, "uint16", force=True)
+        img = _source_pixels(film[source_films[i]], rng, fade, log=source_ext == "dpx")
+        write_image(root / "source" / f"src.{source_first + i:04d}.{source_ext}", img,
+                    "uint16" if source_ext == "dpx" else "half", force=True)
 
     def ref_one(j):
         rng = np.random.default_rng([seed, 13, j])
@@ -324,7 +329,7 @@ def make_conform_case(outdir, name: str, film: List[np.ndarray], source_films: S
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(src_one, range(len(source_films))))
         list(pool.map(ref_one, range(len(reference_frames))))
-    return ConformCase(name, str(root / "source" / "src.####.dpx"),
+    return ConformCase(name, str(root / "source" / f"src.####.{source_ext}"),
                        str(root / "reference" / "ref.####.jpg"), list(source_films),
                        list(reference_frames), source_first, reference_first, dict(cadence or {}))
 

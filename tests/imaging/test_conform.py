@@ -133,6 +133,17 @@ def test_different_cut(film, root):
     assert [b["kind"] for b in fm.breaks] == ["not-in-reference", "resume"]
 
 
+def test_linear_exr_source_and_2_3_reference_at_half_size(film, root):
+    # scene-linear half-float EXR scans; a 2:3 reference at half size woven from fields
+    look = cs.RefLook(size=(128, 72), quality=75)
+    case = cs.make_conform_case(root, "exr", film, range(4, 38),
+                                cs.telecine(range(42), phase=3), look, source_ext="exr")
+    assert case.source.endswith(".exr")
+    res = _run(case)
+    _exact(case, res)
+    assert [s["kind"] for s in res.frame_map.cadence] == ["2:3"]
+
+
 def test_source_beyond_reference_and_determinism(film, root):
     # the source runs on past the reference's end: those frames are outside it, not a break
     case = cs.make_conform_case(root, "short", film, range(0, 30), cs.one_to_one(range(5, 24)),
