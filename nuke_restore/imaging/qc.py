@@ -123,6 +123,8 @@ class QCResult:
     spectra: Dict[str, tuple] = field(default_factory=dict)
     inputs: Dict[str, str] = field(default_factory=dict)
     align: Dict[int, float] = field(default_factory=dict)
+    notes: List[str] = field(default_factory=list)
+    setup: Dict[str, object] = field(default_factory=dict)
 
     def summary(self) -> Dict[str, Dict[str, float]]:
         """Mean of each metric over the frames, per candidate (inf/nan ignored)."""
@@ -146,6 +148,7 @@ class QCResult:
             "per_frame": {str(f): {n: {k: clean(v) for k, v in d.items()}
                                    for n, d in self.values[f].items()} for f in self.frames},
             "alignment_residual_px": {str(f): clean(v) for f, v in self.align.items()},
+            **self.setup,
         }
 
 
@@ -156,34 +159,45 @@ def run_qc(source, reference, candidates: Optional[Dict[str, object]] = None,
            frames: Optional[Sequence[int]] = None, mode: str = "chroma", truth=None,
            align_reference: bool = False, derived: Optional[Dict[str, Callable]] = None,
            encodings: Optional[Dict[str, str]] = None, panel_frames: int = 4,
-           max_frames: int = 24, progress: bool = False) -> QCResult:
+           max_frames: int = 24, progress: bool = False, *, frame_map=None,
+           allow_missing: bool = False, colour=None) -> QCResult:
     """Measure renders on chosen frames.
 
     Args:
-        source, reference: sequences (pattern/file/folder or FrameSequence).
-        candidates: name -> sequence of renders to judge (e.g. ``baseline``, ``output``).
-        frames: frames to compare (all must exist in every input); default up to
-            ``max_frames`` spread over the common range.
+        source, reference: sequences (pattern/file/folder or FrameSequence). The reference may be
+            numbered differently (``frame_map``) and sized differently (same aspect ratio).
+        candidates: name -> sequence of renders to judge (e.g. ``baseline``, ``output``),
+            numbered like the source.
+        frames: source frames to compare (all must exist in the source and every render);
+            default up to ``max_frames`` spread over the paired range.
         mode: "chroma" or "spatial".
-        truth: optional ground-truth sequence.
+        truth: optional ground-truth sequence (numbered like the source).
         align_reference: register the reference onto the source per frame first.
         derived: name -> f(source, aligned_reference) computed per frame (e.g. a target build).
-        encodings: name -> "linear"/"srgb" overrides (default by file type).
+        encodings: role -> colour space name (or "linear"/"srgb") overrides; ignored when
+            ``colour`` is given.
         panel_frames: frames that get picture panels in the report.
+        frame_map: a :class:`~nuke_restore.framemap.FrameMap` for the reference.
+        allow_missing: skip frames whose reference frame is missing instead of refusing.
+        colour: an :class:`~.ocio.Colour`; roles ``source``, ``reference``, ``truth`` and each
+            candidate name.
 
     Raises:
-        ImagingError: unknown mode, missing frames, size mismatch, unreadable files.
+        ImagingError: unknown mode, missing frames, other aspect ratio, unreadable files, a
+            render whose pixels look encoded otherwise than its colour space says (undeclared).
     """
     from . import align as align_mod
-    from .baseline import encode, guess_encoding
-    from .pairs import check_sizes, open_sequence, pick_even, read, resolve_frames
+    from .ocio import Colour
+    from .pairs import open_sequence, pick_even, read, setup_pairs
     from .progress import progress_bar
 
     if mode not in MODES:
         raise ImagingError(f"unknown QC mode {mode!r}; use one of {MODES}")
-    seqs = {"source": open_sequence(source), "reference": open_sequence(reference)}
+    if colour is None:
+        colour = Colour(declared=dict(encodings or {}))
+    seqs = {}
     for name, seq in (candidates or {}).items():
-        if name in ("source", "reference"):
+        if name in ("source", "reference", "truth"):
             raise ImagingError(f"candidate name {name!r} is reserved")
         seqs[name] = open_sequence(seq)
         gaps = seqs[name].missing
@@ -196,23 +210,58 @@ def run_qc(source, reference, candidates: Optional[Dict[str, object]] = None,
                                path=seqs[name].pattern)
     if truth is not None:
         seqs["truth"] = open_sequence(truth)
-    todo = resolve_frames(seqs, frames, minimum=1)
+    src_seq = open_sequence(source)
+    if frames is None:
+        # The source frames every render (and the truth) has.
+        common = set(src_seq.frames)
+        for s in seqs.values():
+            common &= set(s.frames)
+        if not common:
+            names = ", ".join(f"{k} {s.first}-{s.last}" for k, s in seqs.items())
+            raise ImagingError(f"no frame in common between the source {src_seq.first}-"
+                               f"{src_seq.last} and {names}", path=src_seq.pattern)
+        want = sorted(common)
+    else:
+        want = sorted(set(int(f) for f in frames))
+        for name, s in seqs.items():
+            absent = [f for f in want if not s.exists(f)]
+            if absent:
+                from .sequence import _format_frames
+
+                raise ImagingError(f"{name} is missing frame(s) {_format_frames(absent)}",
+                                   path=s.pattern)
+    setup = setup_pairs(src_seq, reference, frame_map, want, allow_missing, colour)
+    todo = setup.frames
     if frames is None:
         todo = pick_even(todo, max_frames)
-    check_sizes(seqs, todo[0])
-    w, h, _c = seqs["source"].spec(todo[0])
+    w, h = setup.size
+    for name, s in seqs.items():
+        cw, ch, _c = s.spec(todo[0])
+        if (cw, ch) != (w, h):
+            raise ImagingError(f"size mismatch at frame {todo[0]}: the source is {w}x{h} but "
+                               f"{name} is {cw}x{ch} (renders are compared at the source's "
+                               "format)", path=s.path(todo[0]))
     if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
         # SSIM windows and grain spectra need some picture; below this the figures are noise.
         raise ImagingError(f"frames of {w}x{h} are too small to measure: need at least "
-                           f"{MIN_SIZE[0]}x{MIN_SIZE[1]} pixels", path=seqs["source"].path(todo[0]))
-    enc = {k: (encodings or {}).get(k) or guess_encoding(s.path(todo[0])) for k, s in seqs.items()}
+                           f"{MIN_SIZE[0]}x{MIN_SIZE[1]} pixels", path=src_seq.path(todo[0]))
+    for name, s in seqs.items():
+        colour.space(name, s.path(todo[0]))
+    src0 = setup.read_source(todo[0])
+    for name in candidates or {}:
+        if name not in colour.declared:
+            check_encoding(name, read(seqs[name], todo[0]), src0, colour, seqs[name].path(todo[0]))
     names = ["source", "reference"] + list(candidates or {}) + list(derived or {})
     shown = set(pick_even(todo, panel_frames))
-    result = QCResult(mode, todo, {}, names,
-                      inputs={k: s.nuke_pattern() for k, s in seqs.items()})
+    inputs = {"source": src_seq.nuke_pattern(), "reference": setup.reference.nuke_pattern()}
+    inputs.update({k: s.nuke_pattern() for k, s in seqs.items()})
+    result = QCResult(mode, todo, {}, names, inputs=inputs)
+    result.notes = setup.lines()
+    result.setup = setup.describe()
     for f in progress_bar(todo, desc="qc", enabled=progress):
-        imgs = {k: encode(read(s, f), enc[k]) for k, s in seqs.items()}
-        src, ref = imgs.pop("source"), imgs.pop("reference")
+        imgs = {k: colour.to_analysis(read(s, f), k) for k, s in seqs.items()}
+        src = src0 if f == todo[0] else setup.read_source(f)
+        ref = setup.read_reference(f)
         gt = imgs.pop("truth", None)
         if align_reference:
             res = align_mod.estimate(src, ref)
@@ -231,6 +280,37 @@ def run_qc(source, reference, candidates: Optional[Dict[str, object]] = None,
             result.spectra = {k: metrics.radial_spectrum(np.clip(v, 0, 1), 48)
                               for k, v in allimg.items()}
     return result
+
+
+def check_encoding(name: str, raw: np.ndarray, source: np.ndarray, colour, path) -> None:
+    """Refuse a render whose pixels look encoded otherwise than its (undeclared) colour space.
+
+    A render keeps most of the source's picture, so its luma, decoded correctly, lies near the
+    source's. If reading it the other way (display-encoded values taken as linear or the reverse)
+    brings it much closer, the file was written in another encoding than its type says: comparing
+    it as it stands would encode it twice (or not at all). Declaring its colour space overrides.
+    """
+    from .colour import linear_to_srgb
+
+    cs = colour.used[name][0]
+    as_read = colour.to_analysis(raw, name)
+    if colour.is_linear(name):
+        other, alt = np.asarray(raw, np.float32), "sRGB-encoded (display) values"
+    else:
+        other, alt = linear_to_srgb(np.clip(raw, 0, None)), "linear values"
+    ys = np.clip(source, 0, 1) @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+    def dist(img):
+        return float(np.median(np.abs(np.clip(img, 0, 1) @ np.array([0.2126, 0.7152, 0.0722],
+                                                                    np.float32) - ys)))
+
+    d_read, d_other = dist(as_read), dist(other)
+    if d_read > 0.04 and d_other < 0.5 * d_read:
+        raise ImagingError(
+            f"{name} reads as {cs!r} ({colour.used[name][1]}) but its pixels look like {alt}: "
+            f"median luma difference to the source {d_read:.3f} as read, {d_other:.3f} the other "
+            f"way. Comparing it as it is would be wrong; declare its colour space "
+            f"(--{name}-colourspace NAME) if it really is {cs!r}", path=str(path))
 
 
 def _judged(imgs: Dict[str, np.ndarray]) -> Optional[str]:
