@@ -137,7 +137,7 @@ def test_missing_frames(tmp_path):
 def test_other_aspect_reference_is_refused(tmp_path):
     src = _frames(tmp_path, "src", 4, (40, 30))
     ref = _frames(tmp_path, "ref", 4, (32, 32))
-    with pytest.raises(ImagingError, match="aspect 1.000 but the source is 40x30"):
+    with pytest.raises(ImagingError, match=r"32x32 \(aspect 1.000\) but the source is 40x30"):
         cur.curate(src, ref)
 
 
