@@ -97,7 +97,7 @@ def test_curate_align_per_shot_baseline_and_qc(real, tmp_path, capsys):
     assert base < 0.5 * scan
     html = (tmp_path / "qc.html").read_text()
     assert 'class="best"' not in html  # one candidate: nothing to call best
-    assert "baseline (1:1, 192x192" in html and "scale 2" in html
+    assert "baseline (2:1, 96x96 px" in html and "scale 2" in html
 
 
 def _load_through_job_config(real, cur, al, tmp_path):
