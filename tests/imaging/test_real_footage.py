@@ -54,14 +54,20 @@ def test_without_the_offset_the_numbering_is_explained(real, capsys):
 def test_curate_align_per_shot_baseline_and_qc(real, tmp_path, capsys):
     """The whole imaging side: curate -> align with curation -> baseline to EXR -> qc."""
     cur = tmp_path / "curation.json"
+    sheet = tmp_path / "sheet.png"
     assert main(["curate", real["source"], "--reference", real["reference"], *SRC_ARGS,
-                 "-o", str(cur)]) == 0
+                 "-o", str(cur), "--contact-sheet", str(sheet)]) == 0
     out = capsys.readouterr().out
     assert "colour: source 'Cineon'" in out and "scale 2" in out
     assert "reference frame = source frame -1000" in out and "missing reference frames: refuse" in out
     curation = json.loads(cur.read_text())
     assert [(s["first"], s["last"]) for s in curation["shots"]] == [(1001, 1012), (1013, 1024)]
     assert curation["reference_scale"] == 2.0
+    assert curation["reference_frames"]["1013"] == 13
+    from nuke_restore.imaging.sequence import read_image
+
+    rows = read_image(sheet)  # one source row and one reference row per shot
+    assert rows.shape[0] > 4 * 96 and rows[..., 1].max() > 0.5
 
     # -- align: one transform per shot, on every frame, loaded by the job config as it is
     al = tmp_path / "align.json"
