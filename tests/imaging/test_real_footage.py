@@ -196,3 +196,26 @@ def test_other_aspect_reference_is_refused(real, tmp_path, capsys):
     rc = main(["align", real["source"], str(tmp_path / "sq.####.jpg"), *SRC_ARGS])
     err = capsys.readouterr().err
     assert rc == 1 and "96x96 (aspect 1.000) but the source is 256x192 (aspect 1.333)" in err
+
+
+def test_qc_refuses_an_undeclared_encoding_mismatch(real, tmp_path, capsys):
+    """The issue's broken run: an EXR holding display-encoded values, read as scene-linear."""
+    from nuke_restore.imaging import ocio
+    from nuke_restore.imaging.sequence import read_image, write_image
+
+    for f in (1003, 1004):
+        scan = read_image(real["source"].replace("####", str(f)))
+        write_image(tmp_path / f"enc.{f}.exr", ocio.to_analysis(scan, "Cineon"))  # no tag
+    args = ["qc", "--source", real["source"], "--reference", real["reference"], *SRC_ARGS,
+            "--baseline", str(tmp_path / "enc.####.exr"), "--mode", "chroma",
+            "--frames", "1003-1004", "-o", str(tmp_path / "q.html")]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "reads as 'ACEScg'" in err and "look like sRGB-encoded (display) values" in err
+    assert not (tmp_path / "q.html").exists()
+    # declared, it is what it says: the untouched scan, so it scores as the source does
+    assert main(args + ["--baseline-colourspace", "sRGB - Texture",
+                        "--json", str(tmp_path / "q.json")]) == 0
+    summary = json.loads((tmp_path / "q.json").read_text())["summary"]
+    assert summary["baseline"]["de00_ref"] == pytest.approx(summary["source"]["de00_ref"],
+                                                            abs=0.05)
