@@ -102,3 +102,18 @@ def test_analysis_round_trip_and_exact_srgb_curve():
 def test_colour_for_clip_takes_the_job_config_fields():
     c = ocio.colour_for_clip("ADX10", None, ocio.NUKE_CONFIG)
     assert c.declared == {"source": "ADX10"} and c.uri == ocio.DEFAULT_CONFIG
+
+
+def test_a_job_config_clip_drives_the_colour_spaces(tmp_path):
+    from nuke_restore.config import load_config
+    from nuke_restore.recipes import sample_config_text
+
+    text = sample_config_text()
+    text = text.replace("    last: 1048\n", "    last: 1048\n    colorspace: ADX10\n", 1)
+    assert "colorspace: ADX10" in text
+    (tmp_path / "job.yaml").write_text(text)
+    cfg = load_config(tmp_path / "job.yaml")
+    clip = next(iter(cfg.clips))
+    c = ocio.colour_for_job(cfg, clip)
+    assert c.declared == {"source": "ADX10"}
+    assert c.uri == ocio.config_uri(cfg.project.ocio_config) == ocio.DEFAULT_CONFIG
