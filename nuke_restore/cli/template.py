@@ -1,0 +1,122 @@
+"""``nuke-restore template init|check``: .nk templates a TD draws in Nuke (docs/templates.md).
+
+  template init SCRIPT.nk -o TEMPLATE.nk   a script nuke_restore built -> a template, roles tagged
+  template check TEMPLATE.nk ...           roles found, missing, ambiguous, on the wrong class, and
+                                           any code the template would run, with line numbers
+
+(``nuke-restore templates list|show`` lists the YAML procedure templates and presets; .nk templates
+sit beside them in ``procedures/`` and are listed by ``template list``.)
+
+Exit codes: 0 clean, 1 problems found (nothing written), 2 unreadable input.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("template", help="make and check .nk templates (roles tagged on nodes)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    init = actions.add_parser("init", help="turn a script nuke_restore built into a template")
+    init.add_argument("script", help="a training, inference or baseline script `build` wrote")
+    init.add_argument("-o", "--output", required=True, metavar="TEMPLATE.nk")
+    init.add_argument("--force", action="store_true", help="overwrite an existing template")
+    chk = actions.add_parser("check", help="list a template's roles and problems")
+    chk.add_argument("templates", nargs="+", metavar="TEMPLATE.nk")
+    lst = actions.add_parser("list", help=".nk templates on the template search path")
+    lst.add_argument("--path", action="append", default=[], metavar="DIR",
+                     help="extra template folder, highest priority; repeatable")
+    return p
+
+
+def _read(path: str) -> str:
+    with open(path, "rb") as fh:
+        return fh.read().decode("utf-8", errors="surrogateescape")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import NkSyntaxError, TemplateError
+
+    if not getattr(args, "action", None):
+        print("nuke-restore template: error: ACTION is one of init, check, list", file=sys.stderr)
+        return 2
+    if args.action == "list":
+        return _list(args)
+    paths = [args.script] if args.action == "init" else args.templates
+    status = 0
+    for path in paths:
+        try:
+            text = _read(path)
+        except OSError as exc:
+            print(f"nuke-restore template: error: {path}: cannot read: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return 2
+        try:
+            if args.action == "init":
+                return _init(args, text)
+            status = max(status, _check(path, text))
+        except NkSyntaxError as exc:
+            print(f"nuke-restore template: error: {exc}", file=sys.stderr)
+            return 2
+        except TemplateError as exc:
+            print(f"nuke-restore template: error: {exc}", file=sys.stderr)
+            status = max(status, 1)
+    return status
+
+
+def _init(args: argparse.Namespace, text: str) -> int:
+    from ..errors import OutputExistsError
+    from ..fileio import write_atomic
+    from ..recipes import template_roles as tr
+
+    out, report = tr.init_from_built(text, args.script)
+    for line in tr.format_report(report, args.output):
+        print(line)
+    if report.errors:
+        print(f"nuke-restore template: error: {args.output}: not written", file=sys.stderr)
+        return 1
+    try:
+        write_atomic(args.output, out, force=args.force)
+    except OutputExistsError as exc:
+        print(f"nuke-restore template: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _check(path: str, text: str) -> int:
+    from ..nk.parser import parse_text
+    from ..recipes import template_fill as tf
+    from ..recipes import template_roles as tr
+
+    script = parse_text(text, path)
+    report = tr.check(script)
+    for line in tr.format_report(report, path):
+        print(line)
+    code = tf.untrusted_findings(script)
+    for d in code:
+        print(f"{path}:{d.line or ''}: error: {d.node or ''}{'.' + d.knob if d.knob else ''}: "
+              f"{d.message} [{d.code}] (a template is untrusted input: build refuses it)")
+    bad = len(report.errors) + len(code)
+    print(f"{path}: {'ok' if not bad else f'{bad} problem(s)'}")
+    return 1 if bad else 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from ..config import templates as tpl
+    from ..errors import TemplateError
+    from ..recipes import template_fill as tf
+
+    for folder in args.path:
+        if not Path(folder).is_dir():
+            raise TemplateError("template folder not found", path=folder)
+    search = tpl.search_path(args.path)
+    found = tf.find_templates(search)
+    for name, path in found:
+        print(f"{name:28} {path}")
+    if not found:
+        print("no .nk templates in procedures/ of: " + ", ".join(str(f) for f in search))
+    return 0
