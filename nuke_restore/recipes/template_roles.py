@@ -246,6 +246,8 @@ def check(script: Script) -> Report:
         report.tags.append(tag)
         if role in ("dataset_source", "dataset_reference"):
             report.findings.extend(_check_stack(node, line))
+    # Problems on nodes first (by line), then what is missing (often a consequence of them).
+    report.findings.sort(key=lambda f: (f.line or 0))
     if kind in KINDS:
         stages = report.stages() or [1]
         for spec in ROLES:
@@ -257,7 +259,6 @@ def check(script: Script) -> Report:
                     report.findings.append(Finding(
                         "error", f"role {_rs(spec.name, st)} is missing: a {kind} template needs "
                                  f"{spec.what}", script.root.line if script.root else None))
-    report.findings.sort(key=lambda f: (f.line or 0))
     return report
 
 
