@@ -376,8 +376,25 @@ def fill_unit(cfg, proc, built: List, cache: Optional[Dict[Path, LoadedTemplate]
         out[idx] = replace(b, script=script, text=text, copycat_nodes=copycats or
                            list(b.copycat_nodes), write_nodes=writes, metadata=meta,
                            sidecars=sidecars)
+        _validate(out[idx], tpl)
         logger.info("%s: filled template %s", b.relpath, path)
     return out
+
+
+def _validate(b, tpl: LoadedTemplate) -> None:
+    """Validate the filled script like any build (schema, then the workflow rules); an error is
+    reported at the template line of the node it names, so the TD knows what to change."""
+    from .build import validate_built
+
+    errors = validate_built(b)
+    if not errors:
+        return
+    first = errors[0]
+    node = parse_text(tpl.text, str(tpl.path)).find(first.node or "") if first.node else None
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    raise TemplateError(f"the {b.kind} script this template gives for {b.unit} does not "
+                        f"validate: {first.code} {first.node or ''}: {first.message}{more}",
+                        path=str(tpl.path), line=node.line if node is not None else None)
 
 
 def _writes(script: Script, b) -> List[Tuple[str, str]]:

@@ -102,17 +102,17 @@ end_group
 """
 
 
-def _with_td_nodes(path: Path) -> str:
-    """The template as a TD edits it: a Grade between CopyBBox and CopyCat's Input, a gizmo
-    instance and a Group, written the way Nuke writes them."""
+def _with_td_nodes(path: Path, before: str = "CopyBBox") -> str:
+    """The template as a TD edits it: a Grade on CopyCat's Input branch (before the CopyBBox, or
+    straight into CopyCat), a gizmo instance and a Group, written the way Nuke writes them."""
     text = path.read_text()
-    # CopyCat's Input (0) comes straight from the CopyBBox block written just before it.
-    i = text.index("CopyCat {")
+    # Input 0 of a node is the block written just before it, so the Grade takes that input.
+    i = text.index(before + " {")
     grade, rest = TD_NODES.split("RS_CleanupCrop", 1)
     text = text[:i] + grade + text[i:] + "RS_CleanupCrop" + rest
     path.write_text(text)
-    script = parse_text(text)
-    assert script.find("CopyCat_CHROMA").input(0).name == "TD_Grade_before_CopyCat"
+    fed = parse_text(text).find("CopyCat_CHROMA" if before == "CopyCat" else "CopyBBox_TGT_TO_SRC")
+    assert fed.input(0).name == "TD_Grade_before_CopyCat"
     return text
 
 
@@ -159,8 +159,17 @@ def test_td_nodes_survive_filling_byte_for_byte(tmp_path):
     group = template[template.index("Group {"):template.index("end_group") + 9]
     assert group in filled20
     got = parse_text(filled20)
-    assert got.find("CopyCat_CHROMA").input(0).name == "TD_Grade_before_CopyCat"
+    assert got.find("CopyBBox_TGT_TO_SRC").input(0).name == "TD_Grade_before_CopyCat"
+    assert got.find("TD_studio_gizmo").cls == "RS_CleanupCrop"
     assert frames_of(got, "AppendClip_SRC") == [str(f) for f in JOB_TRAIN["SH020"]]
+
+
+def test_td_graph_breaking_a_workflow_rule_is_refused_at_its_template_line(tmp_path, capsys):
+    """A Grade straight into CopyCat's Input leaves out the CopyBBox (rule NR006): the filled
+    script is validated like any build and the error points at the template's CopyCat."""
+    path = make_template(tmp_path, "training")
+    _with_td_nodes(path, before="CopyCat")
+    _assert_refused(tmp_path, path, capsys, "NR006", line_of(path, "CopyCat {"), check=False)
 
 
 # -- bad templates -----------------------------------------------------------------------------------
@@ -209,7 +218,7 @@ def line_of(path: Path, needle: str, last: bool = False) -> int:
     return hits[-1] if last else hits[0]
 
 
-def _assert_refused(tmp_path, path, capsys, words, line):
+def _assert_refused(tmp_path, path, capsys, words, line, check=True):
     (tmp_path / "job.yaml").write_text(_job_yaml(path.name))
     out = tmp_path / "scripts"
     code = main(["build", str(tmp_path / "job.yaml"), "-o", str(out), "--shot", "SH020"])
@@ -219,6 +228,8 @@ def _assert_refused(tmp_path, path, capsys, words, line):
     assert words in err, err
     assert "Traceback" not in err
     assert not out.exists() or not any(out.rglob("*")), "something was written"
+    if not check:
+        return
     code = main(["template", "check", str(path)])
     report = capsys.readouterr().out
     assert code == 1
