@@ -365,12 +365,23 @@ def init_from_built(text: str, path: Optional[str] = None) -> Tuple[str, Report]
     for (role, stage), node in recipe_counterparts(script, n_stages).items():
         if kind in ROLE_BY_NAME[role].kinds:
             set_role(node, role, stage)
-    mark_root(script.root, kind, f"procedure={info['procedure']} from={info['unit']} "
-                                 f"stages={n_stages}")
+    mark_root(script.root, kind, f"type={_procedure_type(script, info['procedure'])} "
+                                 f"from={info['unit']} stages={n_stages}")
     from ..nk.writer import write_script
 
     out = write_script(script)
     return out, check(parse_text(out, path))
+
+
+_NOTE_HEAD = re.compile(r"^nuke_restore \S+: (\S+)(?: \((\S+)\))? \w+ script")
+
+
+def _procedure_type(script: Script, procedure: str) -> str:
+    """The YAML procedure template a built script came from: the StickyNote's first line says
+    ``<procedure> (<type>)`` when they differ."""
+    note = script.find("StickyNote_nuke_restore")
+    m = _NOTE_HEAD.match(parse_word(note.knob("label") or "")) if note is not None else None
+    return (m.group(2) or m.group(1)) if m else procedure
 
 
 def _clips_of(script: Script) -> List[str]:
@@ -432,9 +443,16 @@ def guess_role(cls: str, name: str) -> str:
     return unique.get(cls, "")
 
 
-def roles_for_class(cls: str) -> List[str]:
-    """The roles a node of ``cls`` may carry (the dialog's choices)."""
-    return [r.name for r in ROLES if cls in r.classes]
+def roles_for_class(cls: str, stages: int = 2) -> List[str]:
+    """The roles a node of ``cls`` may carry (the dialog's choices); staged roles also as
+    ``<role> 2`` ... up to ``stages`` (multi-stage procedures such as combined)."""
+    out = []
+    for r in ROLES:
+        if cls in r.classes:
+            out.append(r.name)
+            if r.staged:
+                out += [f"{r.name} {k}" for k in range(2, stages + 1)]
+    return out
 
 
 def format_report(report: Report, path: Optional[str]) -> List[str]:
