@@ -26,6 +26,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite an existing template")
     chk = actions.add_parser("check", help="list a template's roles and problems")
     chk.add_argument("templates", nargs="+", metavar="TEMPLATE.nk")
+    gr = actions.add_parser("graph", help="Graphviz of a template, role nodes coloured and named")
+    gr.add_argument("template", metavar="TEMPLATE.nk")
     lst = actions.add_parser("list", help=".nk templates on the template search path")
     lst.add_argument("--path", action="append", default=[], metavar="DIR",
                      help="extra template folder, highest priority; repeatable")
@@ -45,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.action == "list":
         return _list(args)
-    paths = [args.script] if args.action == "init" else args.templates
+    paths = [args.script] if args.action == "init" else [args.template] \
+        if args.action == "graph" else args.templates
     status = 0
     for path in paths:
         try:
@@ -57,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.action == "init":
                 return _init(args, text)
+            if args.action == "graph":
+                return _graph(path, text)
             status = max(status, _check(path, text))
         except NkSyntaxError as exc:
             print(f"nuke-restore template: error: {exc}", file=sys.stderr)
@@ -103,6 +108,45 @@ def _check(path: str, text: str) -> int:
     bad = len(report.errors) + len(code)
     print(f"{path}: {'ok' if not bad else f'{bad} problem(s)'}")
     return 1 if bad else 0
+
+
+ROLE_COLOURS = {"read": "#9fc5e8", "dataset": "#b6d7a8", "align": "#d5a6bd", "model": "#f9cb9c",
+                "output": "#ffe599"}
+
+
+def _colour(role: str) -> str:
+    if role.endswith("_read") and role != "check_read":
+        return ROLE_COLOURS["read"]
+    if role.startswith(("dataset", "preview")):
+        return ROLE_COLOURS["dataset"]
+    if role.startswith(("align", "auto_align", "picture", "live")):
+        return ROLE_COLOURS["align"]
+    if role in ("copycat", "inference", "matchgrade", "source_prefilter", "reference_median"):
+        return ROLE_COLOURS["model"]
+    return ROLE_COLOURS["output"]
+
+
+def _graph(path: str, text: str) -> int:
+    """``graph --dot`` of the template with each role node filled and its role in the label;
+    nodes without a role stay white (kept as drawn)."""
+    from ..nk.parser import parse_text
+    from ..recipes import template_roles as tr
+    from .graph import _quote, format_dot
+
+    script = parse_text(text, path)
+    lines = format_dot(script)
+    extra = []
+    for i, node in enumerate(script.walk()):
+        found = tr.role_of(node)
+        if found is None or node.cls == "Root":
+            continue
+        role = found[0] + (f" {found[1]}" if found[1] > 1 else "")
+        label = f"{node.name}\n{node.cls}\nrole: {role}"
+        extra.append(f"  n{i} [style=filled, fillcolor={_quote(_colour(found[0]))}, "
+                     f"label={_quote(label)}];")
+    lines[-1:-1] = extra
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
 
 
 def _list(args: argparse.Namespace) -> int:

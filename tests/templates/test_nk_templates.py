@@ -77,6 +77,7 @@ Grade {
  label "studio pre-grade"
 }
 RS_CleanupCrop {
+ inputs 0
  name TD_studio_gizmo
  xpos 600
  ypos 40
