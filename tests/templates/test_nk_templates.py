@@ -299,6 +299,17 @@ def test_cli_init_and_check(tmp_path, capsys):
     assert main(["template", "init", str(out), "-o", str(tmp_path / "u.nk")]) == 1  # not built
     assert "not a script nuke_restore built" in capsys.readouterr().err
     assert not (tmp_path / "u.nk").exists()
+    assert main(["template", "graph", str(out)]) == 0
+    dot = capsys.readouterr().out
+    assert dot.startswith("digraph nuke {") and dot.rstrip().endswith("}")
+    assert re.search(r'\[style=filled, fillcolor="#[0-9a-f]{6}", label="CopyCat_CHROMA\nCopyCat'
+                     r'\nrole: copycat"\]', dot), dot
+    assert dot.count("style=filled") == len(tr.check(parse_text(out.read_text())).tags)
+    studio = tmp_path / "st" / "procedures"
+    studio.mkdir(parents=True)
+    (studio / "house.nk").write_text(out.read_text())
+    assert main(["template", "list", "--path", str(tmp_path / "st")]) == 0
+    assert "house.nk" in capsys.readouterr().out
     (tmp_path / "broken.nk").write_text("Root {\n")
     assert main(["template", "check", str(tmp_path / "broken.nk")]) == 2
 
