@@ -117,7 +117,7 @@ ROLE_COLOURS = {"read": "#9fc5e8", "dataset": "#b6d7a8", "align": "#d5a6bd", "mo
 def _colour(role: str) -> str:
     if role.endswith("_read") and role != "check_read":
         return ROLE_COLOURS["read"]
-    if role.startswith(("dataset", "preview")):
+    if role.startswith(("dataset", "preview", "validation")):
         return ROLE_COLOURS["dataset"]
     if role.startswith(("align", "auto_align", "picture", "live")):
         return ROLE_COLOURS["align"]

@@ -134,7 +134,7 @@ def filled_knobs(script: Script) -> Set[Tuple[str, str]]:
         spec = tr.ROLE_BY_NAME.get(found[0]) if found else None
         if spec is not None and node.cls in spec.classes:
             out.update((node.name, k) for k in spec.knobs)
-            if spec.name.startswith("dataset_"):
+            if spec.stack:
                 for hold in node.inputs:
                     if hold is not None:
                         out.add((hold.name, "firstFrame"))
@@ -194,7 +194,7 @@ def fill(tpl: LoadedTemplate, built, n_stages: int) -> Tuple[Script, str]:
                                 "no pre-filter): remove the role or change the job config",
                                 path=path, line=tag.line)
         spec = tr.ROLE_BY_NAME[tag.role]
-        if spec.name.startswith("dataset_"):
+        if spec.stack:
             _expand_stack(script, tag, cp, path)
         old_frame = _frame_of(tag.node)
         for knob in spec.knobs:

@@ -53,6 +53,7 @@ class Role:
     kinds: Tuple[str, ...]
     required: Tuple[str, ...] = ()  # kinds where a template must have it
     staged: bool = False  # one per stage of a multi-stage procedure
+    stack: bool = False  # an AppendClip whose FrameHold inputs become one per frame
     rename: bool = False  # the recipe's name ends with a frame number that filling updates
     what: str = ""
 
@@ -78,11 +79,17 @@ ROLES: Tuple[Role, ...] = (
     Role("reference_median", ("Median",), ("size", "channels"), r"{p}Median_REF", ("training",),
          staged=True, what="the chroma-safe Reference Median"),
     Role("dataset_source", ("AppendClip",), ("label",), r"{p}AppendClip_SRC",
-         ("training", "baseline"), ("training", "baseline"), staged=True,
+         ("training", "baseline"), ("training", "baseline"), staged=True, stack=True,
          what="the Source training frames: its FrameHold inputs become one per training frame"),
     Role("dataset_reference", ("AppendClip",), ("label",), r"{p}AppendClip_REF",
-         ("training", "baseline"), ("training", "baseline"), staged=True,
+         ("training", "baseline"), ("training", "baseline"), staged=True, stack=True,
          what="the Reference training frames (same indices as the Source)"),
+    Role("validation_source", ("AppendClip",), ("label",), r"{p}AppendClip_SRC_VAL",
+         ("training",), staged=True, stack=True,
+         what="the Source hold-out validation frames (shots[].validation)"),
+    Role("validation_reference", ("AppendClip",), ("label",), r"{p}AppendClip_REF_VAL",
+         ("training",), staged=True, stack=True,
+         what="the Reference hold-out validation frames"),
     Role("preview", ("FrameHold",), ("firstFrame",), r"{p}FrameHold_PREVIEW_\d+", ("training",),
          staged=True, rename=True, what="CopyCat's hold-out Preview frame"),
     Role("copycat", ("CopyCat",),
@@ -244,7 +251,7 @@ def check(script: Script) -> Report:
         tag = Tag(node, role, stage, line)
         seen[(role, stage)] = tag
         report.tags.append(tag)
-        if role in ("dataset_source", "dataset_reference"):
+        if spec.stack:
             report.findings.extend(_check_stack(node, line))
     # Problems on nodes first (by line), then what is missing (often a consequence of them).
     report.findings.sort(key=lambda f: (f.line or 0))

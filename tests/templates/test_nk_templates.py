@@ -56,6 +56,22 @@ def test_template_from_one_shot_filled_for_another_is_the_recipe_graph(tmp_path,
         assert filled.metadata["extended"]["nk_template"] == f"studio_{KINDS[kind]}_{kind}.nk"
 
 
+def test_validation_stacks_follow_the_shot_too(tmp_path, monkeypatch):
+    import tpl_helpers
+
+    job_data = __import__("copy").deepcopy(tpl_helpers.JOB)
+    job_data["shots"][0]["validation"] = [474, 481]
+    job_data["shots"][1]["validation"] = [505, 530, 551]
+    monkeypatch.setattr(tpl_helpers, "JOB", job_data)
+    path = make_template(tmp_path, "training")
+    assert "nuke_restore_role validation_source" in path.read_text()
+    recipe = built(job(tmp_path), "SH020", "training", tmp_path)
+    filled = _filled(tmp_path, "training", "SH020")
+    got = parse_text(filled.text)
+    assert graph_view(got) == graph_view(parse_text(recipe.text))
+    assert frames_of(got, "AppendClip_SRC_VAL") == ["505", "530", "551"]
+
+
 JOB_TRAIN = {"SH020": [502, 511, 520, 533, 547, 558], "SH030": [563, 570, 581, 597]}
 
 
