@@ -47,9 +47,12 @@ def test_template_from_one_shot_filled_for_another_is_the_recipe_graph(tmp_path,
             assert filled.copycat_nodes == ["CopyCat_CHROMA"]
             keys = got.find("Transform_ALIGN").knob("translate")
             assert keys == recipe.script.find("Transform_ALIGN").knob("translate")
-            assert "curve" in keys and "x505" in keys
+            assert "curve" in keys and ("x1049" in keys) == (shot == "SH030")
         if kind != "training":
             assert shot in filled.write_nodes[0][1]
+        read = got.find("Read_SRC")
+        assert ("pk_src.%04d.dpx" in read.knob("file")) == (shot == "SH030")
+        assert (read.knob("colorspace") == "scene_linear") == (shot == "SH030")
         root = got.root
         assert root.knob("first_frame") == recipe.script.root.knob("first_frame")
         assert f"template=studio_{KINDS[kind]}_{kind}.nk" in root.knob("nuke_restore_recipe")
@@ -72,7 +75,7 @@ def test_validation_stacks_follow_the_shot_too(tmp_path, monkeypatch):
     assert frames_of(got, "AppendClip_SRC_VAL") == ["505", "530", "551"]
 
 
-JOB_TRAIN = {"SH020": [502, 511, 520, 533, 547, 558], "SH030": [563, 570, 581, 597]}
+JOB_TRAIN = {"SH020": [502, 511, 520, 533, 547, 558], "SH030": [1012, 1019, 1030, 1046]}
 
 
 def test_build_to_dir_writes_filled_scripts_that_validate(tmp_path):
