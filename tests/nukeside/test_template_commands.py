@@ -138,12 +138,34 @@ def test_build_from_template_without_templates_says_where_to_put_them(fake_nuke,
     assert "no .nk templates found" in fake_nuke.messages[-1]
 
 
-def test_role_dialog_offscreen(tmp_path):
-    pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed (the 'ui' extra)")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NUKE_RESTORE_QT_API="pyside6",
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def _run_dialog_check(python, api, tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NUKE_RESTORE_QT_API=api,
                PYTHONPATH=str(PROJECT))
-    result = subprocess.run([sys.executable, str(HERE / "template_dialog_check.py"),
+    env.pop("PYTHONHOME", None)
+    result = subprocess.run([python, str(HERE / "template_dialog_check.py"),
                              str(tmp_path / "roles.png")], env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "roles.png").stat().st_size > 1000
+
+
+def test_role_dialog_offscreen_pyside6(tmp_path):
+    pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed (the 'ui' extra)")
+    _run_dialog_check(sys.executable, "pyside6", tmp_path)
+
+
+def _system_has_pyside2() -> bool:
+    if not Path(SYSTEM_PYTHON).exists():
+        return False
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import PySide2.QtWidgets"],
+                           capture_output=True, text=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _system_has_pyside2(),
+                    reason="PySide2 is not importable by /usr/bin/python3 (scripts/setup-qt.sh)")
+def test_role_dialog_offscreen_pyside2(tmp_path):
+    _run_dialog_check(SYSTEM_PYTHON, "pyside2", tmp_path)
