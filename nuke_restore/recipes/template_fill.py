@@ -293,18 +293,15 @@ def _expand_stack(script: Script, tag: tr.Tag, cp: Node, path: str) -> None:
         elif name and name != node.name:
             node.set("name", name)
         new_nodes.append(node)
-    if len(frames) != len(old) or any(a is not b for a, b in zip(new_nodes, old)):
+    if len(frames) != len(old):
+        # Reused holds keep their place; dropped ones leave; copies follow the last kept one.
         items = script.items
-        at = min(items.index(h) for h in old)
-        dropped = [h for h in old if h not in new_nodes]
-        added = [n for n in new_nodes if n not in old]
-        for h in dropped:
+        for h in old[len(frames):]:
             items.remove(h)
-        at = min(at, len(items))
-        last_kept = max((items.index(n) for n in new_nodes if n in items), default=at - 1)
-        for j, n in enumerate(added):
+        at = items.index(new_nodes[min(len(frames), len(old)) - 1]) + 1
+        for j, n in enumerate(new_nodes[len(old):]):
             n.parent = script
-            items.insert(last_kept + 1 + j, n)
+            items.insert(at + j, n)
         append.inputs = list(new_nodes)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from ..errors import TemplateError
 from ..nk.model import PASTE_INPUT, Directive, Knob, Node, Script
@@ -477,11 +477,3 @@ def format_report(report: Report, path: Optional[str]) -> List[str]:
                          + ", ".join(optional))
     lines += [f.format(path) for f in report.findings]
     return lines
-
-
-def parse_template(text: str, path: Optional[str] = None) -> Script:
-    return parse_text(text, path)
-
-
-def names(tags: Sequence[Tag]) -> List[str]:
-    return [t.node.name for t in tags]

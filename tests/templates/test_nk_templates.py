@@ -59,6 +59,15 @@ def test_template_from_one_shot_filled_for_another_is_the_recipe_graph(tmp_path,
         assert filled.metadata["extended"]["nk_template"] == f"studio_{KINDS[kind]}_{kind}.nk"
 
 
+def test_a_template_with_more_frames_than_the_shot_drops_the_extra_holds(tmp_path):
+    make_template(tmp_path, "training", "SH020")  # 6 training frames
+    recipe = built(job(tmp_path), "SH010", "training", tmp_path)
+    got = parse_text(_filled(tmp_path, "training", "SH010").text)
+    assert graph_view(got) == graph_view(parse_text(recipe.text))
+    assert frames_of(got, "AppendClip_REF") == ["471", "478", "492", "499"]
+    assert not [n for n in got.nodes if n.cls == "FrameHold" and n.name.endswith("_558")]
+
+
 def test_validation_stacks_follow_the_shot_too(tmp_path, monkeypatch):
     import tpl_helpers
 
