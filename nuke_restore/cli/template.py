@@ -3,6 +3,8 @@
   template init SCRIPT.nk -o TEMPLATE.nk   a script nuke_restore built -> a template, roles tagged
   template check TEMPLATE.nk ...           roles found, missing, ambiguous, on the wrong class, and
                                            any code the template would run, with line numbers
+  template graph TEMPLATE.nk               Graphviz of the template, role nodes coloured and named
+  template list [--path DIR]               .nk templates on the search path (procedures/*.nk)
 
 (``nuke-restore templates list|show`` lists the YAML procedure templates and presets; .nk templates
 sit beside them in ``procedures/`` and are listed by ``template list``.)
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import NkSyntaxError, TemplateError
 
     if not getattr(args, "action", None):
-        print("nuke-restore template: error: ACTION is one of init, check, list", file=sys.stderr)
+        print("nuke-restore template: error: ACTION is one of init, check, graph, list", file=sys.stderr)
         return 2
     if args.action == "list":
         return _list(args)
