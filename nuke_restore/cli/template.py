@@ -1,4 +1,4 @@
-"""``nuke-restore template init|check``: .nk templates a TD draws in Nuke (docs/templates.md).
+"""``nuke-restore template init|check|graph|list``: .nk templates a TD draws in Nuke (docs/templates.md).
 
   template init SCRIPT.nk -o TEMPLATE.nk   a script nuke_restore built -> a template, roles tagged
   template check TEMPLATE.nk ...           roles found, missing, ambiguous, on the wrong class, and
