@@ -1,6 +1,7 @@
 """``nuke-restore template init|check|graph|list``: .nk templates a TD draws in Nuke (docs/templates.md).
 
   template init SCRIPT.nk -o TEMPLATE.nk   a script nuke_restore built -> a template, roles tagged
+     [--kind K --type P --role NODE=ROLE]  (a graph drawn by hand: say its kind and each role)
   template check TEMPLATE.nk ...           roles found, missing, ambiguous, on the wrong class, and
                                            any code the template would run, with line numbers
   template graph TEMPLATE.nk               Graphviz of the template, role nodes coloured and named
@@ -26,6 +27,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     init.add_argument("script", help="a training, inference or baseline script `build` wrote")
     init.add_argument("-o", "--output", required=True, metavar="TEMPLATE.nk")
     init.add_argument("--force", action="store_true", help="overwrite an existing template")
+    init.add_argument("--kind", choices=("training", "inference", "baseline"),
+                      help="the script the template fills (needed for a graph drawn by hand)")
+    init.add_argument("--type", metavar="PROCEDURE",
+                      help="the YAML procedure type whose stages it uses (e.g. chroma)")
+    init.add_argument("--role", action="append", default=[], metavar="NODE=ROLE",
+                      help="give node NODE the role ROLE (or 'ROLE STAGE'); repeatable")
     chk = actions.add_parser("check", help="list a template's roles and problems")
     chk.add_argument("templates", nargs="+", metavar="TEMPLATE.nk")
     gr = actions.add_parser("graph", help="Graphviz of a template, role nodes coloured and named")
@@ -79,7 +86,16 @@ def _init(args: argparse.Namespace, text: str) -> int:
     from ..fileio import write_atomic
     from ..recipes import template_roles as tr
 
-    out, report = tr.init_from_built(text, args.script)
+    roles = {}
+    for item in args.role:
+        name, sep, role = item.partition("=")
+        if not sep or not name or not role:
+            print(f"nuke-restore template: error: --role {item!r}: expected NODE=ROLE",
+                  file=sys.stderr)
+            return 2
+        roles[name] = role
+    out, report = tr.init_from_built(text, args.script, kind=args.kind, roles=roles,
+                                     procedure=args.type)
     for line in tr.format_report(report, args.output):
         print(line)
     if report.errors:

@@ -352,28 +352,57 @@ def stage_count(script: Script) -> int:
     return k if any(name.startswith("S1_") for name in names) else 1
 
 
-def init_from_built(text: str, path: Optional[str] = None) -> Tuple[str, Report]:
-    """A template (text) from a script nuke_restore built: roles tagged, the Root marked."""
+def init_from_built(text: str, path: Optional[str] = None, kind: Optional[str] = None,
+                    roles: Optional[Dict[str, str]] = None,
+                    procedure: Optional[str] = None) -> Tuple[str, Report]:
+    """A template (text) from a script: roles tagged, the Root marked.
+
+    A script nuke_restore built is tagged by its node names (kind and procedure from its build
+    mark). Any other whole script (a graph drawn by hand and saved from Nuke) needs ``kind`` and
+    gets only the ``roles`` given ({node name: "role" or "role stage"}), which also override the
+    tags of a built script.
+    """
     from .rules import marker
 
     script = parse_text(text, path)
+    if script.root is None:
+        raise TemplateError("not a whole script (no Root): save it with File > Save, or use "
+                            "Restore > Templates > Save selection as template", path=path, line=1)
     info = marker(script)
-    if info is None:
+    if info is None and kind is None:
         raise TemplateError("not a script nuke_restore built (no nuke_restore_recipe mark on the "
-                            "Root); tag the roles in Nuke with Restore > Save selection as "
-                            "template", path=path, line=script.root.line if script.root else 1)
-    kind = info["kind"]
+                            "Root): give --kind and --role NODE=ROLE, or tag the roles in Nuke "
+                            "with Restore > Templates > Save selection as template", path=path,
+                            line=script.root.line or 1)
+    kind = kind or info["kind"]
     if kind not in KINDS:
-        raise TemplateError(f"unknown script kind {kind!r} in the recipe mark", path=path)
-    n_stages = stage_count(script)
-    if _clips_of(script):
-        raise TemplateError("the script has several clips (Read_SRC_<clip>); templates fill units "
-                            "of one clip: init from a shot's script", path=path)
-    for (role, stage), node in recipe_counterparts(script, n_stages).items():
-        if kind in ROLE_BY_NAME[role].kinds:
-            set_role(node, role, stage)
-    mark_root(script.root, kind, f"type={_procedure_type(script, info['procedure'])} "
-                                 f"from={info['unit']} stages={n_stages}")
+        raise TemplateError(f"unknown script kind {kind!r}; allowed: {', '.join(KINDS)}",
+                            path=path)
+    extra = ""
+    if info is not None:
+        n_stages = stage_count(script)
+        if _clips_of(script):
+            raise TemplateError("the script has several clips (Read_SRC_<clip>); templates fill "
+                                "units of one clip: init from a shot's script", path=path)
+        for (role, stage), node in recipe_counterparts(script, n_stages).items():
+            if kind in ROLE_BY_NAME[role].kinds:
+                set_role(node, role, stage)
+        extra = (f"type={procedure or _procedure_type(script, info['procedure'])} "
+                 f"from={info['unit']} stages={n_stages}")
+    elif procedure:
+        extra = f"type={procedure}"
+    for name, value in (roles or {}).items():
+        node = script.find(name)
+        if node is None:
+            raise TemplateError(f"--role {name}={value}: no top-level node named {name}",
+                                path=path)
+        words = value.split()
+        if not words or words[0] not in ROLE_BY_NAME or (len(words) > 1 and not (
+                words[1].isdigit() and int(words[1]) > 0)):
+            raise TemplateError(f"--role {name}={value}: roles are {', '.join(ROLE_BY_NAME)} "
+                                "(optionally followed by a stage number)", path=path)
+        set_role(node, words[0], int(words[1]) if len(words) > 1 else 1)
+    mark_root(script.root, kind, extra)
     from ..nk.writer import write_script
 
     out = write_script(script)

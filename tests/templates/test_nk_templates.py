@@ -342,6 +342,91 @@ def test_cli_init_and_check(tmp_path, capsys):
     assert main(["template", "check", str(tmp_path / "broken.nk")]) == 2
 
 
+HAND_DRAWN = """\
+#! /usr/local/Nuke15.1v3/libnuke-15.1.3.so -nx
+version 15.1 v3
+Root {
+ inputs 0
+ name /studio/hand.nk
+ format "2048 1556 0 0 2048 1556 1 2K_Super_35(full-ap)"
+ proxy_type scale
+}
+Read {
+ inputs 0
+ file /old/show/plate.####.exr
+ name Read1
+ xpos 0
+ ypos -300
+}
+Crop {
+ box {0 0 2048 1556}
+ reformat true
+ crop true
+ name Crop1
+ label "our live area"
+ xpos 0
+ ypos -200
+}
+Inference {
+ modelFile old.cat
+ serialiseKnob {}
+ name Inference1
+ xpos 0
+ ypos -100
+}
+ModifyMetaData {
+ name ModifyMetaData1
+ xpos 0
+ ypos 0
+}
+Write {
+ file /old/out.####.exr
+ file_type exr
+ name Write1
+ xpos 0
+ ypos 100
+}
+StickyNote {
+ inputs 0
+ name house_note
+ label "studio inference graph v3"
+}
+"""
+
+
+def test_a_graph_drawn_by_hand_becomes_a_template_with_roles_given_on_the_command_line(
+        tmp_path, capsys):
+    hand = tmp_path / "hand.nk"
+    hand.write_text(HAND_DRAWN)
+    out = tmp_path / "studio" / "procedures" / "house_inference.nk"
+    out.parent.mkdir(parents=True)
+    args = ["template", "init", str(hand), "-o", str(out), "--kind", "inference", "--type",
+            "chroma", "--role", "Read1=source_read", "--role", "Inference1=inference",
+            "--role", "Write1=write", "--role", "Crop1=live_crop",
+            "--role", "ModifyMetaData1=metadata"]
+    assert main(args[:5]) == 1  # without --kind: not a script we built
+    assert "--kind" in capsys.readouterr().err and not out.exists()
+    assert main(args[:-2] + ["--role", "Crop1=copycat"]) == 1  # wrong class: not written
+    assert "belongs on a CopyCat node" in capsys.readouterr().out and not out.exists()
+    assert main(args) == 0, capsys.readouterr()
+    capsys.readouterr()
+    assert main(["template", "check", str(out)]) == 0
+    cfg = job(tmp_path, {"chroma": ["house_inference.nk"]})
+    filled = built(cfg, "SH030", "inference", tmp_path)
+    got = parse_text(filled.text)
+    recipe = built(job(tmp_path), "SH030", "inference", tmp_path).script
+    for name, rname, knobs in (("Read1", "Read_SRC", ("file", "first", "last", "colorspace")),
+                               ("Inference1", "Inference", ("modelFile",)),
+                               ("Write1", "Write_CHROMA", ("file", "colorspace")),
+                               ("Crop1", "Crop_LIVE_AREA", ("box",)),
+                               ("ModifyMetaData1", "ModifyMetaData_CHROMA", ("metadata",))):
+        for k in knobs:
+            assert got.find(name).knob(k) == recipe.find(rname).knob(k), (name, k)
+    assert got.find("Crop1").knob("label") == '"our live area"'  # not a filled knob
+    assert ' name house_note\n label "studio inference graph v3"\n' in filled.text
+    assert got.root.knob("proxy_type") == "scale"  # the TD's Root knobs stay
+
+
 def test_templates_list_still_works(capsys):
     assert main(["templates", "list"]) == 0
     assert "procedure" in capsys.readouterr().out
