@@ -427,6 +427,27 @@ def test_a_graph_drawn_by_hand_becomes_a_template_with_roles_given_on_the_comman
     assert got.root.knob("proxy_type") == "scale"  # the TD's Root knobs stay
 
 
+def test_the_example_studio_template_fills_every_shot_of_the_sample_job(tmp_path):
+    from nuke_restore.config import load_config
+    from nuke_restore.recipes import sample_config_text
+
+    example = Path(__file__).resolve().parents[2] / "templates"
+    text = sample_config_text().replace(
+        "  - type: chroma\n    reference_median: 10\n",
+        "  - type: chroma\n    reference_median: 10\n    template: studio_chroma_training.nk\n", 1)
+    assert "template: studio_chroma_training.nk" in text
+    (tmp_path / "job.yaml").write_text(f"templates: [{example}]\n" + text)
+    cfg = load_config(tmp_path / "job.yaml")
+    from nuke_restore.recipes.build import validate_built
+
+    filled = [b for b in build_scripts(cfg, outdir=tmp_path / "out")
+              if b.procedure == "chroma" and b.kind == "training"]
+    assert [b.unit for b in filled] == ["SH010", "SH020", "SH030"]
+    for b in filled:
+        assert "template=studio_chroma_training.nk" in b.text and "name studio_note" in b.text
+        assert not validate_built(b)
+
+
 def test_templates_list_still_works(capsys):
     assert main(["templates", "list"]) == 0
     assert "procedure" in capsys.readouterr().out
