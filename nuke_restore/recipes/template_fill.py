@@ -180,6 +180,15 @@ def fill(tpl: LoadedTemplate, built, n_stages: int) -> Tuple[Script, str]:
     recipe = built.script
     counterparts = tr.recipe_counterparts(recipe, n_stages)
     tagged = {(t.role, t.stage) for t in report.tags}
+    for spec in tr.ROLES:
+        if not spec.staged or built.kind not in spec.required:
+            continue
+        for st in range(2, n_stages + 1):
+            if (spec.name, st) in counterparts and (spec.name, st) not in tagged:
+                raise TemplateError(f"procedure {built.procedure} has {n_stages} stages but the "
+                                    f"template has no role {spec.name} {st}: tag stage {st}'s "
+                                    "nodes (role value '<role> <stage>')", path=path,
+                                    line=script.root.line)
     keyed = counterparts.get(("align_transform", 1))
     if keyed is not None and ("align_transform", 1) not in tagged and any(
             keyed.knob(k) is not None for k in ("translate", "rotate", "scale")):

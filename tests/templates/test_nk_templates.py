@@ -68,6 +68,31 @@ def test_a_template_with_more_frames_than_the_shot_drops_the_extra_holds(tmp_pat
     assert not [n for n in got.nodes if n.cls == "FrameHold" and n.name.endswith("_558")]
 
 
+def test_a_one_stage_template_for_a_two_stage_procedure_is_refused(tmp_path):
+    make_template(tmp_path, "training")  # chroma: one stage
+    data = job(tmp_path, {"chroma": ["studio_chroma_training.nk"]})
+    combined = config_from_dict_with(tmp_path, [{"type": "combined",
+                                                 "template": "studio_chroma_training.nk"}])
+    assert data.procedures[0].stages and len(combined.procedures[0].stages) == 2
+    with pytest.raises(TemplateError) as err:
+        build_scripts(combined, shots=["SH010"])
+    assert "has 2 stages but the template has no role" in str(err.value)
+    assert str(err.value).startswith(str((tmp_path / "studio" / "procedures").resolve()))
+
+
+def config_from_dict_with(tmp_path, procedures):
+    import copy
+
+    import tpl_helpers
+
+    from nuke_restore.config import config_from_dict
+
+    data = copy.deepcopy(tpl_helpers.JOB)
+    data["templates"] = ["studio"]
+    data["procedures"] = procedures
+    return config_from_dict(data, path=str(tmp_path / "job.yaml"))
+
+
 def test_validation_stacks_follow_the_shot_too(tmp_path, monkeypatch):
     import tpl_helpers
 
