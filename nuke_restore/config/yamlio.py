@@ -76,6 +76,34 @@ def _loader_class():
 _LOADER = None
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _line_col(text: str, pos: int) -> Tuple[int, int]:
+    return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _deepest(text: str) -> Tuple[int, int]:
+    """Where flow nesting (``[`` / ``{``) first gets 200 deep: the place to look at."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "[{":
+            depth += 1
+            if depth >= 200:
+                return _line_col(text, i)
+        elif ch in "]}":
+            depth -= 1
+    return (1, 1)
+
+
+def _long_number(text: str) -> Tuple[int, int]:
+    import re
+
+    m = re.search(r"[0-9_]{4000,}", text)
+    return _line_col(text, m.start()) if m else (1, 1)
+
+
 def yaml_available() -> bool:
     """True when PyYAML can be imported (Nuke's own Python does not ship it)."""
     try:
@@ -181,6 +209,9 @@ def load_json_text(text: str, path: Optional[str] = None) -> Any:
 
     try:
         data, end = value_at(0)
+    except RecursionError:
+        raise ConfigError("nested too deeply (a hostile or broken file?)", path,
+                          *_deepest(text)) from None
     except ValueError as exc:  # json.JSONDecodeError from scan_once on a bad string/number
         raise ConfigError(f"JSON syntax error: {exc.args[0] if exc.args else exc}", path) from None
     if skip(end) != len(text):
@@ -208,6 +239,13 @@ def load_yaml_text(text: str, path: Optional[str] = None) -> Any:
         _LOADER = _loader_class()
     try:
         return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise ConfigError("nested too deeply (a hostile or broken file?)", path,
+                          *_deepest(text)) from None
+    except ValueError as exc:
+        # int() of a number with more than 4,300 digits, or a float/int PyYAML cannot convert.
+        raise ConfigError(f"a value cannot be read as a number: {_short(str(exc))}", path,
+                          *_long_number(text)) from None
     except ConfigError as exc:
         exc.path = None if path is None else str(path)
         raise

@@ -14,7 +14,7 @@ from ..errors import NukeRestoreError, OutputExistsError
 from ..fileio import check_output, write_atomic
 from ..nk.gcpause import collector_paused
 from ..nk.model import Node, Script
-from ..nk.values import Raw
+from ..nk.values import Raw, UnsafeTextError, check_text
 from ..nk.writer import write_script
 from . import provenance as pv
 from .chains import PIPELINE, Ctx, Paths, StageInfo
@@ -57,7 +57,12 @@ def build_scripts(config: JobConfig, shots: Optional[Sequence[str]] = None,
     where the scripts are meant to be saved. ``versions`` maps (unit, procedure) to a version number.
     """
     with collector_paused():  # building allocates many small objects and frees none
-        return _build_scripts(config, shots, outdir, version, versions)
+        try:
+            return _build_scripts(config, shots, outdir, version, versions)
+        except UnsafeTextError as exc:
+            # Text the config checks could not see (a path made relative to the output folder,
+            # a preset value) would reach the script as live TCL: refuse the whole build.
+            raise NukeRestoreError(f"refusing to build: {exc}", config.path) from None
 
 
 def _build_scripts(config: JobConfig, shots: Optional[Sequence[str]],
@@ -130,10 +135,12 @@ def _new_ctx(cfg: JobConfig, proc: Procedure, unit: Unit, paths: Paths, version:
     else:
         root_knobs.append(("OCIO_config", p.ocio_config))
     root_knobs.append(("workingSpaceLUT", p.working_space))
-    script = Script.new(p.nuke_version)
+    script = Script.new(check_text(p.nuke_version, "version", "project.nuke_version"))
     root = script.root
     root.knobs = []
     for k, v in root_knobs:
+        if type(v) is str:
+            check_text(v, "path" if k == "customOCIOConfigPath" else "text", f"Root.{k}")
         root.set(k, v)
     # The mark rules_for() looks for: an invisible Root user tab + string knob (evidenced shape:
     # `addUserKnob {20 Stem +INVISIBLE}` on Root in real files).
