@@ -348,13 +348,16 @@ class OutputTransaction:
         self.lock: Optional[Path] = None
         self.files: List[Tuple[List[str], Optional[int]]] = []
         self.folders: List[List[str]] = []
+        self.removals: List[List[str]] = []
         self.committed = False
+        self._made: List[Path] = []
         self._delay = float(os.environ.get(_DELAY_ENV, "0") or 0)
 
     # -- opening and closing --------------------------------------------------------------------
     def __enter__(self) -> OutputTransaction:
         if self.out.exists() and not self.out.is_dir():
             raise OutputError("the output folder is a file", path=str(self.out))
+        self._made = missing_folders(self.out / "x")  # removed again when nothing lands
         try:
             self.out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -368,6 +371,7 @@ class OutputTransaction:
                                                      dir=str(self.root)))
         except BaseException:
             self._release()
+            remove_empty_folders(self._made)
             raise
         return self
 
@@ -375,6 +379,8 @@ class OutputTransaction:
         with deferred_signals():
             self._discard_staging()
             self._release()
+            if not self.committed:
+                remove_empty_folders(self._made)
 
     def _acquire(self) -> None:
         assert self.root is not None
@@ -484,6 +490,10 @@ class OutputTransaction:
             time.sleep(self._delay)
         return self.out.joinpath(*parts)
 
+    def remove(self, rel: str) -> None:
+        """Remove file root/rel on commit (put back if the commit fails); a folder is left."""
+        self.removals.append(_parts(rel))
+
     def mkdir(self, rel: str) -> None:
         """Create folder root/rel on commit (with its parents)."""
         parts = [p for p in rel.split("/") if p not in ("", ".")]
@@ -497,7 +507,8 @@ class OutputTransaction:
         walker = _DirWalker(self.root)
         backup = self.staging / ".replaced"
         created: List[Path] = []
-        moved: List[Tuple[Path, Path, Optional[Path]]] = []  # (staged, dest, backup of dest)
+        # (staged or None for a removal, dest, backup of what dest was)
+        moved: List[Tuple[Optional[Path], Path, Optional[Path]]] = []
         with deferred_signals():
             try:
                 for parts in self.folders:
@@ -522,6 +533,18 @@ class OutputTransaction:
                     finally:
                         if fd not in (None, -1):
                             os.close(fd)
+                for k, parts in enumerate(self.removals):
+                    fd = walker.open_dir(parts[:-1], create=False)
+                    if fd == -1:
+                        continue
+                    if fd is not None:
+                        os.close(fd)
+                    dest = self.root.joinpath(*parts)
+                    if os.path.lexists(dest) and not os.path.isdir(dest):
+                        backup.mkdir(exist_ok=True)
+                        old = backup / f"removed{k}"
+                        os.rename(dest, old)
+                        moved.append((None, dest, old))
             except BaseException as exc:
                 self._undo(moved, created)
                 if isinstance(exc, OSError) and not isinstance(exc, OutputError):
@@ -531,10 +554,12 @@ class OutputTransaction:
             self.committed = True
 
     @staticmethod
-    def _undo(moved: List[Tuple[Path, Path, Optional[Path]]], created: List[Path]) -> None:
+    def _undo(moved: List[Tuple[Optional[Path], Path, Optional[Path]]],
+              created: List[Path]) -> None:
         for staged, dest, old in reversed(moved):
             try:
-                os.rename(dest, staged)
+                if staged is not None:
+                    os.rename(dest, staged)
                 if old is not None:
                     os.rename(old, dest)
             except OSError:
