@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nuke-restore {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    parser.add_argument("--memory-budget", metavar="SIZE",
+                        help="most memory decoded images may take in the imaging commands "
+                             "(e.g. 8G; default: half the machine's memory, or "
+                             "$NUKE_RESTORE_MEMORY_BUDGET)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = _load(name)
@@ -146,6 +150,30 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 2
     _setup_logging(args.verbose, args.quiet)
+    budget_env = "NUKE_RESTORE_MEMORY_BUDGET"
+    old_budget = os.environ.get(budget_env)
+    if args.memory_budget:
+        try:
+            from ..imaging.sequence import parse_size
+        except ImportError:
+            parser.error("--memory-budget applies to the imaging commands; the imaging extra is "
+                         "not installed")
+        try:
+            parse_size(args.memory_budget)
+        except ValueError as exc:
+            parser.error(f"--memory-budget: {exc}")
+        # Through the environment (read at each decode), restored when the command ends.
+        os.environ[budget_env] = args.memory_budget
+    try:
+        return _run_command(parser, args)
+    finally:
+        if old_budget is None:
+            os.environ.pop(budget_env, None)
+        else:
+            os.environ[budget_env] = old_budget
+
+
+def _run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         return int(args._run(args) or 0)
     except NukeRestoreError as exc:
