@@ -84,17 +84,39 @@ def _line_col(text: str, pos: int) -> Tuple[int, int]:
     return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
-def _deepest(text: str) -> Tuple[int, int]:
-    """Where flow nesting (``[`` / ``{``) first gets 200 deep: the place to look at."""
+MAX_DEPTH = 200
+
+
+def _too_deep(text: str) -> Optional[int]:
+    """The offset where ``[``/``{`` nesting first gets MAX_DEPTH deep (None: it never does).
+
+    Counted over every bracket, quoted or not: a conservative, linear pre-check that stops a
+    100,000-deep file before the parser spends seconds on it. No real config nests past ~6.
+    """
+    import re
+
     depth = 0
-    for i, ch in enumerate(text):
-        if ch in "[{":
+    for m in re.finditer(r"[\[\]{}]", text):
+        if m.group() in "[{":
             depth += 1
-            if depth >= 200:
-                return _line_col(text, i)
-        elif ch in "]}":
-            depth -= 1
-    return (1, 1)
+            if depth >= MAX_DEPTH:
+                return m.start()
+        else:
+            depth = max(0, depth - 1)
+    return None
+
+
+def _deepest(text: str) -> Tuple[int, int]:
+    """Where nesting gets too deep: the place to look at."""
+    at = _too_deep(text)
+    return _line_col(text, at) if at is not None else (1, 1)
+
+
+def _check_depth(text: str, path: Optional[str]) -> None:
+    at = _too_deep(text)
+    if at is not None:
+        raise ConfigError(f"nested more than {MAX_DEPTH} levels deep (a hostile or broken "
+                          "file?)", path, *_line_col(text, at))
 
 
 def _long_number(text: str) -> Tuple[int, int]:
@@ -136,6 +158,7 @@ def load_json_text(text: str, path: Optional[str] = None) -> Any:
     """
     import json
 
+    _check_depth(text, path)
     line_starts = [0]
     for i, ch in enumerate(text):
         if ch == "\n":
@@ -234,6 +257,7 @@ def load_yaml_text(text: str, path: Optional[str] = None) -> Any:
             "this file is YAML and PyYAML is not installed in this Python; inside Nuke save job "
             "files as JSON, or install PyYAML for Nuke (docs/install.md)", path) from None
 
+    _check_depth(text, path)
     global _LOADER
     if _LOADER is None:
         _LOADER = _loader_class()
