@@ -85,9 +85,12 @@ def atomic_output(path: PathLike, *, force: bool = True) -> Iterator[str]:
     path = check_output(path, force=force)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix,
-                                   dir=str(path.parent))
-        os.close(fd)
+        # Signals held: an interrupt between creating the temporary file and the clean-up below
+        # taking charge of it would leave a 0-byte file behind.
+        with deferred_signals():
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix,
+                                       dir=str(path.parent))
+            os.close(fd)
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror or exc}", path=str(path)) from exc
     try:
