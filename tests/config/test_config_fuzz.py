@@ -153,9 +153,11 @@ def test_the_fuzz_would_see_code_without_the_gate(tmp_path, monkeypatch):
     import nuke_restore.config.fields as fields
     import nuke_restore.config.model as model
     import nuke_restore.nk.values as values
+    import nuke_restore.recipes.graph as graph
 
     for mod in (fields, model, values):
         monkeypatch.setattr(mod, "text_problem", lambda *_a, **_k: None)
+    monkeypatch.setattr(graph, "_problem", lambda *_a, **_k: None)
     data = yaml.safe_load(sample_config_text())
     data["project"]["film_title"] = "[python {open('/tmp/x','w')}]"
     data["provenance"]["restorationist"] = "[exec id]"
