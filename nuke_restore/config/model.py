@@ -688,6 +688,9 @@ def read_transforms(sec: Section, key: str, base_dir: Path, project: Project
     tr = sec.data[key]
     source_file = None
     if isinstance(tr, str):
+        problem = text_problem(tr, "path")  # named in the StickyNote and the sidecars
+        if problem is not None:
+            raise sec.error(key, problem)
         tpath = base_dir / tr
         try:
             # Read with positions, so a bad value in the file names its line and column.
