@@ -282,7 +282,7 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
                               field=fname)
         extra.append(base_dir / item)
     tpath = tpl.search_path(extra)
-    preset_name = top.text("preset", "default", kind="ident")
+    preset_name = top.text("preset", "default", kind="name")
     try:
         presets, _files = tpl.load_preset(preset_name, tpath)
     except TemplateError as exc:
