@@ -301,3 +301,35 @@ def test_farm_disk_full_leaves_nothing(tmp_path, monkeypatch, capsys):
     err = _err(capsys)
     assert rc == 1 and "No space left" in err
     assert not out.exists(), _tree(out)
+
+
+@pytest.mark.parametrize("dir_fd", [True, False], ids=["dir_fd", "lstat-fallback"])
+def test_transaction_both_ways_of_walking(tmp_path, monkeypatch, dir_fd):
+    """The POSIX dir_fd walk and the lstat fallback (Windows) refuse the same links."""
+    monkeypatch.setattr(fileio, "_DIR_FD", dir_fd and fileio._DIR_FD)
+    out = tmp_path / "out"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    with fileio.OutputTransaction(out) as tx:
+        tx.write("a/b/c.txt", "one")
+        tx.write("top.sh", "#!/bin/sh\n", mode=0o755)
+        tx.commit()
+    assert (out / "a/b/c.txt").read_text() == "one" and os.access(out / "top.sh", os.X_OK)
+    (out / "a" / "link").symlink_to(outside, target_is_directory=True)
+    (out / "a" / "file_link.txt").symlink_to(outside / "victim.txt")
+    for rel in ("a/link/x.txt", "a/file_link.txt"):
+        with pytest.raises(OutputError, match="symbolic link"):
+            with fileio.OutputTransaction(out) as tx:
+                tx.read(rel)
+    # Writing over a link replaces the link itself, never the file it points to.
+    with fileio.OutputTransaction(out) as tx:
+        tx.write("a/file_link.txt", "mine")
+        tx.commit()
+    assert not (out / "a" / "file_link.txt").is_symlink()
+    assert list(outside.iterdir()) == []
+    with pytest.raises(OutputError, match="symbolic link"):
+        with fileio.OutputTransaction(out) as tx:
+            tx.write("a/link/x.txt", "no")
+            tx.commit()
+    assert list(outside.iterdir()) == []
+    assert not any(p.name.startswith(".nuke-restore") for p in out.iterdir())
