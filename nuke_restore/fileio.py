@@ -379,11 +379,18 @@ class OutputTransaction:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        with deferred_signals():
-            self._discard_staging()
-            self._release()
-            if not self.committed:
-                remove_empty_folders(self._made)
+        try:
+            with deferred_signals():
+                self._close()
+        finally:
+            self._close()  # idempotent: again, if a signal landed before the hold began
+
+    def _close(self) -> None:
+        self._discard_staging()
+        self._release()
+        if not self.committed:
+            remove_empty_folders(self._made)
+            self._made = []
 
     def _acquire(self) -> None:
         assert self.root is not None
