@@ -249,7 +249,7 @@ def test_interrupt_while_importing_is_one_line(tmp_path):
     assert proc.stderr.strip().splitlines() == ["nuke-restore: interrupted"]
 
 
-def test_two_builds_into_one_folder(tmp_path):
+def test_two_builds_into_one_folder(tmp_path, capsys):
     cfg_a = _job(tmp_path)
     data = yaml.safe_load(sample_config_text())
     data["project"]["film_title"] = "Second config"
@@ -257,14 +257,15 @@ def test_two_builds_into_one_folder(tmp_path):
     cfg_b = tmp_path / "b" / "job.yaml"
     cfg_b.write_text(yaml.safe_dump(data, sort_keys=False))
     out = tmp_path / "out"
-    first = _run_build(cfg_a, out, "0.05")
+    first = _run_build(cfg_a, out, "0.1")
     _wait_staging(out, files=1)
-    second = subprocess.run([sys.executable, "-m", "nuke_restore", "build", str(cfg_b), "-o",
-                             str(out)], capture_output=True, text=True, timeout=120)
+    # The second build, in this process: it reaches the lock well within the first one's hold.
+    rc = main(["build", str(cfg_b), "-o", str(out)])
+    err_b = _err(capsys)
     _o, err_a = first.communicate(timeout=120)
     assert first.returncode == 0, err_a
-    assert second.returncode == 1
-    assert "another nuke-restore (PID" in second.stderr and fileio.LOCK_NAME in second.stderr
+    assert rc == 1
+    assert f"another nuke-restore (PID {first.pid})" in err_b and fileio.LOCK_NAME in err_b
     texts = [p.read_text() for p in out.rglob("*.json")]
     assert texts and not any("Second config" in t for t in texts)
 
