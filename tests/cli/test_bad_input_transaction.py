@@ -195,10 +195,11 @@ def test_stale_lock_is_taken_over(tmp_path, capsys):
     assert not any(".nuke-restore" in n for n in _tree(out))
 
 
-def _run_build(cfg: Path, out: Path, delay: str) -> subprocess.Popen:
+def _run_build(cfg: Path, out: Path, delay: str, *more: str) -> subprocess.Popen:
     env = dict(os.environ, NUKE_RESTORE_TEST_WRITE_DELAY=delay)
     return subprocess.Popen([sys.executable, "-m", "nuke_restore", "build", str(cfg), "-o",
-                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                             str(out), *more], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env)
 
 
 def _wait_staging(out: Path, files: int = 3, timeout: float = 60) -> None:
@@ -257,7 +258,7 @@ def test_two_builds_into_one_folder(tmp_path, capsys):
     cfg_b = tmp_path / "b" / "job.yaml"
     cfg_b.write_text(yaml.safe_dump(data, sort_keys=False))
     out = tmp_path / "out"
-    first = _run_build(cfg_a, out, "0.1")
+    first = _run_build(cfg_a, out, "0.15", "--shot", "SH010")
     _wait_staging(out, files=1)
     # The second build, in this process: it reaches the lock well within the first one's hold.
     rc = main(["build", str(cfg_b), "-o", str(out)])
