@@ -14,7 +14,9 @@ file has GBK) are kept as lone surrogates (``surrogateescape``) so writing encod
 from __future__ import annotations
 
 import bisect
+import os
 import re
+import stat
 import sys
 from typing import List, Optional, Tuple
 
@@ -273,3 +275,39 @@ def check_not_encrypted(data: bytes, path: Optional[str]) -> None:
             + (f" (NUL byte at offset {pos})" if pos >= 0 else "")
             + "; an encrypted Non-Commercial/Indie script can only be opened by that edition of Nuke",
             path=path, line=1, column=1)
+
+
+def read_script_bytes(path) -> bytes:
+    """The bytes of the regular file at ``path``; anything else is refused with NkSyntaxError.
+
+    FIFOs, devices (``/dev/zero``, ``/dev/urandom``), sockets and folders never end or are not
+    scripts: reading them would hang or fill memory. The file is opened non-blocking (opening a
+    FIFO with no writer would otherwise wait forever) and checked with ``fstat`` on the open
+    descriptor, so a path swapped between check and read cannot slip through.
+    """
+    spath = os.fspath(path)
+    try:
+        fd = os.open(spath, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise NkSyntaxError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a folder" if stat.S_ISDIR(st.st_mode) else
+                    "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else
+                    "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
+                    "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+            raise NkSyntaxError(f"not a regular file ({kind}): only regular .nk/.gizmo files "
+                                "are read", path=str(path))
+        chunks = []
+        size = st.st_size
+        while True:
+            chunk = os.read(fd, max(size + 1, 1 << 16))
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    except OSError as exc:
+        raise NkSyntaxError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
+    finally:
+        os.close(fd)

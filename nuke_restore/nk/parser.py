@@ -34,6 +34,7 @@ from .lexer import (
     Source,
     check_not_encrypted,
     decode,
+    read_script_bytes,
 )
 from .model import GROUP_CLASSES, PASTE_INPUT, Directive, Graph, Knob, Node, Script
 from .values import parse_word
@@ -647,13 +648,9 @@ def parse_bytes(data: bytes, path: Optional[Union[str, os.PathLike]] = None, *,
 
 
 def parse_file(path: Union[str, os.PathLike], *, strict: bool = True) -> Script:
-    """Read and parse a .nk/.gizmo file. An unreadable file raises NkSyntaxError too."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise NkSyntaxError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
-    return parse_bytes(data, path, strict=strict)
+    """Read and parse a .nk/.gizmo file. An unreadable file, or anything but a regular file (FIFO,
+    device, folder), raises NkSyntaxError too."""
+    return parse_bytes(read_script_bytes(path), path, strict=strict)
 
 
 def _parse(text: str, path: Optional[str], newline: str, bom: bool, strict: bool) -> Script:
