@@ -27,8 +27,14 @@ WS = " \t\n\r\f\v"
 HSPACE = re.compile(r"[ \t\r\f\v]*")
 SPACE = re.compile(r"[ \t\n\r\f\v]*")
 
+# Possessive quantifiers (Python 3.11+) where giving back characters can never lead to a match
+# (every repeated piece is followed by a character it cannot end with): the same matches, with
+# no backtracking bookkeeping. Without them, `re` keeps state per repetition: a 9 MB quoted value
+# with 1.3M escapes cost 190 MB in one match. Older Pythons get the plain pattern.
+_P = "+" if sys.version_info >= (3, 11) else ""
+
 # Unrolled-loop string pattern: linear time even on an unterminated 1 MB string.
-_QUOTED = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_QUOTED = re.compile(r'"[^"\\]*' + _P + r'(?:\\.[^"\\]*' + _P + r')*' + _P + '"', re.S)
 _FLAT_BRACE = re.compile(r"\{[^{}\\]*\}")
 _BRACE_SPECIAL = re.compile(r"[{}\\]")
 _BRACKET_SPECIAL = re.compile(r"[\[\]{}\\]")
@@ -38,26 +44,24 @@ _BARE_STOP = re.compile(r"[ \t\n\r\f\v{}\[\\]")
 #: Groups: pre-whitespace, name, separator, value. The value must be followed by whitespace or ``}``.
 KNOB_FAST = re.compile(
     r"([ \t\r\n]*)([A-Za-z_][\w.]*)([ \t]+)"
-    r'([^ \t\n\r\f\v{}"\[\\]+|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\{[^{}\\\n]*\}|\{\{[^{}\\\n]*\}\})'
+    r'([^ \t\n\r\f\v{}"\[\\]+|"[^"\\\n]*' + _P + r'(?:\\.[^"\\\n]*' + _P + r')*' + _P
+    + r'"|\{[^{}\\\n]*\}|\{\{[^{}\\\n]*\}\})'
     r"(?=[ \t\r\n}]|\Z)"
 )
 
-_VALUE_FAST = (r'(?:[^ \t\n\r\f\v{}"\[\\]+|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\{[^{}\\\n]*\}'
-               r"|\{\{[^{}\\\n]*\}\})")
+_VALUE_FAST = (r'(?:[^ \t\n\r\f\v{}"\[\\]+|"[^"\\\n]*' + _P + r'(?:\\.[^"\\\n]*' + _P + r')*' + _P
+               + r'"|\{[^{}\\\n]*\}|\{\{[^{}\\\n]*\}\})')
 #: A whole node body made only of common-shape knobs, up to and including its closing brace.
 #: Groups: the knobs (split with ``KNOB_FAST.findall``), the whitespace before ``}``.
 BODY_FAST = re.compile(
-    r"((?:[ \t\r\n]*[A-Za-z_][\w.]*[ \t]+" + _VALUE_FAST + r"(?=[ \t\r\n}]))*)([ \t\r\n]*)\}"
+    r"((?:[ \t\r\n]*[A-Za-z_][\w.]*[ \t]+" + _VALUE_FAST + r"(?=[ \t\r\n}]))*" + _P
+    + r")([ \t\r\n]*)\}"
 )
 _EOL = r"(?=[ \t\r]*(?:\n|\Z))"
 _VAR = r'[^ \t\n\r\f\v{}\[\]"\\$]+'
 #: One top-level command in Nuke's own layout, in a single match (the parser's fast path).
 #: Groups: 1 lead whitespace; node: 2 class, 3 knob text, 4 value of a leading ``inputs`` knob,
 #: 5 whitespace before ``}``; 6 ``push $`` variable; 7 ``push 0``; 8 ``set`` variable.
-# Possessive quantifiers (Python 3.11+) where giving back characters can never lead to a match
-# (every repeated piece is followed by a character it cannot end with): the same matches, with
-# less backtracking bookkeeping. Older Pythons get the plain pattern.
-_P = "+" if sys.version_info >= (3, 11) else ""
 _VALUE_FAST_P = (r'(?:[^ \t\n\r\f\v{}"\[\\]+' + _P + r'|"[^"\\\n]*' + _P + r'(?:\\.[^"\\\n]*' + _P
                  + r")*" + _P + r'"|\{[^{}\\\n]*' + _P + r"\}|\{\{[^{}\\\n]*" + _P + r"\}\})")
 COMMAND_FAST = re.compile(

@@ -253,7 +253,11 @@ class _Reader:
         """Read a quoted (``close='"'``), bare or subst text into ``w``; return the end offset."""
         text, n = self.text, self.n
         parts: List[str] = []
-        while True:
+        chunks: List[str] = []  # parts joined 4,096 at a time: a value with a million escapes
+        while True:             # must not hold two million small strings at once
+            if len(parts) > 4096:
+                chunks.append("".join(parts))
+                parts.clear()
             m = stop.search(text, pos)
             if m is None:
                 if close is not None:
@@ -287,6 +291,9 @@ class _Reader:
             else:  # a terminator of a bare word
                 pos = j
                 break
+        if chunks:
+            chunks.append("".join(parts))
+            parts = chunks
         w.literal = "".join(parts)
         return pos
 

@@ -28,7 +28,7 @@ from .values import parse_word
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CODES", "Diagnostic", "Rule", "diagnostic_from_error", "summarize", "validate_file",
+__all__ = ["CODES", "UNTRUSTED_CODES", "Diagnostic", "Rule", "diagnostic_from_error", "summarize", "validate_file",
            "validate_script"]
 
 ERROR = "error"
@@ -68,6 +68,11 @@ CODES: Dict[str, Tuple[str, str]] = {
                                  "(python, eval, knob root.onScriptSave ...)"),
     "tcl-unreadable": (ERROR, "[untrusted] text TCL cannot read: what follows cannot be checked"),
 }
+
+#: The codes of the --untrusted analysis (nk/untrusted.py).
+UNTRUSTED_CODES = frozenset({"python-callback", "python-in-tcl", "python-button",
+                             "tcl-script-button", "tcl-command", "tcl-dynamic-command",
+                             "top-level-command", "tcl-unreadable"})
 
 Rule = Callable[[Script], Iterable["Diagnostic"]]
 
@@ -115,6 +120,9 @@ def shorten(value: str, limit: int = 60) -> str:
 # --------------------------------------------------------------------------------------------------
 # Evidence tables
 
+# Did-you-mean hints per file (each costs ~1 ms): past this many unknown knobs, none (linear time).
+_MAX_HINTS = 200
+
 # Top-level commands other than node blocks and stack commands (nk-format.md section 1).
 _KNOWN_COMMANDS = frozenset({"#", "version", "define_window_layout_xml", "add_layer", "set"})
 
@@ -149,12 +157,15 @@ class _Checker:
         self.path = script.path
         self.out: List[Diagnostic] = []
         self.case_index = {c.lower(): c for c in schema.classes()}
+        self._lines_of: Optional[Node] = None
+        self._lines: Dict[str, int] = {}
+        self.hints_left = _MAX_HINTS
 
     def emit(self, code: str, message: str, node: Optional[Node] = None, knob: Optional[str] = None,
              value: Optional[str] = None, line: Optional[int] = None,
              severity: Optional[str] = None, node_name: Optional[str] = None) -> None:
         if line is None and node is not None:
-            line = node.knob_line(knob) if knob else node.line
+            line = self.knob_line(node, knob) if knob else node.line
         self.out.append(Diagnostic(
             code=code,
             severity=severity or CODES[code][0],
@@ -165,6 +176,16 @@ class _Checker:
             knob=knob,
             value=value,
         ))
+
+    def knob_line(self, node: Node, knob: str) -> int:
+        # One {name: line} map per node (Node.knob_line scans every knob: a node with 50,000
+        # unknown knobs made validation quadratic).
+        if self._lines_of is not node:
+            lines: Dict[str, int] = {}
+            for k in node.knobs:
+                lines[k.name] = k.line or node.line
+            self._lines_of, self._lines = node, lines
+        return self._lines.get(knob, node.line)
 
     # -- graph levels ------------------------------------------------------------------------------
     def graph(self, graph: Graph) -> None:
@@ -251,7 +272,8 @@ class _Checker:
                           f"({info.dynamic})", node, name, raw, severity=INFO)
             else:
                 hint = difflib.get_close_matches(name, self.schema.knob_order(node.cls), n=1,
-                                                 cutoff=0.75)
+                                                 cutoff=0.75) if self.hints_left > 0 else []
+                self.hints_left -= 1
                 extra = f" (did you mean {hint[0]!r}?)" if hint else ""
                 self.emit("unknown-knob", f"{node.cls} has no knob {name!r}{extra}", node, name,
                           raw)
