@@ -121,11 +121,12 @@ class Word:
 class Command:
     """One command: its words, and the offset where it starts."""
 
-    __slots__ = ("start", "words")
+    __slots__ = ("start", "words", "semicolon")
 
     def __init__(self, start: int, words: List[Word]) -> None:
         self.start = start
         self.words = words
+        self.semicolon = False  # ended by ';' (not by a newline)
 
     def __repr__(self) -> str:
         return f"Command({[w.literal for w in self.words]!r})"
@@ -187,6 +188,7 @@ class _Reader:
                 return cmd, pos
             c = text[pos]
             if c in "\n;":
+                cmd.semicolon = c == ";"
                 return cmd, pos + 1
             if nested and c == "]":
                 return cmd, pos  # the caller sees the ']'

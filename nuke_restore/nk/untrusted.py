@@ -195,6 +195,12 @@ class _Scan:
         user_types: Dict[str, int] = {}
         for k, v in pairs:
             self.knob(cls, shown, k, v, base, user_types, inner)
+        # A ';' ends a command for TCL: what follows it in a knob block would be read as one.
+        for before, c in zip(commands, commands[1:]):
+            if before.semicolon:
+                self.findings(tcl.check_commands([c], base, inner),
+                              "after a ';' in a knob block, where TCL reads a new command",
+                              shown, c.words[0].literal, inner[c.start:c.words[-1].end])
         if cls in GROUP_CLASSES and not clone:
             self.groups.append(name or cls)
 
