@@ -207,7 +207,7 @@ class _Reader:
         if c == "{":
             w = Word(pos, "brace")
             end = self.braces(pos)
-            w.literal = text[pos + 1:end - 1].replace("\\\n", " ")
+            w.literal = _brace_literal(text[pos + 1:end - 1])
             pos = end
         elif c == '"':
             w = Word(pos, "quote")
@@ -321,6 +321,16 @@ class _Reader:
         return i
 
 
+_BRACE_ESCAPE = re.compile(r"\\(?:\n[ \t]*|.)", re.S)
+
+
+def _brace_literal(content: str) -> str:
+    """A braced word's value: only backslash-newline (with the blanks after it) becomes a space."""
+    if "\\\n" not in content:
+        return content
+    return _BRACE_ESCAPE.sub(lambda m: " " if m.group()[1] == "\n" else m.group(), content)
+
+
 def backslash(text: str, pos: int) -> Tuple[str, int]:
     """The value of the backslash sequence at ``pos`` and the offset after it (TCL 8.6 rules)."""
     n = len(text)
@@ -336,7 +346,8 @@ def backslash(text: str, pos: int) -> Tuple[str, int]:
         if m is None:
             return c, pos + 2
         code = int(m.group(), 16)
-        return (chr(code) if code <= 0x10FFFF else "\ufffd"), m.end()
+        # TCL 8.6 holds 16-bit characters: anything past U+FFFF reads as U+FFFD.
+        return (chr(code) if code <= 0xFFFF else "\ufffd"), m.end()
     if "0" <= c <= "7":
         m = _OCTAL.match(text, pos + 1)
         return chr(int(m.group(), 8) & 0xFF), m.end()
@@ -414,6 +425,10 @@ def _pure_form(name: str, words: List[Word]) -> bool:
         return words[1].literal in (_FILE_PURE if name == "file" else _CLOCK_PURE)
     if name == "knob":
         return len(words) == 2  # reading a knob; ``knob name value`` sets one
+    if name == "foreach":
+        # foreach varlist list ?varlist list ...? body: every variable a plain local name.
+        return all(w.static and all(_PLAIN_NAME.match(v) and v != "env" for v in w.literal.split())
+                   for w in words[1:-1:2])
     if name in _VARIABLE_COMMANDS:
         # Only plain local names: not env(...) (the process environment), not ::ns::var.
         return len(words) >= 2 and words[1].static and bool(_PLAIN_NAME.match(words[1].literal)) \
