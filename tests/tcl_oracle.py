@@ -21,10 +21,13 @@ Every top-level command runs on its own (an error does not hide what follows). A
 constructor splits its body into knob commands with ``info complete`` and evaluates each as
 ``__knob name value ...``: the TCL parser substitutes quoted and bare words the way it would at
 load time. Then every knob value is also passed through ``subst`` (with and without variables),
-which models Nuke evaluating the stored text later (file paths, labels, expressions) - an
-over-approximation, since ``subst`` ignores braces. Non-empty callback knobs (``knobChanged``,
+and its result through ``subst`` once more, which models Nuke evaluating the stored text later
+(file paths, labels, expressions; ``{{"\\[python x]"}}`` is an expression whose quoted word holds
+``[python x]``) - an over-approximation, since ``subst`` ignores braces. Non-empty callback knobs (``knobChanged``,
 ``onCreate``, ``onScriptLoad``...) and Python/TCL button user knobs (types 22, 52, 32, 35) are
-recorded without being run: their text is Python or a button script. ``kernelSource`` (BlinkScript
+recorded without being run: their text is Python or a button script. User knob definitions
+(labels, tooltips) are evaluated once only; Root ``project_directory`` holding exactly our
+builders' ``[python {nuke.script_directory()}]`` is not evaluated. ``kernelSource`` (BlinkScript
 C++-like source, which Nuke does not evaluate as TCL) is skipped.
 
 The result lists what ran, in order. Each entry starts with the kind: ``python ...``, ``exec
@@ -59,6 +62,7 @@ namespace eval ::oracle {
     variable callbacks {%CALLBACKS%}
     variable slave {}
     variable inknob 0
+    variable cls {}
 }
 proc ::oracle::esc {s} { return [string map [list \\ \\\\ \n \\n \r \\r] $s] }
 proc ::oracle::record {kind args} {
@@ -79,17 +83,23 @@ proc ::oracle::commands {text} {
     if {[string trim $cur] ne ""} { lappend out $cur }
     return $out
 }
-proc ::oracle::evaluate {value} {
+proc ::oracle::evaluate {value {levels 2}} {
     # Nuke evaluating a stored value later: TCL substitutions in paths, labels, expressions.
     variable slave
     variable inknob
     incr inknob
-    catch {$slave eval [list subst $value]}
-    catch {$slave eval [list subst -novariables $value]}
+    foreach mode {{} -novariables} {
+        # A second pass over the result: an expression {{"\[python x]"}} is a quoted word
+        # inside braces, so Nuke reads [python x] from it and runs it.
+        if {![catch {$slave eval [list subst {*}$mode $value]} once] && $levels > 1} {
+            catch {$slave eval [list subst -novariables $once]}
+        }
+    }
     incr inknob -1
 }
 proc ::oracle::knobs {args} {
     variable callbacks
+    variable cls
     foreach {name value} $args {
         set base [lindex [split $name .] end]
         if {$base in $callbacks} {
@@ -100,15 +110,22 @@ proc ::oracle::knobs {args} {
         if {$name eq "addUserKnob"} {
             set type [lindex [split [string trimleft $value "\{ \t\n"] " \t\n"] 0]
             if {$type in {22 52 32 35}} { record button $type $value; continue }
+            # Labels and tooltips: evaluated once at most (they show "\[OFF]" as text).
+            evaluate $value 1
+            continue
         }
+        # Our builders' Root.project_directory (allowed by exact text, docs/security.md).
+        if {$cls eq "Root" && $name eq "project_directory"
+                && $value eq {[python {nuke.script_directory()}]}} { continue }
         evaluate $value
     }
     return ""
 }
-proc ::oracle::node {cls body} {
+proc ::oracle::node {class body} {
     variable slave
     variable inknob
-    puts "@@NODE [esc $cls]"
+    variable cls $class
+    puts "@@NODE [esc $class]"
     incr inknob
     foreach cmd [commands $body] {
         catch {$slave eval "__knob [string trimleft $cmd]"}
