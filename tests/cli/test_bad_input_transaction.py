@@ -335,3 +335,20 @@ def test_transaction_both_ways_of_walking(tmp_path, monkeypatch, dir_fd):
             tx.commit()
     assert list(outside.iterdir()) == []
     assert not any(p.name.startswith(".nuke-restore") for p in out.iterdir())
+
+
+def test_sigint_mid_farm_leaves_nothing(tmp_path):
+    cfg = _job(tmp_path)
+    out = tmp_path / "farm"
+    env = dict(os.environ, NUKE_RESTORE_TEST_WRITE_DELAY="0.2")
+    proc = subprocess.Popen([sys.executable, "-m", "nuke_restore", "farm", str(cfg), "-o",
+                             str(out), "--shot", "SH010"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    _wait_staging(out)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    err = err.decode()
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert [x for x in err.splitlines() if not x.startswith("WARNING")] == \
+        ["nuke-restore farm: interrupted"]
+    assert not out.exists(), _tree(out)
