@@ -103,7 +103,7 @@ def test_cli_gives_one_line(tmp_path, capsys):
 
 @pytest.mark.parametrize("preset, words", [
     ("copycat: {batchSize: .nan}\n", ["finite"]),
-    ("copycat: {checkpointInterval: 1.0e300}\n", ["too large"]),
+    ("copycat: {checkpointInterval: 1.0e+300}\n", ["too large"]),
     ("copycat: {batchSize: three}\n", ["batchSize", "whole number"]),
     ("training: {epochs_per_batch: 0.5}\n", ["epochs_per_batch"]),
     ("write: {channels: '[python {1}]'}\n", ["write.channels", "'['"]),
