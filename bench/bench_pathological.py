@@ -12,8 +12,9 @@ only), parse leniently, validate, and run the untrusted-code analysis on the tex
   files the fixed cost of the objects of one node dominates, so the ratio says little there and
   the absolute peak is printed too).
 
-The peer is the corpus file (../shared/nk-corpus) closest in size when one is within 2x, else a
-generated script of ordinary nodes of the same size.
+The peer is the corpus file (../shared/nk-corpus) closest in size when one is within 2x and is a
+normal script (at least one node per 4 KB, not one big embedded value), else a generated script of
+ordinary nodes of the same size.
 
 Usage: python bench/bench_pathological.py [--scale 1.0] [--repeat 2] [--shared ../shared]
 (the long-value cases are 4 MB at the default scale; ``--scale 3.25`` makes them 52 MB. Peak
@@ -90,6 +91,8 @@ def peer_for(size: int, corpus: List[Path], folder: str) -> Tuple[str, str]:
     best_path: Optional[Path] = None
     for p in corpus:
         s = p.stat().st_size
+        if p.read_bytes().count(b"\n name ") < s / 4096:
+            continue  # not a normal script: mostly one big embedded value
         if size / 2 <= s <= size * 2 and (best_path is None or
                                            abs(s - size) < abs(best_path.stat().st_size - size)):
             best_path = p
