@@ -31,7 +31,8 @@ from typing import List, Optional, Tuple
 
 __all__ = ["Command", "Finding", "MAX_DEPTH", "PURE_COMMANDS", "TclSyntaxError", "TclTooDeep",
            "Word",
-           "check_commands", "check_script", "check_subst", "command_name", "parse_script",
+           "check_commands", "check_script", "check_subst", "command_name", "iter_commands",
+           "parse_script",
            "parse_script_partial", "parse_subst"]
 
 MAX_DEPTH = 100
@@ -111,11 +112,22 @@ class Word:
         self.kind = kind
         self.literal = ""
         self.static = True
-        self.subs: List[Command] = []
+        self.subs: List[Command] = _NO_SUBS  # shared until a substitution is added
         self.expand = False
 
     def __repr__(self) -> str:
         return f"Word({self.kind}, {self.literal!r}, static={self.static})"
+
+
+_NO_SUBS: List[Command] = []  # never mutated: _add_subs replaces it
+
+
+def _add_subs(w: Word, cmds: List[Command]) -> None:
+    if cmds:
+        if w.subs is _NO_SUBS:
+            w.subs = list(cmds)
+        else:
+            w.subs.extend(cmds)
 
 
 class Command:
@@ -226,7 +238,7 @@ class _Reader:
                                    None)
             w.literal += rest.literal
             w.static = w.static and rest.static
-            w.subs.extend(rest.subs)
+            _add_subs(w, rest.subs)
         w.expand = expand
         w.end = pos
         return w, pos
@@ -278,7 +290,7 @@ class _Reader:
                 parts.append(value)
             elif ch == "[":
                 cmds, pos = self.script(j + 1, depth + 1, True)
-                w.subs.extend(cmds)
+                _add_subs(w, cmds)
                 w.static = False
             elif ch == "$":
                 end = self.variable(w, j, depth)
@@ -317,7 +329,7 @@ class _Reader:
         if i < n and text[i] == "(":
             index = Word(i, "bare")
             i = self.substituted(index, i + 1, depth, _INDEX_STOP, ")")
-            w.subs.extend(index.subs)
+            _add_subs(w, index.subs)
         return i
 
 
@@ -362,6 +374,24 @@ def parse_script(text: str, lenient: bool = False) -> List[Command]:
     that run before it in ``ran``) when TCL cannot read it. ``lenient``: text glued after a
     closing quote or brace stays in the word, as Nuke's reader of knob blocks does."""
     return _Reader(text, lenient).script(0, 0, False)[0]
+
+
+def iter_commands(text: str, lenient: bool = False):
+    """The commands of a script one at a time (memory: one command), as ``parse_script`` reads
+    them. A syntax error is raised where it occurs, after the commands before it."""
+    reader = _Reader(text, lenient)
+    pos = 0
+    n = len(text)
+    while True:
+        pos = _SKIP_CMD.match(text, pos).end()
+        if pos >= n:
+            return
+        if text[pos] == "#":
+            pos = reader.comment(pos)
+            continue
+        cmd, pos = reader.command(pos, 0, False)
+        if cmd.words:
+            yield cmd
 
 
 def parse_script_partial(text: str) -> Tuple[List[Command], Optional[TclSyntaxError]]:
