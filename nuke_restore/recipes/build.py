@@ -14,10 +14,11 @@ from ..errors import NukeRestoreError, OutputExistsError
 from ..fileio import check_output, write_atomic
 from ..nk.gcpause import collector_paused
 from ..nk.model import Node, Script
-from ..nk.values import Raw
+from ..nk.values import Raw, format_curve
 from ..nk.writer import write_script
 from . import provenance as pv
 from .chains import PIPELINE, Ctx, Paths, StageInfo
+from .knobdefs import ROOT_OCIO_LUTS
 from .graph import Builder
 from .units import Unit, make_units
 
@@ -130,6 +131,11 @@ def _new_ctx(cfg: JobConfig, proc: Procedure, unit: Unit, paths: Paths, version:
     else:
         root_knobs.append(("OCIO_config", p.ocio_config))
     root_knobs.append(("workingSpaceLUT", p.working_space))
+    # Viewer and file LUTs Nuke writes on save in OCIO mode: the same values in every real
+    # Nuke-saved OCIO script of the test corpus (6 of 6; OCIO roles, so valid in any ACES config).
+    # monitorLut/monitorOutLUT are left out: real files hold only aces_1.x display names
+    # ("sRGB (ACES)"); how Nuke names an OCIO v2 config's display/view there is not evidenced.
+    root_knobs += [(k, v) for k, v in ROOT_OCIO_LUTS if k != "workingSpaceLUT"]
     script = Script.new(p.nuke_version)
     root = script.root
     root.knobs = []
@@ -333,7 +339,7 @@ def _baseline(ctx: Ctx) -> None:
     tgt_log = b.add("Log2Lin", [("operation", "lin2log")], [ref_stamp], name="Log2Lin_TGT",
                     lane=L_REF)
     mg = cfg.presets.get("matchgrade", {})
-    frames = Raw("{{curve " + " ".join(f"x{i} {i}" for i in range(1, len(unit.pairs) + 1)) + "}}")
+    frames = Raw("{" + format_curve((i, i) for i in range(1, len(unit.pairs) + 1)) + "}")
     fit = b.add("MatchGrade", [
         ("matchGradeTask", proc.matchgrade_task),
         ("analysisType", mg.get("analysisType", "Analyze Reference Frames")),
