@@ -100,7 +100,7 @@ def test_every_plain_curve_of_the_corpus_round_trips(corpus_files):
             frames = [f for f, _v in keys]
             plus_one = 1 + sum(1 for a, b in zip(frames, frames[1:]) if b != a + 1)
             plus_one_mismatch += explicit != plus_one
-    assert seen >= 200, seen
+    assert seen >= 140, seen  # 144 keys-only curves in the 99 files
     assert plus_one_mismatch > 0  # the corpus tells the two rules apart
 
 
