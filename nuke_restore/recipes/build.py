@@ -18,8 +18,8 @@ from ..nk.values import Raw, format_curve
 from ..nk.writer import write_script
 from . import provenance as pv
 from .chains import PIPELINE, Ctx, Paths, StageInfo
-from .knobdefs import ROOT_OCIO_LUTS
 from .graph import Builder
+from .knobdefs import ROOT_OCIO_LUTS
 from .units import Unit, make_units
 
 logger = logging.getLogger(__name__)

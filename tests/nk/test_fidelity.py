@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from nuke_restore.nk import parse_bytes, parse_file, write_bytes
 from nuke_restore.errors import NkSyntaxError
+from nuke_restore.nk import parse_bytes, parse_file, write_bytes
 from nuke_restore.nk.values import curve_keys, format_curve, parse_word
 from nuke_restore.recipes import knobdefs
 
