@@ -171,7 +171,7 @@ class _Checker:
         self.untrusted = untrusted
         self.path = script.path
         self.out: List[Diagnostic] = []
-        self.case_index = {c.lower(): c for c in schema.classes()}
+        self._case_index: Optional[Dict[str, str]] = None
         self._ocio: Optional[Tuple[Optional[FrozenSet[str]], str]] = None
 
     def ocio(self) -> Tuple[Optional[FrozenSet[str]], str]:
@@ -253,7 +253,9 @@ class _Checker:
 
     def unknown_class(self, node: Node) -> None:
         cls = node.cls
-        exact = self.case_index.get(cls.lower())
+        if self._case_index is None:  # built only when a class is unknown (rare)
+            self._case_index = {c.lower(): c for c in self.schema.classes()}
+        exact = self._case_index.get(cls.lower())
         if exact is not None:
             self.emit("unknown-class", f"unknown class {cls!r}: Nuke class names are case-"
                       f"sensitive, did you mean {exact!r}?", node, severity=ERROR)

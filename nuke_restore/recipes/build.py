@@ -439,21 +439,26 @@ def _finish(ctx: Ctx, kind: str, relpath: str) -> BuiltScript:
 
 # ---------------------------------------------------------------------------------------------------
 def validate_built(built: BuiltScript) -> List[Any]:
-    """Errors (rule diagnostics of severity 'error') for one built script."""
+    """Errors (rule diagnostics of severity 'error') for one built script.
+
+    The written text is parsed (strictly: it must load as Nuke reads it), and the checks run on the
+    built graph it was written from, whose knobs are already decoded. Both give the same findings
+    (tests/golden checks the parsed text too); checking the built graph saves decoding every knob
+    of every script again (about a quarter of `nuke-restore build`'s time).
+    """
     from .rules import rules_for, run_rules
 
-    diags: List[Any] = []
     try:
         from ..nk.validate import validate_script
     except ImportError:
         validate_script = None
-    script = built.script
     try:
         from ..nk.parser import parse_text
-
-        script = parse_text(built.text)
     except ImportError:
-        pass
+        parse_text = None
+    if parse_text is not None:
+        parse_text(built.text)  # NkSyntaxError if the text does not load
+    script = built.script
     if validate_script is not None:
         diags = list(validate_script(script, rules=rules_for(script)))
     else:
