@@ -146,7 +146,12 @@ def main() -> int:
     ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[1].parent / "shared"))
     args = ap.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    peer = f"nkparser {nkparser.__version__}" if nkparser is not None else "no peer installed"
+    if nkparser is not None:
+        from importlib.metadata import version
+
+        peer = f"peer nkparser {version('nkparser')}"
+    else:
+        peer = "no peer installed"
     print(f"CPU-time figures, best of {args.repeat}; load average at start {load:.2f}; {peer}")
 
     corpus = Path(args.shared) / "nk-corpus"
