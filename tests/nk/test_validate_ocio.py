@@ -107,3 +107,18 @@ def test_demo_build_passes_validate_strict(tmp_path):
     assert main(["demo", str(out), "--no-imaging"]) == 0
     assert len(list((out / "scripts").glob("*.nk"))) == 33
     assert main(["validate", "--strict", str(out / "scripts")]) == 0
+
+
+def test_compiled_ocio_table_matches_opencolorio():
+    """nk/data/ocio_builtin.json is what scripts/compile_ocio.py writes from the installed OCIO."""
+    import importlib.util
+    import json
+
+    ocio = pytest.importorskip("PyOpenColorIO")
+    data = PROJECT / "nuke_restore" / "nk" / "data" / "ocio_builtin.json"
+    if json.loads(data.read_text(encoding="utf-8"))["opencolorio"] != ocio.__version__:
+        pytest.skip(f"the table was compiled with another OpenColorIO than {ocio.__version__}")
+    spec = importlib.util.spec_from_file_location("compile_ocio", PROJECT / "scripts" / "compile_ocio.py")
+    comp = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(comp)
+    assert comp.dump(comp.compile_table()) == data.read_bytes()
