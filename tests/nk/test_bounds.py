@@ -98,7 +98,7 @@ def test_non_regular_files_are_refused(tmp_path, capsys):
     paths = [fifo, tmp_path]
     paths += [p for p in ("/dev/zero", "/dev/urandom") if os.path.exists(p)]
     for path in paths:
-        for cmd, code, spent, out, err in _run_all(path, capsys):
+        for cmd, code, spent, _out, err in _run_all(path, capsys):
             if cmd[0] == "validate" and path == tmp_path:
                 continue  # a folder is a valid argument of validate (scanned)
             assert code == 2 and spent < 2, (cmd, path, code)
