@@ -287,3 +287,22 @@ def test_corpus_oracle_and_validate_agree(corpus_files):
             disagree.append((path.name, res.executed[:2], [str(d) for d in found[:2]]))
     assert not disagree, disagree
     assert commands == EXPECTED_CORPUS_COMMANDS
+
+
+def test_scripts_we_build_carry_no_code(tmp_path, capsys):
+    """Every script `build` writes passes --untrusted, and tclsh sees nothing run in any of them."""
+    from nuke_restore.recipes.sample import sample_config_text
+
+    cfg = tmp_path / "job.yaml"
+    cfg.write_text(sample_config_text())
+    out = tmp_path / "scripts"
+    assert main(["build", str(cfg), "-o", str(out)]) == 0
+    capsys.readouterr()
+    files = sorted(out.rglob("*.nk"))
+    assert len(files) > 10
+    assert main(["validate", "--untrusted", str(out)]) == 0, capsys.readouterr().out
+    require_tclsh()
+    texts = [p.read_text("utf-8") for p in files]
+    for path, res in zip(files, run_oracle_many(texts)):
+        assert res.ok and res.executed == [], (path.name, res.executed[:3])
+        assert res.nodes
