@@ -8,7 +8,9 @@ input. A failed check leaves no file behind.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
@@ -19,11 +21,26 @@ PARITY_SIZE: Tuple[int, int] = (37, 53)  # odd on purpose: the mirror-pad path r
 PARITY_TOL = 1e-5
 
 
+@contextlib.contextmanager
+def quiet_jit():
+    """torch 2.x warns that TorchScript is deprecated; it is still what Nuke's Cattery loads."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
+
+
 def script_model(model):
     import torch
 
-    model = model.cpu().float().eval()
-    return torch.jit.script(model)
+    with quiet_jit():
+        return torch.jit.script(model.cpu().float().eval())
+
+
+def jit_load(path):
+    import torch
+
+    with quiet_jit():
+        return torch.jit.load(str(path), map_location="cpu")
 
 
 def export_model(model, out_path, settings: Dict[str, Any], force: bool = False,
@@ -49,7 +66,7 @@ def export_model(model, out_path, settings: Dict[str, Any], force: bool = False,
         if bad:
             raise NukeRestoreError(f"the saved archive uses operators outside the whitelist: "
                                    f"{', '.join(bad)}", str(out))
-        loaded = torch.jit.load(tmp, map_location="cpu")
+        loaded = jit_load(tmp)
         with torch.no_grad():
             got = loaded(x)
         err = float((got - ref).abs().max())
@@ -81,7 +98,6 @@ def export_checkpoint(checkpoint, out_path, force: bool = False) -> Dict[str, An
 
 def load_any(path):
     """A model from a checkpoint (eager) or an exported .pt (TorchScript), and its settings."""
-    import torch
 
     from .train import FORMAT, model_from_checkpoint
 
@@ -89,7 +105,7 @@ def load_any(path):
     if not p.is_file():
         raise NukeRestoreError("model file not found", str(p))
     try:
-        module = torch.jit.load(str(p), map_location="cpu")
+        module = jit_load(p)
         meta = p.with_suffix(".json")
         settings = json.loads(meta.read_text())["settings"] if meta.is_file() else {}
         return module, settings

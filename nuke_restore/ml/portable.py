@@ -95,7 +95,7 @@ def check_module(module) -> List[str]:
 
 def check_archive(path) -> List[str]:
     """The operators of a saved TorchScript file outside the whitelist (empty = portable)."""
-    import torch
+    from .export import jit_load
 
-    module = torch.jit.load(str(path), map_location="cpu")
+    module = jit_load(path)
     return disallowed(graph_ops(module) | code_ops(path))
