@@ -37,7 +37,7 @@ from scipy import ndimage  # noqa: E402
 
 from nuke_restore.config.model import Stage  # noqa: E402
 from nuke_restore.imaging import samples  # noqa: E402
-from nuke_restore.imaging.colour import linear_to_srgb, srgb_to_linear  # noqa: E402
+from nuke_restore.imaging.colour import srgb_to_linear  # noqa: E402
 from nuke_restore.imaging.sequence import box_downscale  # noqa: E402
 
 FRAMES = 8
@@ -88,6 +88,19 @@ def train_model(frames, target_luma: str, steps: int, crop: int, seed: int):
     return model, secs
 
 
+def _runner(model):
+    from nuke_restore.ml import evaluate as ev
+
+    return lambda img: ev.run_model(model, img)
+
+
+def _step(m, opt, x, y) -> None:
+    opt.zero_grad()
+    loss = (m(x) - y).abs().mean()
+    loss.backward()
+    opt.step()
+
+
 def run_fade(names, spatial: bool, steps: int, crop: int, long_side: int, reference: str):
     from nuke_restore.ml import evaluate as ev
 
@@ -101,7 +114,7 @@ def run_fade(names, spatial: bool, steps: int, crop: int, long_side: int, refere
             model, t = train_model(frames, luma, steps, crop, seed=k)
             secs += t
             key = "model, chroma mode" if luma == "source" else "model, matched-luma (full) mode"
-            methods[key] = (lambda m: lambda img: ev.run_model(m, img))(model)
+            methods[key] = _runner(model)
         table = ev.evaluate_arrays(methods, [(s, g) for s, _r, g in frames[FIT:]], ceiling=True)
         for method, m in table.items():
             acc.setdefault(method, []).append(m)
@@ -123,19 +136,12 @@ def throughput(device: str, sizes, steps: int = 6):
             opt = torch.optim.Adam(m.parameters(), 1e-3)
             x = torch.rand(4, 3, crop, crop, device=device)
             y = torch.rand(4, 3, crop, crop, device=device)
-
-            def step():
-                opt.zero_grad()
-                loss = (m(x) - y).abs().mean()
-                loss.backward()
-                opt.step()
-
-            step()  # warm-up
+            _step(m, opt, x, y)  # warm-up
             if device == "cuda":
                 torch.cuda.synchronize()
             t0 = time.perf_counter()
             for _ in range(steps):
-                step()
+                _step(m, opt, x, y)
             if device == "cuda":
                 torch.cuda.synchronize()
             out[(model_size, crop)] = steps / (time.perf_counter() - t0)

@@ -63,3 +63,35 @@ def test_bad_input_is_one_line(tmp_path, capsys):
     assert not (tmp_path / "m.pt").exists()
     assert main(["export", str(tmp_path / "missing.pt"), "-o", str(tmp_path / "m.pt")]) == 1
     assert "checkpoint not found" in capsys.readouterr().err
+
+
+def test_farm_trainer_torch_runs_the_headless_trainer(ml_job, tmp_path):
+    cfg, _gt = ml_job
+    out = tmp_path / "farm"
+    assert main(["farm", str(cfg), "--trainer", "torch", "--manager", "shell", "--gpus", "1",
+                 "-o", str(out)]) == 0
+    rank = (out / "SH010" / "SH010_chroma_train" / "rank_0.sh").read_text()
+    assert f"set -- nuke-restore train {cfg.resolve()} --shot SH010 --procedure chroma " \
+           "--device cuda -o " in rank
+    assert "CUDA_VISIBLE_DEVICES" in rank and "COPYCAT_RANK" not in rank
+    assert main(["farm", str(cfg), "--trainer", "torch", "--world-size", "2", "--manager",
+                 "shell", "-o", str(tmp_path / "f2")]) == 1
+
+
+def test_inference_uses_the_exported_model_when_it_exists(ml_job, tmp_path):
+    from nuke_restore.config import load_config
+    from nuke_restore.recipes import build_scripts
+
+    cfg = load_config(ml_job[0])
+
+    def model_file():
+        built = [b for b in build_scripts(cfg, ["SH010"], outdir=tmp_path)
+                 if b.procedure == "chroma" and b.kind == "inference"][0]
+        return [n.knob("modelFile") for n in built.script.nodes if n.cls == "Inference"][0]
+
+    before = model_file()
+    assert before.endswith(".cat") and "_torch" not in before
+    cat = tmp_path / "pipeline/03_copycat_training/SH010/chroma/SH010_chroma_torch.cat"
+    cat.parent.mkdir(parents=True)
+    cat.write_bytes(b"cat")
+    assert model_file() == "pipeline/03_copycat_training/SH010/chroma/SH010_chroma_torch.cat"
