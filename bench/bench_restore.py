@@ -42,6 +42,7 @@ from nuke_restore.imaging.sequence import box_downscale  # noqa: E402
 
 FRAMES = 8
 FIT = 4
+LR = 3e-3
 
 
 def smooth_field(shape, rng) -> np.ndarray:
@@ -84,7 +85,7 @@ def train_model(frames, target_luma: str, steps: int, crop: int, seed: int):
     tgts = [np.clip(data.shuffle_target(stage, s, r), 0, 1) for s, r, _g in frames[:FIT]]
     pairs = data.pairs_from_arrays(srcs, tgts, mode=data.network_mode(stage), crop_size=crop,
                                    batch_size=4, model_size="Small")
-    model, hist, secs = train.train_arrays(pairs, steps, learning_rate=2e-3, seed=seed)
+    model, hist, secs = train.train_arrays(pairs, steps, learning_rate=LR, seed=seed)
     return model, secs
 
 
@@ -168,7 +169,7 @@ def main() -> int:
     crop = 64
     print(f"RestoreBench: photos {', '.join(names)}; frames {FRAMES} per shot ({FIT} train/fit, "
           f"{FRAMES - FIT} held out), long side {args.size}px, 80% crops; Small model, "
-          f"{steps} steps, batch 4, crop {crop}, Adam lr 2e-3, L1; torch {torch.__version__}, "
+          f"{steps} steps, batch 4, crop {crop}, Adam lr {LR:g}, L1; torch {torch.__version__}, "
           f"1 CPU thread\n")
     t_all = time.perf_counter()
     results = {}
