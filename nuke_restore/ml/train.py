@@ -199,8 +199,11 @@ def _save(model, opt, rng, step: int, settings: TrainSettings, history, ckdir: P
             torch.save(ck, tmp)
 
 
-def train_arrays(pairs: PairSet, steps: int, out_dir=None, **kw: Any):
-    """Train in memory without writing (benchmarks, tests): returns (model, history, seconds)."""
+def train_arrays(pairs: PairSet, steps: int, cosine: bool = False, **kw: Any):
+    """Train in memory without writing (benchmarks, tests): returns (model, history, seconds).
+
+    ``cosine`` decays the learning rate to zero over the run (cosine schedule).
+    """
     import torch
 
     settings = TrainSettings.from_pairs(pairs, steps=steps, **kw)
@@ -212,6 +215,7 @@ def train_arrays(pairs: PairSet, steps: int, out_dir=None, **kw: Any):
     loss_fn = torch.nn.functional.l1_loss if settings.loss == "l1" else \
         torch.nn.functional.mse_loss
     size = min(settings.crop_size, min(min(s.shape[:2]) for s in pairs.sources))
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if cosine else None
     history = []
     t0 = time.perf_counter()
     for _ in range(steps):
@@ -220,6 +224,8 @@ def train_arrays(pairs: PairSet, steps: int, out_dir=None, **kw: Any):
         loss = loss_fn(model(torch.from_numpy(xb)), torch.from_numpy(yb))
         loss.backward()
         opt.step()
+        if sched is not None:
+            sched.step()
         history.append(float(loss.detach()))
     model.eval()
     return model, history, time.perf_counter() - t0
