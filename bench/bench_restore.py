@@ -49,6 +49,7 @@ LR = 3e-3
 # the Reference itself (a plain pair). --matched adds full mode on the matched-luma target.
 MODELS = [("source", "model, chroma mode"), ("reference", "model, full mode")]
 MATCHED = ("matched", "model, matched-luma (full) mode")
+PNG: list = []
 
 
 def smooth_field(shape, rng) -> np.ndarray:
@@ -115,6 +116,21 @@ def _step(m, opt, x, y) -> None:
     opt.step()
 
 
+def _strip(frame, methods, path: str) -> None:
+    """Source | best-known baselines | models | truth, side by side, sRGB (a look, not a score)."""
+    from nuke_restore.imaging.colour import linear_to_srgb
+    from nuke_restore.imaging.sequence import write_image
+
+    src, _ref, truth = frame
+    names = ["lut3d"] + [k for k in methods if k.startswith("model")]
+    panels = [src] + [methods[n](src) for n in names] + [truth]
+    gap = np.ones((src.shape[0], 4, 3), np.float32)
+    row = np.concatenate([x for p in panels for x in (linear_to_srgb(np.clip(p, 0, 1)), gap)][:-1],
+                         1)
+    write_image(path, row, "uint8", force=True)
+    print(f"picture: {path} (" + " | ".join(["source"] + names + ["truth"]) + ")")
+
+
 def run_fade(names, spatial: bool, steps: int, crop: int, long_side: int, reference: str,
              cosine: bool = False):
     from nuke_restore.ml import evaluate as ev
@@ -130,6 +146,8 @@ def run_fade(names, spatial: bool, steps: int, crop: int, long_side: int, refere
             secs += t
             methods[key] = _runner(model)
         table = ev.evaluate_arrays(methods, [(s, g) for s, _r, g in frames[FIT:]], ceiling=True)
+        if PNG and k == 0:
+            _strip(frames[FIT], methods, PNG[0] + ("_spatial" if spatial else "_uniform") + ".png")
         for method, m in table.items():
             acc.setdefault(method, []).append(m)
     mean = {m: {k: float(np.mean([r[k] for r in rs])) for k in rs[0]} for m, rs in acc.items()}
@@ -176,6 +194,7 @@ def main() -> int:
     ap.add_argument("--cosine", action="store_true",
                     help="decay the learning rate to zero over the run (cosine schedule)")
     ap.add_argument("--full-only", action="store_true", help="train the full-mode model only")
+    ap.add_argument("--png", metavar="STEM", help="write STEM_<fade>.png: one held-out frame")
     ap.add_argument("--no-throughput", action="store_true", help="skip the steps/s table")
     ap.add_argument("--only", choices=("uniform", "spatial"), help="run one fade only")
     args = ap.parse_args()
@@ -183,6 +202,8 @@ def main() -> int:
 
     if args.matched:
         MODELS.append(MATCHED)
+    if args.png:
+        PNG.append(args.png)
     if args.full_only:
         MODELS[:] = [m for m in MODELS if m[0] != "source"]
     names = (args.photos.split(",") if args.photos else
