@@ -948,127 +948,6 @@ def prepare(img: np.ndarray, encoding: str) -> np.ndarray:
     return encode(img, encoding)
 
 
-def align_sequences(source, reference, frames: Optional[Sequence[int]] = None,
-                    per_frame: bool = False, options: Optional[AlignOptions] = None,
-                    proxy: int = 1, shot_samples: int = 8,
-                    source_encoding: Optional[str] = None,
-                    reference_encoding: Optional[str] = None,
-                    progress: bool = False) -> Tuple[Dict[str, object], Dict[int, AlignResult]]:
-    """Register a reference sequence onto a source sequence.
-
-    Args:
-        source: pattern/file/folder or FrameSequence of the element that stays put.
-        reference: the element to move.
-        frames: frames to analyse (all must exist in both); default the common frames.
-        per_frame: one Transform per frame (keyframes) instead of one per shot.
-        options: :class:`AlignOptions`.
-        proxy: integer downscale for speed; values are reported at full resolution.
-        shot_samples: per-shot mode registers at most this many evenly spread frames and uses
-            the median transform.
-        source_encoding, reference_encoding: "linear" or "srgb"; default from the file type.
-        progress: show a progress bar.
-
-    Returns:
-        (document, results): the ``{"frames": {...}}`` JSON document (plus ``mode`` and, per
-        shot, ``shot``) and the per-frame results.
-
-    Raises:
-        ImagingError: missing frames, size mismatch, unreadable files, nothing to register.
-    """
-    from .baseline import guess_encoding
-    from .pairs import check_sizes, open_sequence, pick_even, read, resolve_frames
-    from .progress import progress_bar
-
-    seqs = {"source": open_sequence(source), "reference": open_sequence(reference)}
-    todo = resolve_frames(seqs, frames, minimum=1)
-    check_sizes(seqs, todo[0])
-    s_enc = source_encoding or guess_encoding(seqs["source"].path(todo[0]))
-    r_enc = reference_encoding or guess_encoding(seqs["reference"].path(todo[0]))
-    opts = options or AlignOptions()
-    analyse = todo if per_frame else pick_even(todo, shot_samples)
-    results: Dict[int, AlignResult] = {}
-    images: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
-    for f in progress_bar(analyse, desc="align", enabled=progress):
-        src = prepare(read(seqs["source"], f, proxy), s_enc)
-        ref = prepare(read(seqs["reference"], f, proxy), r_enc)
-        try:
-            results[f] = estimate(src, ref, opts)
-        except ImagingError as exc:
-            raise ImagingError(f"frame {f}: {exc.message}",
-                               path=seqs["reference"].path(f)) from exc
-        if not per_frame:
-            images[f] = (to_luma(src), to_luma(ref))
-    if not per_frame:
-        g = combine(list(results.values()))
-        for f, (sl, rl) in images.items():
-            results[f] = _rescore(sl, rl, g, opts)
-    if proxy > 1:
-        results = {f: _scale_result(r, proxy) for f, r in results.items()}
-    doc: Dict[str, object] = frames_json(results)
-    doc["mode"] = "per-frame" if per_frame else "shot"
-    doc["model"] = opts.model
-    if not per_frame:
-        doc["shot"] = next(iter(results.values())).transform.to_json()
-    unmeasured = [f for f, r in results.items() if math.isnan(r.residual)]
-    bad = [f for f, r in results.items() if r.residual > 0.25]
-    if bad:
-        logger.warning("residual above 0.25 px on frame(s) %s%s", bad[:10],
-                       "" if per_frame else "; try --per-frame")
-    if unmeasured:
-        # Too few textured tiles for the independent check: the estimate cannot be verified and,
-        # on such pictures, may well be wrong. Say so rather than report a residual.
-        logger.warning("residual not measurable on frame(s) %s (too little texture for the "
-                       "independent check): alignment unverified, check it by eye", unmeasured[:10])
-    return doc, results
-
-
-def _rescore(src_l: np.ndarray, ref_l: np.ndarray, g: np.ndarray,
-             opts: AlignOptions) -> AlignResult:
-    """Residual of a given (shot) sampling map on one frame."""
-    h, w = src_l.shape
-    roi = _roi_pixels(opts.roi, w, h)
-    aligned = warp_image(ref_l, g, order=1)
-    tiles = residual_tiles(src_l, aligned, opts.residual_tiles, roi)
-    res, res_max, nonrigid = summarise_tiles(tiles)
-    # Correlation of the structure images at quarter resolution: cheap, and only a summary.
-    k = 4 if min(h, w) >= 256 else 1
-    sm, am = src_l, aligned
-    for _ in range(k // 2):
-        sm, am = _downsample(sm), _downsample(am)
-    x0, y0, x1, y1 = (v // k for v in roi)
-    ncc = _ncc(structure(sm)[y0:y1, x0:x1], structure(am)[y0:y1, x0:x1])
-    tr = NukeTransform.from_nuke_matrix(nuke_from_sampling(g, h), w, h,
-                                        perspective=opts.model == "perspective")
-    return AlignResult(tr, g, res, res_max, [t[:4] for t in tiles], ncc, nonrigid)
-
-
-def _scale_result(r: AlignResult, proxy: int) -> AlignResult:
-    """Proxy-resolution result to full resolution (image coordinates scale exactly)."""
-    k = float(proxy)
-    s = np.diag([k, k, 1.0])
-    g = s @ r.sampling @ np.linalg.inv(s)
-    t = r.transform
-    w, h = t.width * proxy, t.height * proxy
-    tr = NukeTransform.from_nuke_matrix(nuke_from_sampling(g, h), w, h,
-                                        perspective=t.corners is not None)
-    return AlignResult(tr, g, r.residual * k, r.residual_max * k,
-                       [(a * k, b * k, c * k, d * k) for a, b, c, d in r.tiles], r.ncc,
-                       r.nonrigid)
-
-
-def align_to_file(source, reference, out_path, frames: Optional[Sequence[int]] = None,
-                  per_frame: bool = False, options: Optional[AlignOptions] = None,
-                  force: bool = True, **kwargs) -> Dict[str, object]:
-    """:func:`align_sequences` and write its JSON document atomically to ``out_path``."""
-    import json
-
-    from ..fileio import write_atomic
-
-    doc, _ = align_sequences(source, reference, frames, per_frame, options, **kwargs)
-    write_atomic(out_path, json.dumps(doc, indent=1) + "\n", force=force)
-    return doc
-
-
 def residual_panel(source: np.ndarray, reference: np.ndarray, result: AlignResult
                    ) -> np.ndarray:
     """Side-by-side heat maps: structural difference before (left) and after (right) alignment.
@@ -1084,3 +963,8 @@ def residual_panel(source: np.ndarray, reference: np.ndarray, result: AlignResul
     after[~valid] = 0.35
     gap = np.ones((before.shape[0], 6, 3), np.float32)
     return np.concatenate([before, gap, after], axis=1)
+
+
+# Sequence-level registration (pairs, colour, shots, cuts) lives in align_shots; its public names
+# stay importable from here. Imported last: align_shots uses the functions above.
+from .align_shots import align_sequences, align_to_file, shots_from_curation  # noqa: E402,F401
