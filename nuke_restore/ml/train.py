@@ -96,7 +96,11 @@ def load_checkpoint(path) -> Dict[str, Any]:
 def model_from_checkpoint(path):
     ck = load_checkpoint(path)
     model = make_model(ck["settings"])
-    model.load_state_dict(ck["model"])
+    try:
+        model.load_state_dict(ck["model"])
+    except (RuntimeError, KeyError) as exc:
+        raise NukeRestoreError("the checkpoint's weights do not fit this version's network "
+                               f"({str(exc).splitlines()[0][:100]})", str(path)) from None
     model.eval()
     return model, ck
 
@@ -134,7 +138,12 @@ def train(pairs: PairSet, settings: TrainSettings, out_dir, resume: bool = True,
         if diff:
             raise NukeRestoreError(f"cannot resume: settings differ from the checkpoint's "
                                    f"({', '.join(diff)}); use a new output folder", str(latest))
-        model.load_state_dict(ck["model"])
+        try:
+            model.load_state_dict(ck["model"])
+        except RuntimeError as exc:
+            raise NukeRestoreError("cannot resume: the checkpoint's weights do not fit this "
+                                   f"version's network ({str(exc).splitlines()[0][:100]})",
+                                   str(latest)) from None
         opt.load_state_dict(ck["optimizer"])
         rng.bit_generator.state = ck["numpy_rng"]
         torch.set_rng_state(ck["torch_rng"])
