@@ -28,9 +28,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..config import JobConfig, Procedure, Stage, resolve_crop_size, training_schedule
 from ..nk.model import Node
-from ..nk.values import Raw, format_number
+from ..nk.values import Raw, format_curve, format_number
 from .gizmos import F_ALIGN_CLASS
 from .graph import Builder
+from .knobdefs import file_type_for
 from .units import Unit
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,11 @@ PIPELINE = {
 
 
 def anim(keys: Dict[int, Sequence[float]], size: int) -> Raw:
-    """A knob value keyed per frame: ``{{curve x1001 1 x1010 2} ...}``, plain when constant."""
+    """A knob value keyed per frame: ``{{curve x1001 1 x1010 2} ...}``, plain when constant.
+
+    Curves are written as Nuke writes them (``values.format_curve``: ``x`` only where the interval
+    between keys changes).
+    """
     frames = sorted(keys)
     cols = []
     for i in range(size):
@@ -60,8 +65,7 @@ def anim(keys: Dict[int, Sequence[float]], size: int) -> Raw:
         if len(set(vals)) == 1:
             cols.append(format_number(vals[0]))
         else:
-            cols.append("{curve " + " ".join(f"x{f} {format_number(v)}"
-                                             for f, v in zip(frames, vals)) + "}")
+            cols.append(format_curve(zip(frames, vals)))
     if size == 1:
         return Raw(cols[0] if not cols[0].startswith("{") else "{" + cols[0] + "}")
     return Raw("{" + " ".join(cols) + "}")
@@ -147,6 +151,11 @@ class Ctx:
             if key and key in self.cfg.inference.model_files:
                 return self.paths.rel(self.cfg.inference.model_files[key])
         ext = "catnc" if self.cfg.project.non_commercial else "cat"
+        # A headless model (`nuke-restore train` -> export -> catfile -> .cat made in Nuke) in the
+        # stage folder wins over the CopyCat checkpoint name (docs/ml.md).
+        torch_cat = f"{self.stage_dir(k)}/{self.unit.name}_{self.proc.name}{suffix}_torch.cat"
+        if (self.paths.out_dir / torch_cat).is_file():
+            return torch_cat
         return f"{self.stage_dir(k)}/{self.unit.name}_{self.proc.name}{suffix}.{steps}.{ext}"
 
     def output_name(self, tag: str, checkpoint: str) -> str:
@@ -159,7 +168,7 @@ class Ctx:
         name = f"Read_{side}" + (f"_{clip}" if len(self.unit.clips) > 1 else "")
         first, last = c.first, c.last
         return self.b.add("Read", [
-            ("file_type", "exr" if path.lower().endswith(".exr") else None),
+            ("file_type", file_type_for("Read", path)),
             ("file", self.paths.rel(path)),
             ("format", fmt.nk),
             ("first", first), ("last", last),
@@ -196,7 +205,7 @@ class Ctx:
         moved = self.b.add("Transform", tknobs, [print_b], name=f"Transform_PRINT_B{sfx}",
                            lane=lane - 1, label="register print B to print A")
         matte = self.b.add("Read", [
-            ("file_type", "exr" if comp.matte.lower().endswith(".exr") else None),
+            ("file_type", file_type_for("Read", comp.matte)),
             ("file", self.paths.rel(comp.matte)), ("format", fmt.nk),
             ("first", lo), ("last", hi), ("origfirst", lo), ("origlast", hi), ("origset", True),
             ("raw", True)], [], name=f"Read_MATTE{sfx}", lane=lane - 2,
@@ -424,7 +433,8 @@ class Ctx:
 
 def metadata_value(fields: Dict[str, str]) -> Raw:
     """ModifyMetaData ``metadata`` knob: one ``{set key value}`` per line, as real files write it."""
-    from ..nk.values import quote
+    from ..nk.values import check_text, quote
 
-    lines = [f"  {{set {quote(k)} {quote(v)}}}" for k, v in fields.items()]
+    lines = [f"  {{set {quote(check_text(k, 'name', 'ModifyMetaData key'))} "
+             f"{quote(check_text(v, 'text', 'ModifyMetaData.' + k))}}}" for k, v in fields.items()]
     return Raw("{\n" + "\n".join(lines) + "\n }")
