@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import ConfigError, TemplateError
+from ..fileio import inside_problem
+from ..nk.values import text_problem
 from . import templates as tpl
 from .fields import Section, check_int
 from .yamlio import LineDict, decode_text, load_json_text, load_yaml_text
@@ -36,6 +38,12 @@ CHAINS = ("source", "reference")
 SCRIPT_KINDS = ("training", "inference", "baseline")
 
 Box = Tuple[float, float, float, float]
+
+# Bounds that keep a hostile config from allocating or looping without end: frame numbers, the
+# length of one clip, and training steps/epochs (CopyCat's knobs are 32-bit integers).
+FRAME_LIMIT = 10_000_000
+MAX_CLIP_FRAMES = 1_000_000
+MAX_STEPS = 2**31 - 1
 
 
 @dataclass
@@ -266,12 +274,15 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
     for item, fname, pos in top.items("templates"):
         if not isinstance(item, str) or not item.strip():
             raise ConfigError("expected a folder path", path, pos[0], pos[1], field=fname)
+        problem = text_problem(item, "path")
+        if problem is not None:
+            raise ConfigError(problem, path, pos[0], pos[1], field=fname)
         if not (base_dir / item).is_dir():
             raise ConfigError(f"template folder {item!r} not found", path, pos[0], pos[1],
                               field=fname)
         extra.append(base_dir / item)
     tpath = tpl.search_path(extra)
-    preset_name = top.text("preset", "default")
+    preset_name = top.text("preset", "default", kind="ident")
     try:
         presets, _files = tpl.load_preset(preset_name, tpath)
     except TemplateError as exc:
@@ -294,7 +305,7 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
     pairs = dataset.integer("pairs", None, minimum=minimum)
     levels = dataset.integer("escalate", 0, minimum=0, maximum=3)
     _fill_frames(shots, clips, granularity, pairs, pair_counts, minimum, path, levels)
-    fraction = dataset.number("validation_fraction", 0.0, minimum=0.0)
+    fraction = dataset.number("validation_fraction", 0.0, minimum=0.0, maximum=0.5)
     if fraction > 0.5:
         raise dataset.error("validation_fraction", "must be at most 0.5 (the spec suggests "
                                                    "0.15-0.25)")
@@ -313,8 +324,9 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
         project=project, clips=clips, shots=shots, procedures=procedures, alignment=alignment,
         inference=inference, provenance=provenance, presets=presets, granularity=granularity,
         pair_counts=pair_counts, path=path, base_dir=base_dir, template_path=tpath,
-        output_dir=outputs.text("dir", None),
-        experiments_log=outputs.text("experiments_log", "notes/experiments.md"),
+        output_dir=outputs.text("dir", None, kind="path"),
+        experiments_log=_check_inside(outputs, "experiments_log", outputs.text(
+            "experiments_log", "notes/experiments.md", kind="path")),
     )
     _check_crop_sizes(cfg, top)
     return cfg
@@ -325,8 +337,7 @@ def _project(sec: Section, presets: Dict[str, Any]) -> Project:
     sec.check_keys(("name", "film_title", "format", "fps", "ocio_config", "ocio_config_path",
                     "working_space", "read_colorspace", "write_colorspace", "non_commercial",
                     "nuke_version"))
-    name = sec.text("name")
-    _check_ident(sec, "name", name)
+    name = sec.text("name", kind="ident")
     fmt_sec = sec.section("format", ("width", "height", "pixel_aspect", "name"))
     if not sec.has("format"):
         raise ConfigError("is required (width and height of the working format)", sec.path,
@@ -334,8 +345,8 @@ def _project(sec: Section, presets: Dict[str, Any]) -> Project:
     fmt = Format(
         width=fmt_sec.integer("width", minimum=16, maximum=65536),
         height=fmt_sec.integer("height", minimum=16, maximum=65536),
-        pixel_aspect=fmt_sec.number("pixel_aspect", 1.0, minimum=0.01),
-        name=fmt_sec.text("name", f"{name}_format"),
+        pixel_aspect=fmt_sec.number("pixel_aspect", 1.0, minimum=0.01, maximum=100.0),
+        name=fmt_sec.text("name", f"{name}_format", kind="ident"),
     )
     _check_ident(fmt_sec, "name", fmt.name)
     read_cs = presets.get("read", {}).get("colorspace", "color_picking")
@@ -344,23 +355,30 @@ def _project(sec: Section, presets: Dict[str, Any]) -> Project:
         name=name,
         film_title=sec.text("film_title", name),
         format=fmt,
-        fps=sec.number("fps", 24.0, minimum=1.0),
-        ocio_config=sec.text("ocio_config", Project.ocio_config),
-        ocio_config_path=sec.text("ocio_config_path", None),
-        working_space=sec.text("working_space", "scene_linear"),
-        read_colorspace=sec.text("read_colorspace", read_cs),
-        write_colorspace=sec.text("write_colorspace", write_cs),
+        fps=sec.number("fps", 24.0, minimum=1.0, maximum=1000.0),
+        ocio_config=sec.text("ocio_config", Project.ocio_config, kind="name"),
+        ocio_config_path=sec.text("ocio_config_path", None, kind="path"),
+        working_space=sec.text("working_space", "scene_linear", kind="name"),
+        read_colorspace=sec.text("read_colorspace", str(read_cs), kind="name"),
+        write_colorspace=sec.text("write_colorspace", str(write_cs), kind="name"),
         non_commercial=sec.boolean("non_commercial", False),
-        nuke_version=sec.text("nuke_version", "15.1 v1"),
+        nuke_version=sec.text("nuke_version", "15.1 v1", kind="version"),
     )
 
 
 def _check_ident(sec: Section, key: str, value: str) -> None:
-    import re
+    # Matched in full (no trailing-newline loophole): see nk.values.text_problem.
+    problem = text_problem(value, "ident")
+    if problem is not None:
+        raise sec.error(key, problem)
 
-    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
-        raise sec.error(key, f"{value!r} must start with a letter or _ and contain only letters, "
-                             "digits and _ (it becomes part of node and file names)")
+
+def _check_inside(sec: Section, key: str, value: str) -> str:
+    """An output path the config chooses: relative and inside the output folder (no ``..``)."""
+    problem = inside_problem(value)
+    if problem is not None:
+        raise sec.error(key, problem)
+    return value
 
 
 def _check_path(sec: Section, key: str, value: Optional[str]) -> Optional[str]:
@@ -383,23 +401,23 @@ def _clips(top: Section, project: Project, base_dir: Path) -> Dict[str, Clip]:
         c = sec.section(name, ("source", "reference", "balanced", "first", "last", "colorspace",
                                "train_on_balanced", "composite"))
         _check_ident(sec, name, str(name))
-        first = c.integer("first")
-        last = c.integer("last", minimum=first)
+        first = c.integer("first", minimum=-FRAME_LIMIT, maximum=FRAME_LIMIT)
+        last = c.integer("last", minimum=first, maximum=min(FRAME_LIMIT, first + MAX_CLIP_FRAMES - 1))
         clips[str(name)] = Clip(
             name=str(name),
-            source=_check_path(c, "source", c.text("source")),
-            reference=_check_path(c, "reference", c.text("reference", None)),
-            balanced=_check_path(c, "balanced", c.text("balanced", None)),
+            source=_check_path(c, "source", c.text("source", kind="path")),
+            reference=_check_path(c, "reference", c.text("reference", None, kind="path")),
+            balanced=_check_path(c, "balanced", c.text("balanced", None, kind="path")),
             first=first, last=last,
-            colorspace=c.text("colorspace", None),
+            colorspace=c.text("colorspace", None, kind="name"),
             train_on_balanced=c.boolean("train_on_balanced", True),
             pos={key: c.where(key) for key in ("", "source", "reference", "balanced", "first",
                                                 "last")},
         )
         if c.has("composite"):
             cs = c.section("composite", ("source", "matte", "transforms"))
-            comp = Composite(source=_check_path(cs, "source", cs.text("source")),
-                             matte=_check_path(cs, "matte", cs.text("matte")))
+            comp = Composite(source=_check_path(cs, "source", cs.text("source", kind="path")),
+                             matte=_check_path(cs, "matte", cs.text("matte", kind="path")))
             if cs.has("transforms"):
                 comp.keys, _src = read_transforms(cs, "transforms", base_dir, project)
             clips[str(name)].composite = comp
@@ -414,7 +432,7 @@ def _shots(top: Section, clips: Dict[str, Clip], base_dir: Path) -> List[Shot]:
     only_clip = next(iter(clips)) if len(clips) == 1 else None
     shots: List[Shot] = []
     if top.has("curation"):
-        rel = top.text("curation")
+        rel = top.text("curation", kind="path")
         cpath = base_dir / rel
         try:
             # Read with positions, so a bad field in the curation names its line and column.
@@ -481,9 +499,10 @@ _SHOT_KEYS = ("name", "clip", "first", "last", "scene", "train", "preview", "val
 def _shot(sec: Section, clips: Dict[str, Clip], only_clip: Optional[str],
           default_name: Optional[str]) -> Shot:
     sec.check_keys(_SHOT_KEYS)
-    name = sec.text("name", default_name) if default_name else sec.text("name")
+    name = sec.text("name", default_name, kind="ident") if default_name else \
+        sec.text("name", kind="ident")
     _check_ident(sec, "name", str(name))
-    clip_name = sec.text("clip", only_clip)
+    clip_name = sec.text("clip", only_clip, kind="ident")
     if clip_name is None:
         raise sec.error(None, "clip is required when there is more than one clip")
     if clip_name not in clips:
@@ -512,7 +531,7 @@ def _shot(sec: Section, clips: Dict[str, Clip], only_clip: Optional[str],
     if isinstance(raw_scene, int) and not isinstance(raw_scene, bool):
         scene = f"SC{raw_scene:03d}"  # `nuke-restore curate` numbers its scenes
     else:
-        scene = sec.text("scene", "")
+        scene = sec.text("scene", "", kind="ident")
     if scene != "":
         _check_ident(sec, "scene", str(scene))
     return Shot(name=str(name), clip=clip_name, first=first, last=last, scene=str(scene),
@@ -616,7 +635,8 @@ def _box(sec: Section, key: str, value: Any = None, fname: Optional[str] = None,
          pos: Any = None) -> Box:
     v = sec.data.get(key) if value is None else value
     ok = isinstance(v, list) and len(v) == 4 and all(
-        isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+        isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+        and abs(x) <= 1e7 for x in v)
     if not ok or not (v[2] > v[0] and v[3] > v[1]):
         msg = "expected [x, y, r, t] with r > x and t > y (Nuke box: left, bottom, right, top)"
         if pos is not None:
@@ -628,7 +648,7 @@ def _box(sec: Section, key: str, value: Any = None, fname: Optional[str] = None,
 def _alignment(sec: Section, base_dir: Path, project: Project) -> Alignment:
     sec.check_keys(("mode", "transforms", "which", "roi", "crop", "live_area", "accuracy"))
     al = Alignment(mode=sec.text("mode", "none", choices=ALIGN_MODES))
-    al.accuracy = sec.number("accuracy", None, minimum=0.0)
+    al.accuracy = sec.number("accuracy", None, minimum=0.0, maximum=1000.0)
     if sec.has("roi"):
         al.roi = _box(sec, "roi")
     if sec.has("live_area"):
@@ -708,14 +728,15 @@ def _transform_key(sec: Section, project: Project, strict: bool = True) -> Trans
             return default
         v = sec.data[key]
         if not (isinstance(v, list) and len(v) == 2 and all(
-                isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)):
-            raise sec.error(key, "expected [x, y]")
+                isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+            and abs(x) <= 1e7 for x in v)):
+            raise sec.error(key, "expected [x, y] (finite numbers, at most 1e7 in size)")
         return (float(v[0]), float(v[1]))
 
     return TransformKey(
         translate=pair("translate", (0.0, 0.0)),
-        rotate=sec.number("rotate", 0.0),
-        scale=sec.number("scale", 1.0, minimum=1e-6),
+        rotate=sec.number("rotate", 0.0, minimum=-1e6, maximum=1e6),
+        scale=sec.number("scale", 1.0, minimum=1e-6, maximum=1e6),
         center=pair("center", None),
         residual=sec.number("residual", None),
     )
@@ -753,17 +774,18 @@ def _copycat(sec: Section, presets: Dict[str, Any], base: CopyCatSettings,
     if sec.has("crop_size"):
         v = sec.data["crop_size"]
         cc.crop_size = "auto" if v == "auto" else sec.integer("crop_size", choices=CROP_SIZES)
-    cc.checkpoint_interval = sec.integer("checkpoint_interval", cc.checkpoint_interval, minimum=1)
+    cc.checkpoint_interval = sec.integer("checkpoint_interval", cc.checkpoint_interval, minimum=1,
+                                         maximum=MAX_STEPS)
     cc.contact_sheet_interval = sec.integer("contact_sheet_interval", cc.contact_sheet_interval,
-                                            minimum=1)
+                                            minimum=1, maximum=MAX_STEPS)
     cc.multi_resolution = sec.boolean("multi_resolution", cc.multi_resolution)
     cc.initial_weights = sec.text("initial_weights", cc.initial_weights, choices=INITIAL_WEIGHTS)
     if sec.has("steps") and sec.has("epochs"):
         raise sec.error("epochs", "give steps or epochs, not both (epochs = steps x batch / pairs)")
     if sec.has("steps"):
-        cc.steps, cc.epochs = sec.integer("steps", minimum=1), None
+        cc.steps, cc.epochs = sec.integer("steps", minimum=1, maximum=MAX_STEPS), None
     if sec.has("epochs"):
-        cc.epochs, cc.steps = sec.integer("epochs", minimum=1), None
+        cc.epochs, cc.steps = sec.integer("epochs", minimum=1, maximum=MAX_STEPS), None
     cc.double_for_256 = sec.boolean("double_for_256", cc.double_for_256)
     return cc
 
@@ -779,7 +801,10 @@ def _inference(sec: Section) -> InferenceSettings:
     if sec.has("model_files"):
         ms = sec.section("model_files")
         for k in ms.data:
-            inf.model_files[str(k)] = ms.text(k)
+            key_problem = text_problem(str(k), "name")
+            if key_problem is not None:
+                raise ms.error(k, key_problem, value=False)
+            inf.model_files[str(k)] = ms.text(k, kind="path")
     return inf
 
 
@@ -824,7 +849,7 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
             data, tfile = tpl.load_procedure(ptype, tpath)
         except TemplateError as exc:
             raise sec.error("type", exc.message) from None
-        name = sec.text("name", ptype)
+        name = sec.text("name", ptype, kind="ident")
         _check_ident(sec, "name", name)
         if name in names:
             raise sec.error("name", f"duplicate procedure name {name!r}")
@@ -842,7 +867,7 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
         target_luma = sec.text("target_luma", "source", choices=TARGET_LUMA)
         ref_med = sec.integer("reference_median", None, minimum=0, maximum=50)
         src_med = sec.integer("source_median", 0, minimum=0, maximum=5)
-        luma_blur = sec.number("luma_blur", 5.0, minimum=0.5)
+        luma_blur = sec.number("luma_blur", 5.0, minimum=0.5, maximum=1000.0)
         stages: List[Stage] = []
         stage_items = sec.items("stages") if sec.has("stages") else tsec.items("stages")
         for k, (st, sfname, spos) in enumerate(stage_items):
@@ -865,7 +890,7 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
                                            minimum=0, maximum=5),
                 target_luma=ssec.text("target_luma", target_luma if pair == "chroma" else "source",
                                       choices=TARGET_LUMA),
-                luma_blur=ssec.number("luma_blur", luma_blur, minimum=0.5),
+                luma_blur=ssec.number("luma_blur", luma_blur, minimum=0.5, maximum=1000.0),
                 region=_box(ssec, "region") if ssec.has("region") else None,
             )
             if stage.pair == "spatial" and stage.reference_median:
@@ -893,7 +918,7 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
                               allow_empty=True),
             assumptions=sec.text("assumptions", dataset.text("assumptions", "", allow_empty=True),
                                  allow_empty=True),
-            reference=_check_path(sec, "reference", sec.text("reference", None)),
+            reference=_check_path(sec, "reference", sec.text("reference", None, kind="path")),
             copycat=_copycat(sec.section("copycat"), presets, copycat),
             matchgrade_task=sec.text("matchgrade_task", str(
                 (presets.get("matchgrade") or {}).get("matchGradeTask", "Match Graded Source")),
