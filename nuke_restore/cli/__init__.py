@@ -49,6 +49,7 @@ COMMANDS = (
     "demo",
     "build",
     "templates",
+    "template",
     "validate",
     "fmt",
     "graph",
