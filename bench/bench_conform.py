@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from nuke_restore.framemap import FrameMap, FrameMatch  # noqa: E402
 from nuke_restore.imaging import conform as cf  # noqa: E402
 from nuke_restore.imaging import conform_synth as cs  # noqa: E402
-from nuke_restore.imaging.conform_features import find_active, read_luma  # noqa: E402
+from nuke_restore.imaging.conform_features import find_active, read_luma, read_pixels  # noqa: E402
 from nuke_restore.imaging.sequence import FrameSequence  # noqa: E402
 
 
@@ -224,6 +224,18 @@ def report(cases, window: int) -> int:
               f"{100 * no / max(u, 1):6.2f} %  false matches on field-mixed/blended {int(fm)}  "
               f"{n_src / cpu[method]:7.1f} source frames per CPU second "
               f"({n_src / times[method]:.1f} per wall second)")
+    # The floor every method shares: decoding each frame of both sequences once, nothing else.
+    c0 = time.process_time()
+    for case in cases:
+        for pattern in (case.source, case.reference):
+            seq = FrameSequence.from_path(pattern)
+            for f in seq.frames:
+                read_pixels(seq.path(f), f)
+    dec = time.process_time() - c0
+    print(f"decoding alone: {n_src / dec:7.1f} source frames per CPU second "
+          f"({1000 * dec / n_src:.1f} ms a source frame; ours spends "
+          f"{1000 * (cpu['ours'] - dec) / n_src:.1f} ms beyond it, the matcher "
+          f"{1000 * (cpu['nn'] - dec) / n_src:.1f} ms)")
     # Speed from CPU time: the machine is shared, wall time measures the neighbours' load too.
     speed = cpu["nn"] / cpu["ours"]
     fps = n_src / cpu["ours"]

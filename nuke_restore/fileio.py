@@ -354,7 +354,10 @@ class OutputTransaction:
         self.removals: List[List[str]] = []
         self.committed = False
         self._made: List[Path] = []
-        self._delay = float(os.environ.get(_DELAY_ENV, "0") or 0)
+        try:
+            self._delay = max(0.0, min(10.0, float(os.environ.get(_DELAY_ENV, "0") or 0)))
+        except ValueError:
+            self._delay = 0.0
 
     # -- opening and closing --------------------------------------------------------------------
     def __enter__(self) -> OutputTransaction:
@@ -367,7 +370,11 @@ class OutputTransaction:
             raise OutputError(f"cannot create the output folder: {exc.strerror or exc}",
                               path=str(self.out)) from None
         self.root = Path(os.path.realpath(self.out))
-        self._acquire()
+        try:
+            self._acquire()
+        except BaseException:
+            remove_empty_folders(self._made)
+            raise
         try:
             with deferred_signals():
                 self.staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}.",
@@ -379,11 +386,18 @@ class OutputTransaction:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        with deferred_signals():
-            self._discard_staging()
-            self._release()
-            if not self.committed:
-                remove_empty_folders(self._made)
+        try:
+            with deferred_signals():
+                self._close()
+        finally:
+            self._close()  # idempotent: again, if a signal landed before the hold began
+
+    def _close(self) -> None:
+        self._discard_staging()
+        self._release()
+        if not self.committed:
+            remove_empty_folders(self._made)
+            self._made = []
 
     def _acquire(self) -> None:
         assert self.root is not None

@@ -54,6 +54,7 @@ COMMANDS = (
     "fmt",
     "graph",
     "curate",
+    "conform",
     "align",
     "baseline",
     "qc",

@@ -138,8 +138,8 @@ def run(args) -> int:
     for path in files:
         if path.is_dir():
             results.append((str(path), False, [Diagnostic(
-                "no-scripts", ERROR, "no .nk/.gizmo (or autosave, backup, encrypted) files in "
-                "this folder", str(path), None)]))
+                "no-scripts", ERROR, "no .nk or .gizmo files in this folder (nor autosaves, "
+                "backups, encrypted editions)", str(path), None)]))
             continue
         readable, findings = _check(path, args, rules_for)
         results.append((str(path), readable, findings))

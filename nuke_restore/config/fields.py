@@ -184,9 +184,10 @@ def check_int(value: Any, sec: Section, key: str, *, minimum: Optional[int] = No
         return sec.error(key, msg)
 
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer() and abs(value) <= NUMBER_LIMIT:
+        whole = isinstance(value, float) and math.isfinite(value) and value == math.floor(value)
+        if whole and abs(value) <= NUMBER_LIMIT:
             value = int(value)
-        elif isinstance(value, float) and value.is_integer():
+        elif whole:
             raise fail(f"must be within +-{NUMBER_LIMIT:g}, got {value:g}")
         else:
             raise fail(f"expected a whole number, got {_type_name(value)} ({_short(value)})")

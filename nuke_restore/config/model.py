@@ -285,11 +285,12 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
                               field=fname)
         extra.append(base_dir / item)
     tpath = tpl.search_path(extra)
-    preset_name = top.text("preset", "default", kind="ident")
+    preset_name = top.text("preset", "default", kind="name")
     try:
         presets, _files = tpl.load_preset(preset_name, tpath)
     except TemplateError as exc:
         raise top.error("preset", exc.message) from None
+    _check_preset(presets, top, preset_name)
 
     project = _project(top.section("project"), presets)
     clips = _clips(top, project, base_dir)
@@ -367,6 +368,40 @@ def _project(sec: Section, presets: Dict[str, Any]) -> Project:
         non_commercial=sec.boolean("non_commercial", False),
         nuke_version=sec.text("nuke_version", "15.1 v1", kind="version"),
     )
+
+
+def _check_preset(data: Any, top: Section, name: str, where: str = "") -> None:
+    """Preset files are templates a config may bring: finite, bounded numbers, whole numbers where
+    the recipes count, and text that passes the text rule (it reaches knobs)."""
+    def bad(message: str) -> ConfigError:
+        return top.error("preset", f"preset {name!r}, {where or 'top level'}: {message}")
+
+    if isinstance(data, dict):
+        for k, v in data.items():
+            _check_preset(v, top, name, f"{where}.{k}" if where else str(k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            _check_preset(v, top, name, f"{where}[{i}]")
+    elif isinstance(data, bool) or data is None:
+        return
+    elif isinstance(data, (int, float)):
+        if isinstance(data, float) and not math.isfinite(data):
+            raise bad(f"must be a finite number, got {data}")
+        if abs(data) > 1e15:
+            raise bad("is too large a number")
+    elif isinstance(data, str):
+        problem = text_problem(data, "text")
+        if problem is not None:
+            raise bad(problem)
+
+
+def _preset_int(sec: Section, value: Any, what: str, lo: int = 1, hi: int = 2**31 - 1) -> int:
+    """A whole number from the preset (already finite and bounded: ``_check_preset``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) \
+            or not lo <= value <= hi:
+        raise sec.error(None, f"the preset's {what} must be a whole number from {lo} to {hi}, "
+                              f"got {value!r}")
+    return int(value)
 
 
 def _check_ident(sec: Section, key: str, value: str) -> None:
@@ -691,6 +726,9 @@ def read_transforms(sec: Section, key: str, base_dir: Path, project: Project
     tr = sec.data[key]
     source_file = None
     if isinstance(tr, str):
+        problem = text_problem(tr, "path")  # named in the StickyNote and the sidecars
+        if problem is not None:
+            raise sec.error(key, problem)
         tpath = base_dir / tr
         try:
             # Read with positions, so a bad value in the file names its line and column.
@@ -760,14 +798,19 @@ def _copycat(sec: Section, presets: Dict[str, Any], base: CopyCatSettings,
     if apply_presets:
         cc.gpu = bool(p.get("useGPUIfAvailable", cc.gpu))
         cc.model_size = str(p.get("modelSize", cc.model_size))
-        cc.batch_size = None if str(p.get("batchSizeType", "Manual")) == "Auto" else int(
-            p.get("batchSize", cc.batch_size or 3))
+        cc.batch_size = None if str(p.get("batchSizeType", "Manual")) == "Auto" else _preset_int(
+            sec, p.get("batchSize", cc.batch_size or 3), "batchSize", 1, 64)
         cc.crop_size = p.get("cropSize", cc.crop_size)
-        cc.checkpoint_interval = int(p.get("checkpointInterval", cc.checkpoint_interval))
-        cc.contact_sheet_interval = int(p.get("imageInterval", cc.contact_sheet_interval))
+        if cc.crop_size != "auto":
+            cc.crop_size = _preset_int(sec, cc.crop_size, "cropSize", 32, 512)
+        cc.checkpoint_interval = _preset_int(sec, p.get("checkpointInterval", cc.checkpoint_interval),
+                                             "checkpointInterval")
+        cc.contact_sheet_interval = _preset_int(sec, p.get("imageInterval", cc.contact_sheet_interval),
+                                                "imageInterval")
         cc.multi_resolution = bool(p.get("useMultiResolution", cc.multi_resolution))
         cc.initial_weights = str(p.get("initialWeights", cc.initial_weights))
-        cc.epochs_per_batch = int(t.get("epochs_per_batch", cc.epochs_per_batch))
+        cc.epochs_per_batch = _preset_int(sec, t.get("epochs_per_batch", cc.epochs_per_batch),
+                                          "epochs_per_batch", 1, 10**7)
         cc.double_for_256 = bool(t.get("double_for_256", cc.double_for_256))
     cc.gpu = sec.boolean("gpu", cc.gpu)
     cc.model_size = sec.text("model_size", cc.model_size, choices=MODEL_SIZES)

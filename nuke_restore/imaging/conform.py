@@ -117,7 +117,8 @@ class ConformOptions:
     """Tuning of :func:`conform` (defaults chosen on ConformBench, see docs/conform.md)."""
 
     grid_width: int = 64
-    none_cost: float = 0.25      # per frame "not in the reference" (1 - correlation units)
+    none_cost: float = 0.3       # per frame "not in the reference" (1 - correlation units)
+    poor_match: float = 0.5      # a clean match the path chose is refused below this correlation
     break_cost: float = 1.0      # per change of cadence state
     cap: float = 0.9             # evidence of one frame is capped (a damaged frame cannot rule)
     cadences: Tuple[str, ...] = ("1:1", "2:3", "blend 4:5", "blend 5:6")
@@ -307,19 +308,21 @@ def conform(source, reference, source_frames: Optional[Sequence[int]] = None,
     if not cads:
         raise ImagingError(f"no known cadence among {list(opts.cadences)}")
     states = _States(cads, len(sf), len(rf))
-    src_desc = descriptors(src_small)[:, 0]
+    src_desc = descriptors(src_small, grid)[:, 0]
     framing = None
     if opts.reframe:
         # pass 1, blurred descriptors: only to find a few sure pairs for the framing
         coarse = ConformOptions(**{**opts.__dict__, "none_cost": 0.5})
-        ev1 = _Evidence(descriptors(src_small, smooth=1.5)[:, 0],
-                        descriptors(ref_small, smooth=1.5), coarse,
+        # on a grid half as fine: blurred and 4x cheaper
+        half = (max(8, grid[0] // 2), max(4, grid[1] // 2))
+        ev1 = _Evidence(descriptors(src_small, half, highpass=2.0, smooth=0.75)[:, 0],
+                        descriptors(ref_small, half, highpass=2.0, smooth=0.75), coarse,
                         (states.pad_left, states.pad_right))
         path1, _ = _viterbi(states, ev1, coarse, False)
         framing = _estimate_framing(path1, states, ev1, src_small, ref_small)
     if framing is not None:
         ref_small = warp_small(ref_small, framing["sampling"])
-    ev = _Evidence(src_desc, descriptors(ref_small), opts, (states.pad_left, states.pad_right))
+    ev = _Evidence(src_desc, descriptors(ref_small, grid), opts, (states.pad_left, states.pad_right))
     path, total = _viterbi(states, ev, opts, opts.progress)
     t2 = time.perf_counter()
     fmap = _read_out(path, states, ev, sf, rf, opts)
@@ -332,15 +335,21 @@ def conform(source, reference, source_frames: Optional[Sequence[int]] = None,
 
 
 def _estimate_framing(path, states: _States, ev: _Evidence, src_small: np.ndarray,
-                      ref_small: np.ndarray, pairs: int = 5) -> Optional[Dict[str, Any]]:
-    """Scale and offset of the reference's picture against the source's, from the surest pairs.
+                      ref_small: np.ndarray, pairs: int = 6, reach: int = 1,
+                      tolerance: float = 0.6) -> Optional[Dict[str, Any]]:
+    """Scale and offset of the reference's picture against the source's.
 
-    Registered with :func:`.align.estimate` (similarity) on the small rasters; the median of the
-    pairs is kept when they agree. None when there is nothing to correct or no sure pair.
+    One sure clean pair of the first pass from each of ``pairs`` stretches of the source is
+    registered (:func:`.align.estimate`, similarity, on the small rasters) against its reference
+    frame and the ``reach`` frames either side. A pan is itself a shift of the picture, so one
+    pair cannot tell a reframed reference from a neighbouring frame; but the framing is the same
+    in every shot and the motion is not, so the framing is the one most pairs agree on (within
+    ``tolerance`` small-raster pixels). None when nothing needs correcting or nothing agrees.
     """
     from .align import AlignOptions, estimate
 
-    cand = []
+    n = len(path)
+    best: Dict[int, Tuple[float, int, int]] = {}
     for i, s in enumerate(path):
         st = states.decode(s)
         if st is None:
@@ -348,45 +357,71 @@ def _estimate_framing(path, states: _States, ev: _Evidence, src_small: np.ndarra
         cad = states.cadences[st[0]]
         pos, j = _where(cad, st[1], st[2], i)
         if pos.kind == "clean" and 0 <= j < ev.m:
-            cand.append((float(ev.cframe[i, j]), i, j))
-    cand.sort(key=lambda c: (-c[0], c[1]))
-    chosen: List[Tuple[int, int]] = []
-    for corr, i, j in cand:
-        if corr < 0.6:
-            break
-        if all(abs(i - k) >= 4 for k, _ in chosen):
-            chosen.append((i, j))
-        if len(chosen) == pairs:
-            break
-    if len(chosen) < 2:
+            corr = float(ev.cframe[i, j])
+            chunk = i * pairs // n
+            if corr >= 0.5 and (chunk not in best or corr > best[chunk][0]):
+                best[chunk] = (corr, i, j)
+    if len(best) < 2:
         return None
-    opts = AlignOptions(model="similarity", max_rotate=1.0, max_scale=1.12, residual=False,
-                        coarse_size=64, max_points=3000, iterations=(12, 4))
-    mats, nccs = [], []
-    for i, j in sorted(chosen):
-        src = src_small[i, 0].astype(np.float64)
-        ref = ref_small[j].mean(axis=0).astype(np.float64)
-        try:
-            res = estimate(src, ref, opts)
-        except ImagingError:
-            continue
-        mats.append(res.sampling)
-        nccs.append(res.ncc)
-    if len(mats) < 2:
-        return None
-    g = np.median(np.stack(mats), axis=0)
-    spread = float(np.median([np.abs(m[:2, 2] - g[:2, 2]).max() for m in mats]))
     h, w = src_small.shape[-2:]
-    scale = float(np.sqrt(abs(np.linalg.det(g[:2, :2]))))
-    shift = g[:2, :2] @ np.array([w / 2, h / 2]) + g[:2, 2] - np.array([w / 2, h / 2])
-    # below a tenth of a descriptor cell (a small raster pixel is half a cell) nothing changes
-    if abs(scale - 1.0) * max(w, h) / 2 < 0.2 and float(np.abs(shift).max()) < 0.2:
+    opts = AlignOptions(model="similarity", max_rotate=1.0, max_scale=1.12, residual=False,
+                        coarse_size=64, max_points=2000, iterations=(10, 4))
+
+    def params(g):
+        scale = float(np.sqrt(abs(np.linalg.det(g[:2, :2]))))
+        shift = g[:2, :2] @ np.array([w / 2, h / 2]) + g[:2, 2] - np.array([w / 2, h / 2])
+        return np.array([(scale - 1.0) * max(w, h) / 2, shift[0], shift[1]])
+
+    sure = [best[k][1:] for k in sorted(best)]
+    found: List[List[Tuple[int, np.ndarray, np.ndarray, float]]] = [[] for _ in sure]
+
+    def register(p: int, d: int) -> None:
+        i, j = sure[p]
+        if not 0 <= j + d < ev.m:
+            return
+        try:
+            res = estimate(src_small[i, 0].astype(np.float64),
+                           ref_small[j + d].mean(axis=0).astype(np.float64), opts)
+        except ImagingError:
+            return
+        found[p].append((abs(d), params(res.sampling), res.sampling, res.ncc))
+
+    def consensus():
+        # the framing most pairs agree on (ties: nearer the first pass's frame, then better ncc)
+        have = [q for q in found if q]
+        best_key, best_set = None, None
+        for mine in have:
+            for d, par, _g, ncc in mine:
+                agree = [min(q, key=lambda x: np.abs(x[1] - par).max()) for q in have]
+                agree = [x for x in agree if np.abs(x[1] - par).max() <= tolerance]
+                key = (len(agree), -d, ncc)
+                if best_key is None or key > best_key:
+                    best_key, best_set = key, agree
+        return len(have), best_set or []
+
+    # the first pass's own frames first: when (nearly) all agree, that is the framing
+    for p in range(len(sure)):
+        register(p, 0)
+    n_pairs, best_set = consensus()
+    if n_pairs < 2:
         return None
-    if spread > 1.0:  # the pairs disagree: leave the framing alone
+    if len(best_set) < n_pairs - 1:
+        for p in range(len(sure)):
+            for d in range(1, reach + 1):
+                register(p, -d)
+                register(p, d)
+        n_pairs, best_set = consensus()
+    if len(best_set) < max(2, (n_pairs + 1) // 2):
         return None
-    return {"sampling": g, "scale": round(scale, 4),
-            "shift": [round(float(shift[0]) / w, 4), round(float(shift[1]) / h, 4)],
-            "pairs": len(mats), "ncc": round(float(np.median(nccs)), 3)}
+    g = np.median(np.stack([x[2] for x in best_set]), axis=0)
+    par = params(g)
+    # below a tenth of a descriptor cell (a small raster pixel is half a cell or less): no change
+    if float(np.abs(par).max()) < 0.2:
+        return None
+    return {"sampling": g, "scale": round(float(1.0 + par[0] / (max(w, h) / 2)), 4),
+            "shift": [round(float(par[1]) / w, 4), round(float(par[2]) / h, 4)],
+            "pairs": len(best_set), "of": n_pairs,
+            "ncc": round(float(np.median([x[3] for x in best_set])), 3)}
 
 
 def _read_out(path: List[int], states: _States, ev: _Evidence, sf: List[int], rf: List[int],
@@ -408,7 +443,7 @@ def _read_out(path: List[int], states: _States, ev: _Evidence, sf: List[int], rf
                 matches[src] = FrameMatch(None, 0.0, "outside-reference")
                 continue
             corr = float(ev.cframe[i, j])
-            if 1.0 - corr > opts.none_cost:
+            if corr < opts.poor_match:
                 matches[src] = FrameMatch(None, 0.0, "poor-match")
                 continue
             matches[src] = FrameMatch(rf[j], round(min(1.0, max(0.0, corr)), 4))

@@ -163,7 +163,7 @@ class Sampler:
         k = self.k
         out = np.empty((len(self.rows), sh, sw), np.float32)
         for fi, rows in enumerate(self.rows):
-            y = to_luma(arr[rows][:, self.cols], linear)
+            y = to_luma(arr[rows[:, None], self.cols[None, :]], linear)
             acc = y[0::k]
             for r in range(1, k):
                 acc = acc + y[r::k]
@@ -175,17 +175,27 @@ class Sampler:
         return out
 
 
-def grid_for(active: Active, grid_width: int, aspect: Optional[float] = None) -> Tuple[int, int]:
-    """(gw, gh) of the descriptor grid: ``grid_width`` across, the picture's aspect down."""
-    if aspect is None:
-        aspect = (active.right - active.left) / max(1, active.bottom - active.top)
-    return int(grid_width), max(4, int(round(grid_width / aspect)))
+def grid_for(active: Active, grid_width: int, fields: bool = True) -> Tuple[int, int]:
+    """(gw, gh) of the descriptor grid: ``grid_width`` across (fewer on small pictures: a cell
+    spans at least 2 columns and 2 rows of a field), the picture's aspect down."""
+    aw, ah = active.right - active.left, active.bottom - active.top
+    aspect = aw / max(1, ah)
+    rows = ah // 2 if fields else ah
+    gw = max(8, min(int(grid_width), aw // 2, int(rows // 2 * aspect)))
+    return gw, max(4, int(round(gw / aspect)))
+
+
+def small_factor(grid: Tuple[int, int]) -> int:
+    """Small raster = this many times the grid: at least 2, and at least 56 rows (enough for
+    registering the framing with :func:`.align.estimate`)."""
+    return max(2, -(-56 // grid[1]))
 
 
 def read_small(seq, frames: Sequence[int], grid: Optional[Tuple[int, int]], grid_width: int,
                fields: bool, threads: Optional[int] = None, progress: bool = False,
                desc: str = "read") -> Tuple[np.ndarray, Active, Tuple[int, int]]:
-    """Every frame once: small luma rasters (n x fields x 2gh x 2gw), the active area, the grid.
+    """Every frame once: small luma rasters (n x fields x f*gh x f*gw, f from :func:`small_factor`),
+    the active area and the grid.
 
     ``grid`` defaults to :func:`grid_for` of the sequence's own active picture.
     """
@@ -193,25 +203,28 @@ def read_small(seq, frames: Sequence[int], grid: Optional[Tuple[int, int]], grid
     linear = seq.path(frames[0]).lower().endswith(LINEAR_EXTENSIONS)
     # letterbox/pillarbox bars: from up to 12 frames spread over the range
     pick = sorted({frames[int(k)] for k in np.linspace(0, len(frames) - 1, min(12, len(frames)))})
-    first = [to_luma(read_pixels(seq.path(f), f)[::2, ::2], linear) for f in pick]
+    decoded = {f: read_pixels(seq.path(f), f) for f in pick}   # reused below: read once
+    first = [to_luma(decoded[f][::2, ::2], linear) for f in pick]
     if len({s.shape for s in first}) > 1:
         bad = next(f for f, s in zip(pick, first) if s.shape != first[0].shape)
         raise ImagingError(f"frame {bad} is {first[pick.index(bad)].shape[1]}x"
                            f"{first[pick.index(bad)].shape[0]}, frame {pick[0]} is "
                            f"{first[0].shape[1]}x{first[0].shape[0]}", path=seq.path(bad))
-    h, w = read_pixels(seq.path(pick[0]), pick[0]).shape[:2]
+    h, w = decoded[pick[0]].shape[:2]
     half = find_active(first)
     active = Active(2 * half.top, min(h, 2 * half.bottom), 2 * half.left, min(w, 2 * half.right),
                     w, h)
-    grid = grid or grid_for(active, grid_width)
+    grid = grid or grid_for(active, grid_width, fields)
     gw, gh = grid
-    sampler = Sampler(active, (2 * gw, 2 * gh), fields)
-    out = np.empty((len(frames), 2 if fields else 1, 2 * gh, 2 * gw), np.float32)
+    f = small_factor(grid)
+    sampler = Sampler(active, (f * gw, f * gh), fields)
+    out = np.empty((len(frames), 2 if fields else 1, f * gh, f * gw), np.float32)
 
     def one(i):
         f = frames[i]
         try:
-            out[i] = sampler(read_pixels(seq.path(f), f), linear)
+            arr = decoded.pop(f, None)
+            out[i] = sampler(read_pixels(seq.path(f), f) if arr is None else arr, linear)
         except ImagingError as exc:
             if exc.path:
                 raise
@@ -245,22 +258,29 @@ def warp_small(small: np.ndarray, g: np.ndarray) -> np.ndarray:
     y = np.clip(y, 0, h - 1.001)
     x0, y0 = x.astype(np.intp), y.astype(np.intp)
     fx, fy = (x - x0).astype(np.float32), (y - y0).astype(np.float32)
-    flat = small.reshape(-1, h * w)
+    # pixels first: each gather then takes whole contiguous rows (all rasters at once)
+    flat = np.ascontiguousarray(small.reshape(-1, h * w).T)
     i00 = (y0 * w + x0).ravel()
-    a, b = flat[:, i00], flat[:, i00 + 1]
-    c, d = flat[:, i00 + w], flat[:, i00 + w + 1]
-    fx, fy = fx.ravel(), fy.ravel()
+    fx, fy = fx.ravel()[:, None], fy.ravel()[:, None]
+    a = np.take(flat, i00, axis=0)
+    b = np.take(flat, i00 + 1, axis=0)
     top = a + (b - a) * fx
-    bot = c + (d - c) * fx
-    return (top + (bot - top) * fy).reshape(small.shape)
+    a = np.take(flat, i00 + w, axis=0)
+    b = np.take(flat, i00 + w + 1, axis=0)
+    bot = a + (b - a) * fx
+    out = top + (bot - top) * fy
+    return np.ascontiguousarray(out.T).reshape(small.shape)
 
 
-def descriptors(small: np.ndarray, highpass: float = 4.0, smooth: float = 0.7) -> np.ndarray:
-    """Unit-norm, zero-mean descriptors (n x fields x gh*gw) of small rasters (n x f x 2gh x 2gw):
-    2x2 mean, high-pass (minus a wide blur), light smoothing."""
-    n, f, h2, w2 = small.shape
-    gh, gw = h2 // 2, w2 // 2
-    g = small.reshape(n, f, gh, 2, gw, 2).mean(axis=(3, 5))
+def descriptors(small: np.ndarray, grid: Tuple[int, int], highpass: float = 4.0,
+                smooth: float = 0.7) -> np.ndarray:
+    """Unit-norm, zero-mean descriptors (n x fields x gh*gw) of small rasters: cell means on the
+    ``grid`` (gw, gh), high-pass (minus a wide blur), light smoothing."""
+    n, f, hs, ws = small.shape
+    gh, gw = grid[1], grid[0]
+    k = min(hs // gh, ws // gw)
+    small = small[:, :, : k * gh, : k * gw]   # a coarser grid may leave a sliver at the edges
+    g = small.reshape(n, f, gh, k, gw, k).mean(axis=(3, 5))
     bw, bh = _blur_matrix(gw, highpass), _blur_matrix(gh, highpass)
     sw, sh = _blur_matrix(gw, smooth), _blur_matrix(gh, smooth)
     lw = (sw @ (np.eye(gw, dtype=np.float32) - bw)).T

@@ -74,22 +74,22 @@ def render_film(n_frames: Sequence[int], size: Tuple[int, int], seed: int = 0,
         half_w, half_h = z * w / h / 2 * 1.03, z / 2 * 1.03
         lo = np.array([half_w, half_h])
         hi = np.array([max(half_w, pw - half_w), max(half_h, ph - half_h)])
-        c0 = rng.uniform(lo, hi)
         vel = np.array([math.cos(heading), math.sin(heading)]) * speed
+        # the whole move stays inside the photograph (a move that turned back would show the
+        # same picture twice: a real shot can, but it is not what this footage tests)
+        span = vel * max(1, n - 1)
+        room = hi - lo
+        shrink = min(1.0, float(np.min(room / np.maximum(np.abs(span), 1e-9))))
+        vel *= shrink
+        span *= shrink
+        c0 = rng.uniform(lo + np.maximum(0, -span), np.maximum(lo + np.maximum(0, -span),
+                                                               hi - np.maximum(0, span)))
         zoom = rng.uniform(-0.004, 0.004)
-        plans.append((photo, c0, vel, z, zoom, lo, hi, n))
+        plans.append((photo, c0, vel, z, zoom, n))
     jobs = []
-    for photo, c0, vel, z, zoom, lo, hi, n in plans:
-        # bounce off the photograph's edges: the move stays inside the picture
-        pos = c0.copy()
-        v = vel.copy()
+    for photo, c0, vel, z, zoom, n in plans:
         for k in range(n):
-            jobs.append((photo, pos.copy(), z * (1 + zoom * k)))
-            nxt = pos + v
-            for d in range(2):
-                if not lo[d] <= nxt[d] <= hi[d]:
-                    v[d] = -v[d]
-            pos = np.clip(pos + v, lo, hi)
+            jobs.append((photo, c0 + vel * k, z * (1 + zoom * k)))
     for photo, *_ in plans:
         samples._linear_photo(photo)  # fill the cache before the threads start
 
@@ -164,9 +164,9 @@ def _resize(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     return samples.sample_bilinear(small, uu, vv)
 
 
-def _source_pixels(clean: np.ndarray, rng: np.random.Generator, fade: samples.FadeParams
-                   ) -> np.ndarray:
-    """Faded print scan, log-encoded 0..1 (written as 16-bit DPX)."""
+def _source_pixels(clean: np.ndarray, rng: np.random.Generator, fade: samples.FadeParams,
+                   log: bool = True) -> np.ndarray:
+    """Faded print scan: log-encoded 0..1 (for 16-bit DPX), or scene-linear (for EXR)."""
     lin = srgb_to_linear(clean)
     gain = 1.0 + fade.flicker * float(rng.uniform(-1.0, 1.0))
     src = samples.fade_linear(lin, fade, rng, gain=gain)
@@ -176,6 +176,8 @@ def _source_pixels(clean: np.ndarray, rng: np.random.Generator, fade: samples.Fa
         y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
         r = max(1, int(rng.integers(1, max(2, w // 160) + 1)))
         src[max(0, y - r): y + r, max(0, x - r): x + r] = 0.02 if rng.random() < 0.7 else 0.9
+    if not log:
+        return np.clip(src, 0.0, None).astype(np.float32)
     return np.clip((np.log10(src + 0.005) + 2.3) / 2.6, 0.0, 1.0).astype(np.float32)
 
 
@@ -277,7 +279,8 @@ class ConformCase:
     def breaks(self) -> List[int]:
         """Source frames where the mapping does not continue from the previous source frame:
         the film jumps (source splice), or the film frame's presence in the reference changes,
-        or the reference does not show the two film frames one after the other."""
+        or the reference does not show the two film frames one after the other. Running into or
+        out of the reference's first or last film frame is not a break."""
         pos: Dict[int, int] = {}   # film frame -> order of first appearance in the reference
         order = 0
         for rf in self.reference_frames:
@@ -285,10 +288,13 @@ class ConformCase:
                 if f not in pos:
                     pos[f] = order
                     order += 1
+        lo, hi = min(pos), max(pos)
         out = []
         for i in range(1, len(self.source_films)):
             a, b = self.source_films[i - 1], self.source_films[i]
             ina, inb = a in pos, b in pos
+            if b == a + 1 and (not lo <= a <= hi or not lo <= b <= hi):
+                continue  # running into or out of the reference's ends is no break
             if b != a + 1 or ina != inb or (ina and inb and pos[b] != pos[a] + 1):
                 out.append(self.source_frame(i))
         return out
@@ -298,8 +304,10 @@ def make_conform_case(outdir, name: str, film: List[np.ndarray], source_films: S
                       reference_frames: Sequence[RefFrame], look: Optional[RefLook] = None,
                       seed: int = 0, cadence: Optional[Dict[str, Any]] = None,
                       source_first: int = 1001, reference_first: int = 1,
-                      fade: Optional[samples.FadeParams] = None) -> ConformCase:
-    """Write ``outdir/name/source/src.####.dpx`` and ``.../reference/ref.####.jpg``."""
+                      fade: Optional[samples.FadeParams] = None,
+                      source_ext: str = "dpx") -> ConformCase:
+    """Write ``outdir/name/source/src.####.dpx`` (log, 16-bit; or ``.exr``: linear, half) and
+    ``.../reference/ref.####.jpg``."""
     look = look or RefLook()
     fade = fade or samples.FadeParams(grain=0.02, flicker=0.04)
     root = Path(outdir) / name
@@ -308,8 +316,9 @@ def make_conform_case(outdir, name: str, film: List[np.ndarray], source_films: S
 
     def src_one(i):
         rng = np.random.default_rng([seed, 11, i])
-        img = _source_pixels(film[source_films[i]], rng, fade)
-        write_image(root / "source" / f"src.{source_first + i:04d}.dpx", img, "uint16", force=True)
+        img = _source_pixels(film[source_films[i]], rng, fade, log=source_ext == "dpx")
+        write_image(root / "source" / f"src.{source_first + i:04d}.{source_ext}", img,
+                    "uint16" if source_ext == "dpx" else "half", force=True)
 
     def ref_one(j):
         rng = np.random.default_rng([seed, 13, j])
@@ -320,7 +329,7 @@ def make_conform_case(outdir, name: str, film: List[np.ndarray], source_films: S
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(src_one, range(len(source_films))))
         list(pool.map(ref_one, range(len(reference_frames))))
-    return ConformCase(name, str(root / "source" / "src.####.dpx"),
+    return ConformCase(name, str(root / "source" / f"src.####.{source_ext}"),
                        str(root / "reference" / "ref.####.jpg"), list(source_films),
                        list(reference_frames), source_first, reference_first, dict(cadence or {}))
 

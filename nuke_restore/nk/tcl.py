@@ -31,7 +31,8 @@ from typing import List, Optional, Tuple
 
 __all__ = ["Command", "Finding", "MAX_DEPTH", "PURE_COMMANDS", "TclSyntaxError", "TclTooDeep",
            "Word",
-           "check_commands", "check_script", "check_subst", "command_name", "parse_script",
+           "check_commands", "check_script", "check_subst", "command_name", "iter_commands",
+           "parse_script",
            "parse_script_partial", "parse_subst"]
 
 MAX_DEPTH = 100
@@ -111,21 +112,33 @@ class Word:
         self.kind = kind
         self.literal = ""
         self.static = True
-        self.subs: List[Command] = []
+        self.subs: List[Command] = _NO_SUBS  # shared until a substitution is added
         self.expand = False
 
     def __repr__(self) -> str:
         return f"Word({self.kind}, {self.literal!r}, static={self.static})"
 
 
+_NO_SUBS: List[Command] = []  # never mutated: _add_subs replaces it
+
+
+def _add_subs(w: Word, cmds: List[Command]) -> None:
+    if cmds:
+        if w.subs is _NO_SUBS:
+            w.subs = list(cmds)
+        else:
+            w.subs.extend(cmds)
+
+
 class Command:
     """One command: its words, and the offset where it starts."""
 
-    __slots__ = ("start", "words")
+    __slots__ = ("start", "words", "semicolon")
 
     def __init__(self, start: int, words: List[Word]) -> None:
         self.start = start
         self.words = words
+        self.semicolon = False  # ended by ';' (not by a newline)
 
     def __repr__(self) -> str:
         return f"Command({[w.literal for w in self.words]!r})"
@@ -187,6 +200,7 @@ class _Reader:
                 return cmd, pos
             c = text[pos]
             if c in "\n;":
+                cmd.semicolon = c == ";"
                 return cmd, pos + 1
             if nested and c == "]":
                 return cmd, pos  # the caller sees the ']'
@@ -205,7 +219,7 @@ class _Reader:
         if c == "{":
             w = Word(pos, "brace")
             end = self.braces(pos)
-            w.literal = text[pos + 1:end - 1].replace("\\\n", " ")
+            w.literal = _brace_literal(text[pos + 1:end - 1])
             pos = end
         elif c == '"':
             w = Word(pos, "quote")
@@ -224,7 +238,7 @@ class _Reader:
                                    None)
             w.literal += rest.literal
             w.static = w.static and rest.static
-            w.subs.extend(rest.subs)
+            _add_subs(w, rest.subs)
         w.expand = expand
         w.end = pos
         return w, pos
@@ -276,7 +290,7 @@ class _Reader:
                 parts.append(value)
             elif ch == "[":
                 cmds, pos = self.script(j + 1, depth + 1, True)
-                w.subs.extend(cmds)
+                _add_subs(w, cmds)
                 w.static = False
             elif ch == "$":
                 end = self.variable(w, j, depth)
@@ -315,8 +329,18 @@ class _Reader:
         if i < n and text[i] == "(":
             index = Word(i, "bare")
             i = self.substituted(index, i + 1, depth, _INDEX_STOP, ")")
-            w.subs.extend(index.subs)
+            _add_subs(w, index.subs)
         return i
+
+
+_BRACE_ESCAPE = re.compile(r"\\(?:\n[ \t]*|.)", re.S)
+
+
+def _brace_literal(content: str) -> str:
+    """A braced word's value: only backslash-newline (with the blanks after it) becomes a space."""
+    if "\\\n" not in content:
+        return content
+    return _BRACE_ESCAPE.sub(lambda m: " " if m.group()[1] == "\n" else m.group(), content)
 
 
 def backslash(text: str, pos: int) -> Tuple[str, int]:
@@ -334,7 +358,8 @@ def backslash(text: str, pos: int) -> Tuple[str, int]:
         if m is None:
             return c, pos + 2
         code = int(m.group(), 16)
-        return (chr(code) if code <= 0x10FFFF else "\ufffd"), m.end()
+        # TCL 8.6 holds 16-bit characters: anything past U+FFFF reads as U+FFFD.
+        return (chr(code) if code <= 0xFFFF else "\ufffd"), m.end()
     if "0" <= c <= "7":
         m = _OCTAL.match(text, pos + 1)
         return chr(int(m.group(), 8) & 0xFF), m.end()
@@ -349,6 +374,24 @@ def parse_script(text: str, lenient: bool = False) -> List[Command]:
     that run before it in ``ran``) when TCL cannot read it. ``lenient``: text glued after a
     closing quote or brace stays in the word, as Nuke's reader of knob blocks does."""
     return _Reader(text, lenient).script(0, 0, False)[0]
+
+
+def iter_commands(text: str, lenient: bool = False):
+    """The commands of a script one at a time (memory: one command), as ``parse_script`` reads
+    them. A syntax error is raised where it occurs, after the commands before it."""
+    reader = _Reader(text, lenient)
+    pos = 0
+    n = len(text)
+    while True:
+        pos = _SKIP_CMD.match(text, pos).end()
+        if pos >= n:
+            return
+        if text[pos] == "#":
+            pos = reader.comment(pos)
+            continue
+        cmd, pos = reader.command(pos, 0, False)
+        if cmd.words:
+            yield cmd
 
 
 def parse_script_partial(text: str) -> Tuple[List[Command], Optional[TclSyntaxError]]:
@@ -412,6 +455,10 @@ def _pure_form(name: str, words: List[Word]) -> bool:
         return words[1].literal in (_FILE_PURE if name == "file" else _CLOCK_PURE)
     if name == "knob":
         return len(words) == 2  # reading a knob; ``knob name value`` sets one
+    if name == "foreach":
+        # foreach varlist list ?varlist list ...? body: every variable a plain local name.
+        return all(w.static and all(_PLAIN_NAME.match(v) and v != "env" for v in w.literal.split())
+                   for w in words[1:-1:2])
     if name in _VARIABLE_COMMANDS:
         # Only plain local names: not env(...) (the process environment), not ::ns::var.
         return len(words) >= 2 and words[1].static and bool(_PLAIN_NAME.match(words[1].literal)) \

@@ -174,27 +174,36 @@ class _Scan:
         else:
             base = body.start
             inner = body.literal
+        # One command at a time (a node with 50,000 knobs must not hold 100,000 words); the
+        # findings get the node's name, known only at the end, once the block is read.
+        placeholder = f"\0node{len(self.out)}"
+        first = len(self.out)
+        name = None
+        user_types: Dict[str, int] = {}
+        previous = None
         try:
-            commands = tcl.parse_script(inner, lenient=True)
+            for c in tcl.iter_commands(inner, lenient=True):
+                words = c.words
+                for k, v in zip(words[0::2], words[1::2]):
+                    if k.static and k.literal == "name" and v.static:
+                        name = v.literal
+                    self.knob(cls, placeholder, k, v, base, user_types, inner)
+                if previous is not None and previous.semicolon:
+                    # A ';' ends a command for TCL: what follows would be read as one.
+                    self.findings(tcl.check_commands([c], base, inner),
+                                  "after a ';' in a knob block, where TCL reads a new command",
+                                  placeholder, words[0].literal, inner[c.start:words[-1].end])
+                previous = c
         except tcl.TclSyntaxError as exc:
             self.add("tcl-unreadable", f"the knobs of this {cls or 'clone'} are not readable as "
                      f"TCL ({exc.message}): the rest of the node cannot be checked",
-                     base + exc.offset)
-            commands = exc.ran
-        pairs = []
-        for c in commands:
-            words = c.words
-            pairs.extend(zip(words[0::2], words[1::2]))
-        name = None
-        for k, v in pairs:
-            if k.static and k.literal == "name" and v.static:
-                name = v.literal
+                     base + exc.offset, placeholder)
         shown = ".".join(self.groups + [name or cls or "clone"])
         if cls == "Root":
             shown = name or "Root"
-        user_types: Dict[str, int] = {}
-        for k, v in pairs:
-            self.knob(cls, shown, k, v, base, user_types, inner)
+        for i in range(first, len(self.out)):
+            if self.out[i].node == placeholder:
+                self.out[i] = self.out[i]._replace(node=shown)
         if cls in GROUP_CLASSES and not clone:
             self.groups.append(name or cls)
 

@@ -120,6 +120,9 @@ def shorten(value: str, limit: int = 60) -> str:
 # --------------------------------------------------------------------------------------------------
 # Evidence tables
 
+#: Findings of one code listed per script; past this, one line says how many more there are.
+MAX_FINDINGS_PER_CODE = 1000
+
 # Did-you-mean hints per file (each costs ~1 ms): past this many unknown knobs, none (linear time).
 _MAX_HINTS = 200
 
@@ -160,10 +163,15 @@ class _Checker:
         self._lines_of: Optional[Node] = None
         self._lines: Dict[str, int] = {}
         self.hints_left = _MAX_HINTS
+        self.counts: Dict[str, int] = {}
 
     def emit(self, code: str, message: str, node: Optional[Node] = None, knob: Optional[str] = None,
              value: Optional[str] = None, line: Optional[int] = None,
              severity: Optional[str] = None, node_name: Optional[str] = None) -> None:
+        count = self.counts.get(code, 0) + 1
+        self.counts[code] = count
+        if count > MAX_FINDINGS_PER_CODE:
+            return  # counted; one summary line is added at the end (memory stays bounded)
         if line is None and node is not None:
             line = self.knob_line(node, knob) if knob else node.line
         self.out.append(Diagnostic(
@@ -423,6 +431,9 @@ def validate_script(script: Script, *, untrusted: bool = False, strict: bool = F
     with collector_paused():
         checker.graph(script)
     found.extend(checker.out)
+    for code, count in sorted(checker.counts.items()):
+        if count > MAX_FINDINGS_PER_CODE:
+            found.append(_more(code, count, script.path))
     if untrusted:
         found.extend(untrusted_diagnostics(script, schema, source))
     for rule in rules:
@@ -434,6 +445,13 @@ def validate_script(script: Script, *, untrusted: bool = False, strict: bool = F
     return found
 
 
+def _more(code: str, count: int, path: Optional[str]) -> Diagnostic:
+    return Diagnostic(code=code, severity=CODES[code][0], path=path, line=None,
+                      message=f"... and {count - MAX_FINDINGS_PER_CODE} more {code} findings "
+                              f"({count} in all; only the first {MAX_FINDINGS_PER_CODE} are "
+                              "listed)")
+
+
 def untrusted_diagnostics(script: Script, schema: Schema,
                           source: Optional[str] = None) -> List[Diagnostic]:
     """The ``--untrusted`` findings (all errors) of ``script``, read from ``source`` or from the
@@ -443,10 +461,17 @@ def untrusted_diagnostics(script: Script, schema: Schema,
 
         source = write_script(script)
     lines = LineIndex(source)
-    return [Diagnostic(code=f.code, severity=CODES[f.code][0], message=f.message,
-                       path=script.path, line=lines.locate(f.offset)[0], node=f.node,
-                       knob=f.knob, value=f.value)
-            for f in scan_text(source, schema)]
+    out: List[Diagnostic] = []
+    counts: Dict[str, int] = {}
+    for f in scan_text(source, schema):
+        counts[f.code] = counts.get(f.code, 0) + 1
+        if counts[f.code] <= MAX_FINDINGS_PER_CODE:
+            out.append(Diagnostic(code=f.code, severity=CODES[f.code][0], message=f.message,
+                                  path=script.path, line=lines.locate(f.offset)[0], node=f.node,
+                                  knob=f.knob, value=f.value))
+    out.extend(_more(code, n, script.path) for code, n in sorted(counts.items())
+               if n > MAX_FINDINGS_PER_CODE)
+    return out
 
 
 def validate_file(path, *, untrusted: bool = False, strict: bool = False,

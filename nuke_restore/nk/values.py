@@ -164,6 +164,13 @@ _LIVE = {
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+# Every character the loop in text_problem may refuse (a superset: the loop decides).
+_SUSPECT_LINE = re.compile("[\\[$\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                           "\ud800-\udfff]")
+_SUSPECT_TEXT = re.compile("[\\[$\\\\\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e"
+                           "\u2066-\u2069\ud800-\udfff]")
+
+
 class UnsafeTextError(ValueError):
     """User text that may not reach .nk text (see ``text_problem``)."""
 
@@ -192,6 +199,8 @@ def text_problem(value: Any, kind: str = "text") -> Optional[str]:
         return f"is {len(value)} characters long; at most {_MAX_LEN[kind]} are allowed here"
     if kind in ("ident", "version"):
         return None
+    if not (_SUSPECT_TEXT if kind == "text" else _SUSPECT_LINE).search(value):
+        return None  # the common case, decided in C
     for i, ch in enumerate(value):
         if ch in _LIVE:
             return f"contains {_LIVE[ch]}"

@@ -137,7 +137,7 @@ def filled_knobs(script: Script) -> Set[Tuple[str, str]]:
             if spec.stack:
                 for hold in node.inputs:
                     if hold is not None:
-                        out.add((hold.name, "firstFrame"))
+                        out.update({(hold.name, "firstFrame"), (hold.name, "label")})
     return out
 
 
@@ -189,6 +189,12 @@ def fill(tpl: LoadedTemplate, built, n_stages: int) -> Tuple[Script, str]:
                                     f"template has no role {spec.name} {st}: tag stage {st}'s "
                                     "nodes (role value '<role> <stage>')", path=path,
                                     line=script.root.line)
+    retime = counterparts.get(("reference_retime", 1))
+    if retime is not None and ("reference_retime", 1) not in tagged:
+        raise TemplateError(f"the Reference of unit {built.unit} is retimed into source frame "
+                            f"numbers ({retime.cls} {retime.name}: reference_offset or frame_map) "
+                            "but the template has no reference_retime role to carry it",
+                            path=path, line=script.root.line)
     keyed = counterparts.get(("align_transform", 1))
     if keyed is not None and ("align_transform", 1) not in tagged and any(
             keyed.knob(k) is not None for k in ("translate", "rotate", "scale")):
@@ -203,6 +209,11 @@ def fill(tpl: LoadedTemplate, built, n_stages: int) -> Tuple[Script, str]:
                                 "no pre-filter): remove the role or change the job config",
                                 path=path, line=tag.line)
         spec = tr.ROLE_BY_NAME[tag.role]
+        if cp.cls != tag.node.cls:
+            raise TemplateError(f"{tag.node.name}: the recipe uses a {cp.cls} for {tag.role} "
+                                f"in unit {built.unit} (the template has a {tag.node.cls}): make "
+                                "the template from a shot of the same kind", path=path,
+                                line=tag.line)
         if spec.stack:
             _expand_stack(script, tag, cp, path)
         old_frame = _frame_of(tag.node)
@@ -269,7 +280,8 @@ def _expand_stack(script: Script, tag: tr.Tag, cp: Node, path: str) -> None:
     frame-numbered name), copies of the first one added, extra ones dropped."""
     append = tag.node
     old = [n for n in append.inputs if n is not None]
-    frames = [_frame_of(h) for h in cp.inputs if h is not None]
+    recipe_holds = [h for h in cp.inputs if h is not None]
+    frames = [_frame_of(h) for h in recipe_holds]
     base = old[0].input(0)
     holds = set(id(h) for h in old)
     for n in script.nodes:
@@ -296,6 +308,7 @@ def _expand_stack(script: Script, tag: tr.Tag, cp: Node, path: str) -> None:
                 node.set("xpos", int(xs[-1] + step * (i - len(old) + 1)))
         if _frame_of(node) != frame:
             set_raw_before_user(node, "firstFrame", str(frame))
+        _copy_knob(node, recipe_holds[i], "label")  # e.g. the reference frame a hold shows
         name = _renamed(node.name if i < len(old) else proto.name, prev, str(frame))
         if i >= len(old):
             node.set("name", _unique(script, name or f"{proto.name}_{frame}"))

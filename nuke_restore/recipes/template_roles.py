@@ -63,6 +63,13 @@ ROLES: Tuple[Role, ...] = (
          what="the Source Read (file, range, input colourspace)"),
     Role("reference_read", ("Read",), _READ_KNOBS, r"Read_REF", ("training", "baseline"),
          ("training", "baseline"), what="the Reference Read"),
+    # The Reference in source frame numbers when the clip has a reference offset or a frame map
+    # (``reference_offset`` / ``frame_map``): a TimeOffset, or a FrameHold keyed per frame.
+    Role("reference_retime", ("TimeOffset", "FrameHold"), ("time_offset", "firstFrame", "label"),
+         r"TimeOffset_REF|FrameHold_REF_MAP", ("training", "baseline"),
+         what="the Reference retimed into source frame numbers (offset or frame map)"),
+    Role("reference_reformat", ("Reformat",), ("format",), r"Reformat_REF",
+         ("training", "baseline"), what="the Reference brought to the project format"),
     Role("auto_align", (F_ALIGN_CLASS,), ("regionBL", "regionTR", "accuracy"), r"F_Align",
          ("training", "baseline"), what="F_Align's analysis region"),
     Role("align_transform", ("Transform",), ("translate", "rotate", "scale", "center"),
@@ -98,7 +105,7 @@ ROLES: Tuple[Role, ...] = (
           "useGPUIfAvailable", "label"),
          r"{p}CopyCat_[A-Z]+", ("training",), ("training",), staged=True,
          what="the CopyCat trainer (data folder, schedule, batch, crop)"),
-    Role("inference", ("Inference",), ("modelFile", "halfPrecision"), r"{p}Inference",
+    Role("inference", ("Inference",), ("modelFile", "halfPrecision"), r"{p}Inference(_[A-Z]+)?",
          ("training", "inference"), ("inference",), staged=True,
          what="an Inference node (model file)"),
     Role("matchgrade", ("MatchGrade",),
@@ -336,7 +343,8 @@ def recipe_counterparts(script: Script, stages: int) -> Dict[Tuple[str, int], No
     for spec in ROLES:
         for st in (range(1, stages + 1) if spec.staged else [1]):
             prefix = f"S{st}_" if (multi and spec.staged) else ""
-            pattern = re.compile("^" + spec.recipe_name.replace("{p}", re.escape(prefix)) + "$")
+            pattern = re.compile("^(?:" + spec.recipe_name.replace("{p}", re.escape(prefix))
+                                 + ")$")
             for node in script.nodes:
                 if node.clone_of is None and node.cls in spec.classes and pattern.match(node.name):
                     out.setdefault((spec.name, st), node)
@@ -470,7 +478,7 @@ def from_snippet(text: str, roles: Dict[str, str], kind: str, version: str = "15
 def guess_role(cls: str, name: str) -> str:
     """A likely role for a node of ``cls`` called ``name`` (the dialog's first suggestion)."""
     for spec in ROLES:
-        pattern = re.compile("^" + spec.recipe_name.replace("{p}", r"(S\d+_)?") + "$")
+        pattern = re.compile("^(?:" + spec.recipe_name.replace("{p}", r"(S\d+_)?") + ")$")
         if cls in spec.classes and pattern.match(name):
             return spec.name
     unique = {"CopyCat": "copycat", "Inference": "inference", "MatchGrade": "matchgrade",

@@ -195,10 +195,11 @@ def test_stale_lock_is_taken_over(tmp_path, capsys):
     assert not any(".nuke-restore" in n for n in _tree(out))
 
 
-def _run_build(cfg: Path, out: Path, delay: str) -> subprocess.Popen:
+def _run_build(cfg: Path, out: Path, delay: str, *more: str) -> subprocess.Popen:
     env = dict(os.environ, NUKE_RESTORE_TEST_WRITE_DELAY=delay)
     return subprocess.Popen([sys.executable, "-m", "nuke_restore", "build", str(cfg), "-o",
-                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                             str(out), *more], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env)
 
 
 def _wait_staging(out: Path, files: int = 3, timeout: float = 60) -> None:
@@ -249,7 +250,7 @@ def test_interrupt_while_importing_is_one_line(tmp_path):
     assert proc.stderr.strip().splitlines() == ["nuke-restore: interrupted"]
 
 
-def test_two_builds_into_one_folder(tmp_path):
+def test_two_builds_into_one_folder(tmp_path, capsys):
     cfg_a = _job(tmp_path)
     data = yaml.safe_load(sample_config_text())
     data["project"]["film_title"] = "Second config"
@@ -257,14 +258,15 @@ def test_two_builds_into_one_folder(tmp_path):
     cfg_b = tmp_path / "b" / "job.yaml"
     cfg_b.write_text(yaml.safe_dump(data, sort_keys=False))
     out = tmp_path / "out"
-    first = _run_build(cfg_a, out, "0.05")
+    first = _run_build(cfg_a, out, "0.15", "--shot", "SH010")
     _wait_staging(out, files=1)
-    second = subprocess.run([sys.executable, "-m", "nuke_restore", "build", str(cfg_b), "-o",
-                             str(out)], capture_output=True, text=True, timeout=120)
+    # The second build, in this process: it reaches the lock well within the first one's hold.
+    rc = main(["build", str(cfg_b), "-o", str(out)])
+    err_b = _err(capsys)
     _o, err_a = first.communicate(timeout=120)
     assert first.returncode == 0, err_a
-    assert second.returncode == 1
-    assert "another nuke-restore (PID" in second.stderr and fileio.LOCK_NAME in second.stderr
+    assert rc == 1
+    assert f"another nuke-restore (PID {first.pid})" in err_b and fileio.LOCK_NAME in err_b
     texts = [p.read_text() for p in out.rglob("*.json")]
     assert texts and not any("Second config" in t for t in texts)
 
@@ -300,4 +302,53 @@ def test_farm_disk_full_leaves_nothing(tmp_path, monkeypatch, capsys):
     rc = main(["farm", str(cfg), "-o", str(out), "--shot", "SH010"])
     err = _err(capsys)
     assert rc == 1 and "No space left" in err
+    assert not out.exists(), _tree(out)
+
+
+@pytest.mark.parametrize("dir_fd", [True, False], ids=["dir_fd", "lstat-fallback"])
+def test_transaction_both_ways_of_walking(tmp_path, monkeypatch, dir_fd):
+    """The POSIX dir_fd walk and the lstat fallback (Windows) refuse the same links."""
+    monkeypatch.setattr(fileio, "_DIR_FD", dir_fd and fileio._DIR_FD)
+    out = tmp_path / "out"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    with fileio.OutputTransaction(out) as tx:
+        tx.write("a/b/c.txt", "one")
+        tx.write("top.sh", "#!/bin/sh\n", mode=0o755)
+        tx.commit()
+    assert (out / "a/b/c.txt").read_text() == "one" and os.access(out / "top.sh", os.X_OK)
+    (out / "a" / "link").symlink_to(outside, target_is_directory=True)
+    (out / "a" / "file_link.txt").symlink_to(outside / "victim.txt")
+    for rel in ("a/link/x.txt", "a/file_link.txt"):
+        with pytest.raises(OutputError, match="symbolic link"):
+            with fileio.OutputTransaction(out) as tx:
+                tx.read(rel)
+    # Writing over a link replaces the link itself, never the file it points to.
+    with fileio.OutputTransaction(out) as tx:
+        tx.write("a/file_link.txt", "mine")
+        tx.commit()
+    assert not (out / "a" / "file_link.txt").is_symlink()
+    assert list(outside.iterdir()) == []
+    with pytest.raises(OutputError, match="symbolic link"):
+        with fileio.OutputTransaction(out) as tx:
+            tx.write("a/link/x.txt", "no")
+            tx.commit()
+    assert list(outside.iterdir()) == []
+    assert not any(p.name.startswith(".nuke-restore") for p in out.iterdir())
+
+
+def test_sigint_mid_farm_leaves_nothing(tmp_path):
+    cfg = _job(tmp_path)
+    out = tmp_path / "farm"
+    env = dict(os.environ, NUKE_RESTORE_TEST_WRITE_DELAY="0.2")
+    proc = subprocess.Popen([sys.executable, "-m", "nuke_restore", "farm", str(cfg), "-o",
+                             str(out), "--shot", "SH010"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    _wait_staging(out)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    err = err.decode()
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert [x for x in err.splitlines() if not x.startswith("WARNING")] == \
+        ["nuke-restore farm: interrupted"]
     assert not out.exists(), _tree(out)

@@ -99,3 +99,21 @@ def test_cli_gives_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("preset, words", [
+    ("copycat: {batchSize: .nan}\n", ["finite"]),
+    ("copycat: {checkpointInterval: 1.0e+300}\n", ["too large"]),
+    ("copycat: {batchSize: three}\n", ["batchSize", "whole number"]),
+    ("training: {epochs_per_batch: 0.5}\n", ["epochs_per_batch"]),
+    ("write: {channels: '[python {1}]'}\n", ["write.channels", "'['"]),
+    ("matchgrade: {analysisType: \"a\\nb\\u202e\"}\n", ["matchgrade.analysisType"]),
+])
+def test_a_brought_preset_is_checked_too(tmp_path, preset, words):
+    """A config may bring its own template folder; its preset values reach knobs and counts."""
+    (tmp_path / "tpl" / "presets").mkdir(parents=True)
+    (tmp_path / "tpl" / "presets" / "default.yaml").write_text(preset)
+    text = "templates: [tpl]\n" + sample_config_text()
+    msg = _refused(tmp_path, text, None)
+    for w in words:
+        assert w in msg, msg

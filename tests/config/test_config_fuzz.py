@@ -23,6 +23,10 @@ from nuke_restore.errors import ConfigError, NukeRestoreError
 from nuke_restore.recipes import build_scripts, sample_config_text
 
 oracle = pytest.importorskip("tcl_oracle")
+try:  # the --untrusted analysis (nk/untrusted.py), when this tree has it
+    from nuke_restore.nk.untrusted import scan_text
+except ImportError:  # pragma: no cover
+    scan_text = None
 
 SEED = int(os.environ.get("NUKE_RESTORE_FUZZ_SEED", "20261203"))
 CASES = int(os.environ.get("NUKE_RESTORE_FUZZ_CASES", "120"))
@@ -134,6 +138,8 @@ def test_fuzzed_configs_never_run_code(tmp_path):
         for b in built:
             # Independent of the oracle: no user text holds '[', '$' or a backslash.
             assert list(_live_lines(b.text)) == [], (i, b.relpath)
+            if scan_text is not None:  # and `validate --untrusted` finds nothing either
+                assert scan_text(b.text) == [], (i, b.relpath)
             texts.append(b.text)
             names.append(f"case {i}: {b.relpath}")
     # The fuzz exercised both sides: text that is refused and awkward text that is written.
@@ -153,9 +159,11 @@ def test_the_fuzz_would_see_code_without_the_gate(tmp_path, monkeypatch):
     import nuke_restore.config.fields as fields
     import nuke_restore.config.model as model
     import nuke_restore.nk.values as values
+    import nuke_restore.recipes.graph as graph
 
     for mod in (fields, model, values):
         monkeypatch.setattr(mod, "text_problem", lambda *_a, **_k: None)
+    monkeypatch.setattr(graph, "_problem", lambda *_a, **_k: None)
     data = yaml.safe_load(sample_config_text())
     data["project"]["film_title"] = "[python {open('/tmp/x','w')}]"
     data["provenance"]["restorationist"] = "[exec id]"
@@ -166,6 +174,8 @@ def test_the_fuzz_would_see_code_without_the_gate(tmp_path, monkeypatch):
     for res in oracle.run_oracle_many([b.text for b in built]):
         seen.update(e.split(" ", 1)[0] for e in res.executed if e != OWN)
     assert "python" in seen, seen
+    if scan_text is not None:
+        assert any(scan_text(b.text) for b in built)
     # The line check sees the metadata value the oracle does not evaluate ({set key "\[exec id]"}
     # inside a braced list: Nuke substitutes it, tclsh's one subst pass does not).
     live = [line for b in built for line in _live_lines(b.text)]

