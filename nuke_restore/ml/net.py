@@ -14,8 +14,12 @@ contract) and returns the restored RGB. Two modes:
   values), so luma is kept by construction;
 * ``full`` - all three channels are predicted (spatial recovery, or a target with matched luma).
 
-Both predict a residual scaled by the local level (``(Y' + eps) * delta``), so a zero network is the
-identity and a dye fade, which is multiplicative in linear light, is a small constant to learn.
+Both predict a per-channel log gain ``delta`` and form ``rgb = max(x, 1e-4) * exp(delta)``: a
+photographic dye fade is affine in density (log) space - dye loss and crosstalk are a 3x3 matrix on
+densities, stain an offset - so the network reads ``log10`` of the picture and a direct 1x1 path
+(``self.linear``) learns the shot's global density map at once while the U-Net adds what varies
+across the picture (uneven fading, grain). Chroma mode keeps only the CbCr of that ``rgb`` and puts
+the Source's own Y' back. A zero network is the identity (both heads start at zero).
 """
 from __future__ import annotations
 
@@ -33,7 +37,6 @@ SIZES: Dict[str, Tuple[int, ...]] = {
 MODES = ("chroma", "full")
 # Rec.709 Y'CbCr, full range, no offset, no curve: nuke_restore.imaging.colour's defaults.
 KR, KB = 0.2126, 0.0722
-EPS = 0.02
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
@@ -58,7 +61,6 @@ class RestoreNet(nn.Module):
         self.multiple = 2 ** (len(widths) - 1)
         kg = 1.0 - KR - KB
         self.kr, self.kg, self.kb = KR, kg, KB
-        self.eps = EPS
         self.cb_scale = 2.0 * (1.0 - KB)
         self.cr_scale = 2.0 * (1.0 - KR)
         self.enc = nn.ModuleList()
@@ -71,10 +73,12 @@ class RestoreNet(nn.Module):
         for w_hi, w_lo in zip(reversed(widths[:-1]), reversed(widths[1:])):
             self.up.append(nn.ConvTranspose2d(w_lo, w_hi, 2, stride=2))
             self.dec.append(_block(2 * w_hi, w_hi))
-        self.out_channels = 2 if self.chroma else 3
-        self.head = nn.Conv2d(widths[0], self.out_channels, 1)
-        nn.init.zeros_(self.head.weight)  # start as the identity
-        nn.init.zeros_(self.head.bias)
+        self.out_channels = 3
+        self.head = nn.Conv2d(widths[0], 3, 1)
+        self.linear = nn.Conv2d(3, 3, 1)  # the global density map, learnt directly
+        for conv in (self.head, self.linear):  # start as the identity
+            nn.init.zeros_(conv.weight)
+            nn.init.zeros_(conv.bias)
 
     # -- pieces -----------------------------------------------------------------------------
     def _pad(self, x: torch.Tensor) -> torch.Tensor:
@@ -108,39 +112,34 @@ class RestoreNet(nn.Module):
             x = dec(torch.cat([up(x), skips[self.levels - 2 - i]], 1))
         return self.head(x)
 
+    def _restored(self, x: torch.Tensor) -> torch.Tensor:
+        """``max(x, 1e-4) * exp(delta)``: the network's RGB (before chroma mode's luma swap)."""
+        h = x.shape[2]
+        w = x.shape[3]
+        rgb = torch.clamp(x[:, 0:3], 1.0e-4, 1.0e4)
+        # Density-like input: log10 of the clamped picture, about -3..0 for 0.001..1.
+        enc = torch.log(torch.clamp(rgb, 1.0e-3, 1.0)) * 0.4342944819
+        delta = self._features(self._pad(enc))[:, :, 0:h, 0:w] + self.linear(enc)
+        return rgb * torch.exp(delta)
+
     def ycbcr(self, x: torch.Tensor) -> torch.Tensor:
         """The restored picture as Y'CbCr (chroma mode: Y' is the input's Y', the same values)."""
         r = x[:, 0:1]
         g = x[:, 1:2]
         b = x[:, 2:3]
         y = r * self.kr + g * self.kg + b * self.kb
-        cb = (b - y) / self.cb_scale
-        cr = (r - y) / self.cr_scale
-        delta = self._delta(x)
-        level = torch.clamp(y, 0.0, 1.0e4) + self.eps
-        if self.chroma:
-            cb = cb + delta[:, 0:1] * level
-            cr = cr + delta[:, 1:2] * level
-            return torch.cat([y, cb, cr], 1)
-        out = x[:, 0:3] + delta * level
+        out = self._restored(x)
         r2 = out[:, 0:1]
         g2 = out[:, 1:2]
         b2 = out[:, 2:3]
         y2 = r2 * self.kr + g2 * self.kg + b2 * self.kb
+        if self.chroma:
+            return torch.cat([y, (b2 - y2) / self.cb_scale, (r2 - y2) / self.cr_scale], 1)
         return torch.cat([y2, (b2 - y2) / self.cb_scale, (r2 - y2) / self.cr_scale], 1)
-
-    def _delta(self, x: torch.Tensor) -> torch.Tensor:
-        h = x.shape[2]
-        w = x.shape[3]
-        # The network sees a perceptual encoding of the clamped picture (sqrt ~ a 2.0 gamma).
-        enc = torch.sqrt(torch.clamp(x[:, 0:3], 0.0, 1.0))
-        return self._features(self._pad(enc))[:, :, 0:h, 0:w]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.chroma:
-            level = torch.clamp(x[:, 0:1] * self.kr + x[:, 1:2] * self.kg + x[:, 2:3] * self.kb,
-                                0.0, 1.0e4) + self.eps
-            return x[:, 0:3] + self._delta(x) * level
+            return self._restored(x)
         ycc = self.ycbcr(x)
         y = ycc[:, 0:1]
         cb = ycc[:, 1:2]

@@ -5,7 +5,7 @@ Current torch scripts some functions to operators older releases do not know (``
 becomes ``aten::upsample_*``/``aten::__interpolate`` overloads 1.12.1 rejects as an unknown builtin;
 ``F.pad`` becomes ``aten::pad``). Rather than guessing which new overloads are safe, an archive may
 only use the operators listed here, all present in torch 1.12.1: convolutions, leaky ReLU / ReLU,
-average and max pooling, slicing, flip, concatenation and element-wise arithmetic, plus the
+average and max pooling, slicing, flip, concatenation, element-wise arithmetic, exp and log, plus the
 TorchScript list/int plumbing they need.
 
 :func:`check_module` walks every node (and nested block) of the inlined graphs of a scripted
@@ -22,7 +22,7 @@ from typing import Iterable, List, Set
 ALLOWED_ATEN = frozenset({
     "conv2d", "conv_transpose2d", "_convolution", "leaky_relu", "relu", "avg_pool2d",
     "max_pool2d", "slice", "select", "cat", "flip", "add", "sub", "mul", "div", "neg", "clamp",
-    "sqrt", "contiguous", "leaky_relu_", "relu_",
+    "sqrt", "exp", "log", "contiguous", "leaky_relu_", "relu_",
     # TorchScript plumbing on ints and lists
     "size", "dim", "len", "__getitem__", "append", "gt", "lt", "ge", "le", "eq", "ne", "__not__",
     "__and__", "__or__", "__is__", "__isnot__", "remainder", "floordiv", "Int", "Float",

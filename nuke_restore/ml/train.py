@@ -96,7 +96,11 @@ def load_checkpoint(path) -> Dict[str, Any]:
 def model_from_checkpoint(path):
     ck = load_checkpoint(path)
     model = make_model(ck["settings"])
-    model.load_state_dict(ck["model"])
+    try:
+        model.load_state_dict(ck["model"])
+    except (RuntimeError, KeyError) as exc:
+        raise NukeRestoreError("the checkpoint's weights do not fit this version's network "
+                               f"({str(exc).splitlines()[0][:100]})", str(path)) from None
     model.eval()
     return model, ck
 
@@ -134,7 +138,12 @@ def train(pairs: PairSet, settings: TrainSettings, out_dir, resume: bool = True,
         if diff:
             raise NukeRestoreError(f"cannot resume: settings differ from the checkpoint's "
                                    f"({', '.join(diff)}); use a new output folder", str(latest))
-        model.load_state_dict(ck["model"])
+        try:
+            model.load_state_dict(ck["model"])
+        except RuntimeError as exc:
+            raise NukeRestoreError("cannot resume: the checkpoint's weights do not fit this "
+                                   f"version's network ({str(exc).splitlines()[0][:100]})",
+                                   str(latest)) from None
         opt.load_state_dict(ck["optimizer"])
         rng.bit_generator.state = ck["numpy_rng"]
         torch.set_rng_state(ck["torch_rng"])
@@ -199,8 +208,11 @@ def _save(model, opt, rng, step: int, settings: TrainSettings, history, ckdir: P
             torch.save(ck, tmp)
 
 
-def train_arrays(pairs: PairSet, steps: int, out_dir=None, **kw: Any):
-    """Train in memory without writing (benchmarks, tests): returns (model, history, seconds)."""
+def train_arrays(pairs: PairSet, steps: int, cosine: bool = False, **kw: Any):
+    """Train in memory without writing (benchmarks, tests): returns (model, history, seconds).
+
+    ``cosine`` decays the learning rate to zero over the run (cosine schedule).
+    """
     import torch
 
     settings = TrainSettings.from_pairs(pairs, steps=steps, **kw)
@@ -212,6 +224,7 @@ def train_arrays(pairs: PairSet, steps: int, out_dir=None, **kw: Any):
     loss_fn = torch.nn.functional.l1_loss if settings.loss == "l1" else \
         torch.nn.functional.mse_loss
     size = min(settings.crop_size, min(min(s.shape[:2]) for s in pairs.sources))
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if cosine else None
     history = []
     t0 = time.perf_counter()
     for _ in range(steps):
@@ -220,6 +233,8 @@ def train_arrays(pairs: PairSet, steps: int, out_dir=None, **kw: Any):
         loss = loss_fn(model(torch.from_numpy(xb)), torch.from_numpy(yb))
         loss.backward()
         opt.step()
+        if sched is not None:
+            sched.step()
         history.append(float(loss.detach()))
     model.eval()
     return model, history, time.perf_counter() - t0

@@ -63,6 +63,16 @@ def test_bad_input_is_one_line(tmp_path, capsys):
     assert not (tmp_path / "m.pt").exists()
     assert main(["export", str(tmp_path / "missing.pt"), "-o", str(tmp_path / "m.pt")]) == 1
     assert "checkpoint not found" in capsys.readouterr().err
+    import torch
+
+    from nuke_restore.ml.train import FORMAT
+
+    other = tmp_path / "other.pt"  # a checkpoint of a different network version
+    torch.save({"format": FORMAT, "model": {"head.weight": torch.zeros(2, 16, 1, 1)},
+                "settings": {"model_size": "Small", "mode": "chroma"}, "step": 1}, str(other))
+    assert main(["export", str(other), "-o", str(tmp_path / "m.pt")]) == 1
+    err = capsys.readouterr().err
+    assert "do not fit this version's network" in err and err.count("\n") == 1
 
 
 def test_farm_trainer_torch_runs_the_headless_trainer(ml_job, tmp_path):
