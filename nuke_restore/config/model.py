@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import ConfigError, TemplateError
+from ..framemap import FrameMap
 from . import templates as tpl
 from .fields import Section, check_int
+from .framing import nearest, read_clip_map, spread
 from .yamlio import LineDict, decode_text, load_json_text, load_yaml_text
 
 logger = logging.getLogger(__name__)
@@ -78,9 +80,30 @@ class Clip:
     colorspace: Optional[str] = None
     train_on_balanced: bool = True
     composite: Optional[Composite] = None
+    # Reference numbering: None = the Reference is numbered like the Source. Else a FrameMap from
+    # ``reference_offset: N`` (reference = source + N) or ``frame_map: FILE`` (nuke-restore conform).
+    frame_map: Optional[FrameMap] = None
+    frame_map_file: Optional[str] = None
     # (line, column) of each field's value in the config, for errors found later (footage checks).
     pos: Dict[str, Tuple[Optional[int], Optional[int]]] = field(default_factory=dict,
                                                                  repr=False, compare=False)
+
+    @property
+    def refmap(self) -> FrameMap:
+        """Source frame -> reference frame (the identity when the config gives no map)."""
+        return self.frame_map if self.frame_map is not None else FrameMap.identity()
+
+    def matched(self, first: int, last: int) -> List[int]:
+        """The source frames in ``first..last`` whose reference frame is known (a clean match)."""
+        if self.frame_map is None:
+            return list(range(first, last + 1))
+        return [f for f in range(first, last + 1) if self.frame_map.reference(f) is not None]
+
+    def reference_range(self) -> Tuple[int, int]:
+        """The reference frames the clip's matched source frames show (its Read's range)."""
+        refs = [self.refmap.reference(f) for f in self.matched(self.first, self.last)]
+        refs = [r for r in refs if r is not None]
+        return (min(refs), max(refs)) if refs else (self.first, self.last)
 
     @property
     def training_source(self) -> str:
@@ -155,6 +178,9 @@ class InferenceSettings:
     half_precision: bool = False
     reformat: str = "auto"  # auto = only for Non-Commercial (1080 cap)
     read_back: bool = True
+    # The live-area Crop before the model / in the baseline render: off = renders keep the project
+    # format (black outside the live area); on = renders come out at the live-area size.
+    crop_reformat: bool = False
     model_files: Dict[str, str] = field(default_factory=dict)
 
 
@@ -301,7 +327,8 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
     if fraction:
         for s in shots:
             if not s.validation:
-                s.validation = pick_validation(s, fraction)
+                s.validation = pick_validation(s, fraction,
+                                               clips[s.clip].matched(s.first, s.last))
 
     alignment = _alignment(top.section("alignment"), base_dir, project)
     copycat = _copycat(top.section("copycat"), presets, CopyCatSettings(), apply_presets=True)
@@ -381,10 +408,11 @@ def _clips(top: Section, project: Project, base_dir: Path) -> Dict[str, Clip]:
     clips: Dict[str, Clip] = {}
     for name in sec.data:
         c = sec.section(name, ("source", "reference", "balanced", "first", "last", "colorspace",
-                               "train_on_balanced", "composite"))
+                               "train_on_balanced", "composite", "reference_offset", "frame_map"))
         _check_ident(sec, name, str(name))
         first = c.integer("first")
         last = c.integer("last", minimum=first)
+        fmap, fmap_file = read_clip_map(c, base_dir)
         clips[str(name)] = Clip(
             name=str(name),
             source=_check_path(c, "source", c.text("source")),
@@ -393,9 +421,14 @@ def _clips(top: Section, project: Project, base_dir: Path) -> Dict[str, Clip]:
             first=first, last=last,
             colorspace=c.text("colorspace", None),
             train_on_balanced=c.boolean("train_on_balanced", True),
+            frame_map=fmap, frame_map_file=fmap_file,
             pos={key: c.where(key) for key in ("", "source", "reference", "balanced", "first",
-                                                "last")},
+                                                "last", "reference_offset", "frame_map")},
         )
+        if fmap is not None and not clips[str(name)].matched(first, last):
+            key = "frame_map" if fmap_file else "reference_offset"
+            raise c.error(key, f"no source frame of the clip ({first} to {last}) has a reference "
+                               "frame in this map")
         if c.has("composite"):
             cs = c.section("composite", ("source", "matte", "transforms"))
             comp = Composite(source=_check_path(cs, "source", cs.text("source")),
@@ -495,15 +528,19 @@ def _shot(sec: Section, clips: Dict[str, Clip], only_clip: Optional[str],
     for item, fname, pos in sec.items("train"):
         frames.append(check_int(item, sec, "train", minimum=first, maximum=last, field=fname,
                                 pos=pos))
+        _check_matched(clip, frames[-1], "training", sec, fname, pos)
     if len(set(frames)) != len(frames):
         raise sec.error("train", "training frames must not repeat")
     preview = sec.integer("preview", None, minimum=first, maximum=last)
+    if preview is not None:
+        _check_matched(clip, preview, "preview", sec, sec.sub("preview"), sec.where("preview"))
     if preview is not None and preview in frames:
         raise sec.error("preview", f"preview frame {preview} is a training frame; the preview must "
                                    "be a hold-out frame")
     validation = []
     for item, fname, pos in sec.items("validation"):
         v = check_int(item, sec, "validation", minimum=first, maximum=last, field=fname, pos=pos)
+        _check_matched(clip, v, "validation", sec, fname, pos)
         if v in frames:
             raise ConfigError(f"validation frame {v} is also a training frame", sec.path, pos[0],
                               pos[1], field=fname)
@@ -520,6 +557,19 @@ def _shot(sec: Section, clips: Dict[str, Clip], only_clip: Optional[str],
                 line=sec.pos[0] or None)
 
 
+def _check_matched(clip: Clip, frame: int, role: str, sec: Section, fname: str, pos) -> None:
+    """A training, preview or validation frame needs a reference frame showing it cleanly."""
+    if clip.frame_map is None:
+        return
+    m = clip.frame_map.match(frame)
+    if m is None or m.reference is None:
+        why = f" ({m.reason})" if m is not None and m.reason else ""
+        src = clip.frame_map_file or "reference_offset"
+        raise ConfigError(f"{role} frame {frame} has no clean reference match in {src}{why}; "
+                          "pick a frame the frame map matches", sec.path, pos[0], pos[1],
+                          field=fname)
+
+
 def pick_frames(first: int, last: int, count: int) -> List[int]:
     """``count`` frames spread evenly over [first, last], always including both ends (spec §3)."""
     span = last - first + 1
@@ -529,22 +579,33 @@ def pick_frames(first: int, last: int, count: int) -> List[int]:
     return sorted({first + round(i * (last - first) / (count - 1)) for i in range(count)})
 
 
-def escalate(frames: Sequence[int]) -> List[int]:
-    """Insert a frame at the midpoint of every gap (the 4 -> 7 -> 13 escalation of spec §3)."""
+def escalate(frames: Sequence[int], candidates: Optional[Sequence[int]] = None) -> List[int]:
+    """Insert a frame at the midpoint of every gap (the 4 -> 7 -> 13 escalation of spec §3).
+
+    With ``candidates`` (the frames with a clean reference match) the candidate nearest each midpoint
+    is inserted instead; a gap without one stays as it is.
+    """
     out = set(frames)
     fs = sorted(frames)
     for a, b in zip(fs, fs[1:]):
         if b - a > 1:
-            out.add((a + b) // 2)
+            if candidates is None:
+                out.add((a + b) // 2)
+            else:
+                f = nearest(candidates, (a + b) // 2, a, b)
+                if f is not None:
+                    out.add(f)
     return sorted(out)
 
 
-def pick_validation(shot: Shot, fraction: float) -> List[int]:
+def pick_validation(shot: Shot, fraction: float,
+                    candidates: Optional[Sequence[int]] = None) -> List[int]:
     """Hold-out validation frames: ``fraction`` of the pairs, spread over the shot, never a training
-    or preview frame (spec §3, R3)."""
+    or preview frame (spec §3, R3); only ``candidates`` (matched frames) when given."""
     want = max(1, int(round(fraction * len(shot.train))))
     taken = set(shot.train) | ({shot.preview} if shot.preview is not None else set())
-    free = [f for f in range(shot.first, shot.last + 1) if f not in taken]
+    pool = range(shot.first, shot.last + 1) if candidates is None else sorted(candidates)
+    free = [f for f in pool if f not in taken]
     if not free:
         return []
     if want >= len(free):
@@ -553,16 +614,23 @@ def pick_validation(shot: Shot, fraction: float) -> List[int]:
     return sorted({free[int(step * i + step / 2)] for i in range(want)})
 
 
-def pick_preview(first: int, last: int, train: Sequence[int]) -> Optional[int]:
-    """The midpoint of the widest gap between training frames that is not itself trained (R3)."""
+def pick_preview(first: int, last: int, train: Sequence[int],
+                 candidates: Optional[Sequence[int]] = None) -> Optional[int]:
+    """The midpoint of the widest gap between training frames that is not itself trained (R3).
+
+    With ``candidates`` (the frames with a clean reference match): the candidate nearest the midpoint
+    of the widest gap that holds one.
+    """
+    cands = list(range(first, last + 1)) if candidates is None else sorted(candidates)
     fs = sorted(train)
     best = None
     for a, b in zip(fs, fs[1:]):
-        if b - a > 1 and (best is None or b - a > best[1] - best[0]):
+        if b - a > 1 and nearest(cands, (a + b) // 2, a, b) is not None and (
+                best is None or b - a > best[1] - best[0]):
             best = (a, b)
     if best is not None:
-        return (best[0] + best[1]) // 2
-    for f in range(first, last + 1):
+        return nearest(cands, (best[0] + best[1]) // 2, best[0], best[1])
+    for f in cands:
         if f not in train:
             return f
     return None
@@ -571,7 +639,10 @@ def pick_preview(first: int, last: int, train: Sequence[int]) -> Optional[int]:
 def _fill_frames(shots: List[Shot], clips: Dict[str, Clip], granularity: str,
                  pairs: Optional[int], pair_counts: Dict[str, int], minimum: int,
                  path: Optional[str], levels: int = 0) -> None:
-    """Default training and preview frames for shots that did not give them."""
+    """Default training and preview frames for shots that did not give them.
+
+    Only source frames with a clean reference match (the clip's frame map) are picked.
+    """
     # A scene/sequence budget is spread over its shots in proportion to their length.
     groups: Dict[str, List[Shot]] = {}
     for s in shots:
@@ -582,6 +653,17 @@ def _fill_frames(shots: List[Shot], clips: Dict[str, Clip], granularity: str,
         budget = pairs if pairs is not None else pair_counts.get(granularity, 4)
         total = sum(s.last - s.first + 1 for s in members)
         for s in members:
+            clip = clips[s.clip]
+            cands = clip.matched(s.first, s.last)
+            if clip.frame_map is not None and not s.train and len(cands) < (
+                    minimum + 1 if granularity == "shot" else 2):
+                src = clip.frame_map_file or f"reference_offset {clip.frame_map.offset}"
+                raise ConfigError(
+                    f"shot {s.name} ({s.first}-{s.last}) has {len(cands)} source frame(s) with a "
+                    f"clean reference match in {src}; at least "
+                    f"{minimum + 1 if granularity == 'shot' else 2} are needed (training frames "
+                    "plus a hold-out preview): check the frame map or widen the shot",
+                    path, s.line, field="shots")
             if s.train:
                 continue
             share = budget if len(members) == 1 else max(
@@ -590,17 +672,18 @@ def _fill_frames(shots: List[Shot], clips: Dict[str, Clip], granularity: str,
             if len(members) == 1:
                 share = max(share, minimum)
             # Keep at least one untrained frame for the hold-out Preview (R3).
-            share = max(1, min(share, s.last - s.first))
-            s.train = pick_frames(s.first, s.last, share)
+            share = max(1, min(share, len(cands) - 1))
+            s.train = spread(cands, share)
             for _ in range(levels):
                 # Convergence stalled: add a frame at every midpoint (4 -> 7 -> 13, spec §3),
                 # still leaving a frame for the Preview.
-                more = escalate(s.train)
-                if len(more) < s.last - s.first + 1:
+                more = escalate(s.train, cands)
+                if len(more) < len(cands):
                     s.train = more
         for s in members:
             if s.preview is None:
-                s.preview = pick_preview(s.first, s.last, s.train)
+                s.preview = pick_preview(s.first, s.last, s.train,
+                                         clips[s.clip].matched(s.first, s.last))
         n = sum(len(s.train) for s in members)
         if n < minimum and granularity == "shot":
             s = members[0]
@@ -769,12 +852,14 @@ def _copycat(sec: Section, presets: Dict[str, Any], base: CopyCatSettings,
 
 
 def _inference(sec: Section) -> InferenceSettings:
-    sec.check_keys(("clamp", "half_precision", "reformat", "read_back", "model_files"))
+    sec.check_keys(("clamp", "half_precision", "reformat", "read_back", "model_files",
+                    "crop_reformat"))
     inf = InferenceSettings(
         clamp=sec.boolean("clamp", False),
         half_precision=sec.boolean("half_precision", False),
         reformat=sec.text("reformat", "auto", choices=("auto", "on", "off")),
         read_back=sec.boolean("read_back", True),
+        crop_reformat=sec.boolean("crop_reformat", False),
     )
     if sec.has("model_files"):
         ms = sec.section("model_files")

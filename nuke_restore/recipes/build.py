@@ -162,8 +162,9 @@ def _sources(ctx: Ctx, lane_src: float, lane_ref: float):
         if ref_path is None:
             raise NukeRestoreError(f"clip {clip} has no reference and procedure {ctx.proc.name} "
                                    "gives none", cfg.path)
-        reads_ref[clip] = ctx.read(ref_path, clip, "REF", lane_ref,
-                                   f"REFERENCE ({ctx.proc.pair_type})")
+        reads_ref[clip] = ctx.reference_image(ref_path, clip, lane_ref,
+                                              f"REFERENCE ({ctx.proc.pair_type})",
+                                              mapped=ctx.proc.reference is None)
     b.stage("align", "ALIGN  Reference to Source (geometry never touches the Source)", "align")
     aligned: Dict[str, Node] = {}
     for clip in unit.clips:
@@ -304,8 +305,8 @@ def _pre_model(ctx: Ctx, node: Node, k: int, stage, originals: Dict[str, Node],
             node = b.clone(originals["live"], [node], lane=0)
         else:
             box = ctx.live_box
-            node = ctx.crop(node, "Crop_LIVE_AREA", 0, box=box,
-                            label="live area: sprockets, soundtrack, edges")
+            node = ctx.crop(node, "Crop_LIVE_AREA", 0, box=box, reformat=ctx.crop_reformat,
+                            label=_live_label(ctx, "live area: sprockets, soundtrack, edges"))
             originals["live"] = node
     if ctx.cfg.inference.clamp:
         # Opt-in only: the spec's screenshots show no clamp at inference ([SOP] disagrees).
@@ -315,6 +316,12 @@ def _pre_model(ctx: Ctx, node: Node, k: int, stage, originals: Dict[str, Node],
         node = b.add("Remove", [("operation", "remove"), ("channels", "alpha")], [node],
                      name=f"{p}Remove_ALPHA_INF", lane=0)
     return node
+
+
+def _live_label(ctx: Ctx, text: str) -> str:
+    if ctx.crop_reformat:
+        return text + "\nreformat on: renders at the live-area size"
+    return text + "\nblack outside, renders at the project format"
 
 
 def _baseline(ctx: Ctx) -> None:
@@ -359,7 +366,8 @@ def _baseline(ctx: Ctx) -> None:
                     name="Log2Lin_RENDER" + (f"_{clip}" if len(unit.clips) > 1 else ""), lane=5)
         if live_orig is None:
             live_orig = ctx.crop(lin, "Crop_LIVE_AREA", 5, box=ctx.live_box,
-                                 label="live area (same box as inference)")
+                                 reformat=ctx.crop_reformat,
+                                 label=_live_label(ctx, "live area (same box as inference)"))
             out = live_orig
         else:
             out = b.clone(live_orig, [lin], lane=5)
@@ -389,12 +397,14 @@ def _exr(ctx: Ctx) -> Dict[str, str]:
 
 def _note(ctx: Ctx, kind: str) -> str:
     cfg, proc, unit = ctx.cfg, ctx.proc, ctx.unit
+    title = {"training": "training script", "inference": "inference script",
+             "baseline": "MatchGrade render script"}.get(kind, f"{kind} script")
     lines = [
-        f"nuke_restore {__version__}: {proc.name}"
-        + (f" ({proc.template})" if proc.template != proc.name else "") + f" {kind} script",
+        f"nuke_restore {__version__}: {title} for procedure {proc.name}"
+        + (f" ({proc.template})" if proc.template != proc.name else ""),
         f"unit {unit.name} ({unit.granularity}): shots {' '.join(s.name for s in unit.shots)}; "
         f"frames {unit.first}-{unit.last}",
-        "training frames: " + " ".join(str(f) for _c, f in unit.pairs)
+        "training frames: " + " ".join(_pair_text(cfg, c, f) for c, f in unit.pairs)
         + f" | preview {unit.preview[1]}",
         f"reference: {proc.pair_type}" + ("" if proc.registered else " (unregistered artwork)"),
     ]
@@ -410,6 +420,13 @@ def _note(ctx: Ctx, kind: str) -> str:
                  + " | live area: " + " ".join(f"{v:g}" for v in ctx.live_box))
     lines.append("generated: rebuild with `nuke-restore build` instead of editing by hand")
     return "\n".join(lines)
+
+
+def _pair_text(cfg: JobConfig, clip: str, frame: int) -> str:
+    c = cfg.clips[clip]
+    if c.frame_map is None:
+        return str(frame)
+    return f"{frame}>{c.refmap.reference(frame)}"
 
 
 def _finish(ctx: Ctx, kind: str, relpath: str) -> BuiltScript:

@@ -153,11 +153,12 @@ class Ctx:
         return f"{self.unit.name}_{tag}_v{self.version:03d}_{checkpoint}"
 
     # -- common blocks -------------------------------------------------------------------------
-    def read(self, path: str, clip: str, side: str, lane: float, label: str) -> Node:
+    def read(self, path: str, clip: str, side: str, lane: float, label: str,
+             range_: Optional[Tuple[int, int]] = None) -> Node:
         c = self.cfg.clips[clip]
         fmt = self.cfg.project.format
         name = f"Read_{side}" + (f"_{clip}" if len(self.unit.clips) > 1 else "")
-        first, last = c.first, c.last
+        first, last = range_ or (c.first, c.last)
         return self.b.add("Read", [
             ("file_type", "exr" if path.lower().endswith(".exr") else None),
             ("file", self.paths.rel(path)),
@@ -166,6 +167,49 @@ class Ctx:
             ("origfirst", first), ("origlast", last), ("origset", True),
             ("colorspace", self.read_cs(clip)),
         ], [], name=name, lane=lane, label=label)
+
+    def reference_image(self, path: str, clip: str, lane: float, label: str,
+                        mapped: bool = True) -> Node:
+        """The Reference of ``clip`` in source frame numbers, at the project format.
+
+        Read (its own frame range) -> the clip's frame map as a retime into source frame numbers
+        (``TimeOffset`` for a constant offset, a ``FrameHold`` keyed per source frame for a table)
+        -> ``Reformat`` to the project format (a lower-resolution reference is scaled up here; at
+        the format it changes nothing). Everything downstream (alignment keys, F_Align, the QC
+        difference, the dataset FrameHolds) then works in source frame numbers, so the Reference
+        side of every training pair and of the MatchGrade fit shows the mapped reference frame.
+        ``mapped`` is off for a procedure's own reference (artwork): it is numbered like the Source.
+        """
+        c = self.cfg.clips[clip]
+        fmap = c.frame_map if mapped else None
+        sfx = f"_{clip}" if len(self.unit.clips) > 1 else ""
+        node = self.read(path, clip, "REF", lane, label,
+                         range_=c.reference_range() if fmap is not None else None)
+        if fmap is not None:
+            offset = fmap.offset
+            src = c.frame_map_file or "reference_offset"
+            if offset is not None:
+                # TimeOffset: output frame t shows input frame t - time_offset.
+                node = self.b.add("TimeOffset", [("time_offset", -offset)], [node],
+                                  name=f"TimeOffset_REF{sfx}", lane=lane,
+                                  label=f"reference frame = source frame "
+                                        f"{'+' if offset >= 0 else '-'} {abs(offset)}\n({src})")
+            else:
+                pairs = c.refmap.pairs(range(c.first, c.last + 1))
+                curve = "{{curve K " + " ".join(f"x{f} {r}" for f, r in pairs) + "}}"
+                node = self.b.add("FrameHold", [("firstFrame", Raw(curve))], [node],
+                                  name=f"FrameHold_REF_MAP{sfx}", lane=lane,
+                                  label=f"frame map {src}:\nreference frame per source frame")
+        return self.b.add("Reformat", [("format", self.cfg.project.format.nk)], [node],
+                          name=f"Reformat_REF{sfx}", lane=lane,
+                          label="Reference to the project format")
+
+    def reference_label(self, clip: str, frame: int) -> Optional[str]:
+        """``ref N`` for a FrameHold of ``frame`` when the clip's Reference is numbered otherwise."""
+        c = self.cfg.clips[clip]
+        if c.frame_map is None:
+            return None
+        return f"reference frame {c.refmap.reference(frame)}"
 
     def source_image(self, clip: str, lane: float, label: str) -> Node:
         """The Source image of ``clip``: its Read, or the composite of two prints (R10).
@@ -206,10 +250,10 @@ class Ctx:
                           label="composite of prints")
 
     def crop(self, src: Node, name: str, lane: float, box=None, keys=None,
-             label: Optional[str] = None) -> Node:
+             label: Optional[str] = None, reformat: bool = True) -> Node:
         box = box or self.crop_box
         value = anim({f: v for f, v in keys.items()}, 4) if keys else list(box)
-        return self.b.add("Crop", [("box", value), ("reformat", True), ("crop", True)], [src],
+        return self.b.add("Crop", [("box", value), ("reformat", reformat), ("crop", True)], [src],
                           name=name, lane=lane, label=label)
 
     def align_block(self, ref: Node, src: Node, clip: str, lane_ref: float) -> Node:
@@ -258,7 +302,12 @@ class Ctx:
     # -- dataset stacks (R2, R3) ---------------------------------------------------------------
     def stack(self, images: Dict[str, Node], side: str, title: str, lane: float, k: int,
               frames: Sequence[Tuple[str, int]], tag: str = "") -> Node:
-        """Read -> FrameRange 1-1 -> FrameHold x N -> AppendClip -> staging AppendClip -> stamp."""
+        """Read -> FrameRange 1-1 -> FrameHold x N -> AppendClip -> staging AppendClip -> stamp.
+
+        Both sides hold the same source frame numbers; the Reference arrives already retimed to
+        source frame numbers (``reference_image``), and its FrameHolds are labelled with the
+        reference frame they show.
+        """
         p = self.prefix(k)
         multi = len(self.unit.clips) > 1
         ranges: Dict[str, Node] = {}
@@ -271,7 +320,7 @@ class Ctx:
             holds.append(self.b.add(
                 "FrameHold", [("firstFrame", frame)], [ranges[clip]],
                 name=f"{p}FrameHold_{side}{tag}_" + (f"{clip}_" if multi else "") + str(frame),
-                lane=lane))
+                lane=lane, label=self.reference_label(clip, frame) if side == "REF" else None))
         append = self.b.add("AppendClip", [], holds, name=f"{p}AppendClip_{side}{tag}", lane=lane,
                             label=f"{len(holds)} pairs, ordered")
         staging = self.b.add("AppendClip", [], [append], name=f"{p}AppendClip_{side}{tag}_STAGING",
@@ -380,7 +429,7 @@ class Ctx:
             ("modelFile", model_file),
             ("serialiseKnob", Raw("{}")),
             ("halfPrecision", self.cfg.inference.half_precision),
-        ], [src], name=f"{self.prefix(k)}Inference", lane=lane,
+        ], [src], name=f"{self.prefix(k)}Inference_{self.proc.stages[k].pair.upper()}", lane=lane,
             label=f"model: stage {k + 1} ({self.proc.stages[k].pair})")
 
     # -- outputs (R8, R13) ---------------------------------------------------------------------
@@ -395,7 +444,7 @@ class Ctx:
                 name=f"Reformat_HD{sfx}", lane=lane, label="Non-Commercial 1080 cap")
         meta = self.b.add("ModifyMetaData", [("metadata", metadata_value(metadata))], [node],
                           name=f"ModifyMetaData_{tag.upper()}{sfx}", lane=lane,
-                          label="provenance (spec s.6)")
+                          label="provenance metadata")
         out = self.output_name(tag, checkpoint)
         path = f"{folder}/{self.unit.name}/{out}/{out}{sfx}.####.exr"
         w = self.b.add("Write", [
@@ -415,6 +464,12 @@ class Ctx:
                 [], name=f"Read_CHECK_{tag.upper()}{sfx}", lane=lane + 1,
                 label="read back: completeness check")
         return w
+
+    @property
+    def crop_reformat(self) -> bool:
+        """The live-area Crop of inference and baseline renders: reformat to the crop, or keep the
+        project format (default: deliverables at the scan's format, black outside the live area)."""
+        return self.cfg.inference.crop_reformat
 
     @property
     def reformat_hd(self) -> bool:

@@ -338,7 +338,8 @@ def rule_prefilter_parity(script: Graph) -> Iterator[Diagnostic]:
 
 
 def rule_inference_chain(script: Graph) -> Iterator[Diagnostic]:
-    """Inference: a live-area Crop (reformat on) before the first model; no Grade unless opted in."""
+    """Inference: a live-area Crop before the first model (black outside: ``crop`` on when it keeps
+    the format, i.e. reformat off); no Grade unless opted in."""
     infs = [n for n in _all(script) if _origin(n).cls == "Inference"]
     if not infs:
         yield _diag("NR008", "an inference script without an Inference node", script=script)
@@ -347,9 +348,9 @@ def rule_inference_chain(script: Graph) -> Iterator[Diagnostic]:
         crops = [u for u in upstream(n) if _origin(u).cls == "Crop"]
         if not crops:
             yield _diag("NR008", "no live-area Crop before Inference", n, script=script)
-        elif _val(crops[0], "reformat") != "true":
-            yield _diag("NR008", "the live-area Crop must have reformat on", crops[0],
-                        script=script)
+        elif _val(crops[0], "reformat") != "true" and _val(crops[0], "crop") == "false":
+            yield _diag("NR008", "the live-area Crop keeps the format but does not black out "
+                                 "outside the box (crop off)", crops[0], script=script)
         if info.get("clamp") != "1":
             grades = [u for u in upstream(n) if _origin(u).cls == "Grade"]
             if grades:
