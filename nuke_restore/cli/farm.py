@@ -348,10 +348,10 @@ def _print_summary(plan, out: Path, written: List[Path]) -> None:
         for task in [*shot.renders, *shot.qc]:
             print(f"{shot.shot}: {task.name} after {', '.join(task.depends_on) or 'nothing'}")
     if "deadline" in settings.managers:
-        print(f"Deadline: sh {out / 'deadline' / 'submit_deadline.sh'}")
+        print(f"Deadline: sh {shlex.quote(str(out / 'deadline' / 'submit_deadline.sh'))}")
     if "opencue" in settings.managers:
-        print(f"OpenCue:  python3 {out / 'opencue' / 'submit_opencue.py'}")
-    print(f"{len(written)} files written to {out}")
+        print(f"OpenCue:  python3 {shlex.quote(str(out / 'opencue' / 'submit_opencue.py'))}")
+    print(f"{len(written)} files written to {shlex.quote(str(out))}")
 
 
 def _report_logs(paths: Sequence[str], as_json: bool) -> int:
