@@ -708,24 +708,34 @@ def _box(sec: Section, key: str, value: Any = None, fname: Optional[str] = None,
     return (float(v[0]), float(v[1]), float(v[2]), float(v[3]))
 
 
+def _inside(sec: Section, key: Any, box: Box, fmt: Format) -> Box:
+    """A box must lie inside the project format (a crop outside it would render black)."""
+    if box[0] < 0 or box[1] < 0 or box[2] > fmt.width or box[3] > fmt.height:
+        raise sec.error(key, "[" + ", ".join(f"{v:g}" for v in box) + "] reaches outside the "
+                        f"project format (0, 0, {fmt.width}, {fmt.height}); keep "
+                        f"0 <= x < r <= {fmt.width} and 0 <= y < t <= {fmt.height}")
+    return box
+
+
 def _alignment(sec: Section, base_dir: Path, project: Project) -> Alignment:
     sec.check_keys(("mode", "transforms", "which", "roi", "crop", "live_area", "accuracy"))
     al = Alignment(mode=sec.text("mode", "none", choices=ALIGN_MODES))
     al.accuracy = sec.number("accuracy", None, minimum=0.0)
+    fmt = project.format
     if sec.has("roi"):
-        al.roi = _box(sec, "roi")
+        al.roi = _inside(sec, "roi", _box(sec, "roi"), fmt)
     if sec.has("live_area"):
-        al.live_area = _box(sec, "live_area")
+        al.live_area = _inside(sec, "live_area", _box(sec, "live_area"), fmt)
     if sec.has("crop"):
         crop = sec.data["crop"]
         if isinstance(crop, list):
-            al.crop = _box(sec, "crop")
+            al.crop = _inside(sec, "crop", _box(sec, "crop"), fmt)
         else:
             csec = sec.section("crop")
             for k in csec.data:
                 frame = check_int(_frame_key(k), csec, k, field=csec.sub(str(k)),
                                   pos=csec.where(k, False))
-                al.crop_keys[frame] = _box(csec, k)
+                al.crop_keys[frame] = _inside(csec, k, _box(csec, k), fmt)
             if not al.crop_keys:
                 raise sec.error("crop", "expected a box [x, y, r, t] or per-frame boxes")
             al.crop = al.crop_keys[min(al.crop_keys)]

@@ -565,4 +565,26 @@ def _append_log(path: Path, built: List[BuiltScript]) -> None:
         entries.append(pv.log_entry(main.metadata, [b.relpath for b in bs], date, None, outputs))
     old = path.read_text(encoding="utf-8") if path.exists() else \
         "# Experiments log\n\nOne entry per build (nuke-restore build).\n\n"
-    write_atomic(path, old + "".join(entries))
+    # A rebuild of the same scripts with the same settings (e.g. --force) is not a new experiment:
+    # its entry is not repeated. A changed build gets its own entry.
+    seen = {_entry_key(e) for e in _entries(old)}
+    fresh = []
+    for e in entries:
+        if _entry_key(e) not in seen:
+            seen.add(_entry_key(e))
+            fresh.append(e)
+    if fresh or not path.exists():
+        write_atomic(path, old + "".join(fresh))
+
+
+def _entries(text: str) -> List[str]:
+    return ["## " + chunk for chunk in ("\n" + text).split("\n## ")[1:]]
+
+
+_VOLATILE = ("## ", "- Date:", "- QC folder:", "- Observations:", "- Next actions:")
+
+
+def _entry_key(entry: str) -> str:
+    """An entry without what changes from run to run (dates) or what the artist writes in it."""
+    return "\n".join(line.rstrip() for line in entry.splitlines()
+                     if line.strip() and not line.startswith(_VOLATILE))
