@@ -78,6 +78,8 @@ class Clip:
     last: int
     balanced: Optional[str] = None
     colorspace: Optional[str] = None
+    # The Reference's own input colourspace (a JPEG/DVD reference is rarely the scan's log encoding).
+    reference_colorspace: Optional[str] = None
     train_on_balanced: bool = True
     composite: Optional[Composite] = None
     # Reference numbering: None = the Reference is numbered like the Source. Else a FrameMap from
@@ -322,8 +324,8 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
     _fill_frames(shots, clips, granularity, pairs, pair_counts, minimum, path, levels)
     fraction = dataset.number("validation_fraction", 0.0, minimum=0.0)
     if fraction > 0.5:
-        raise dataset.error("validation_fraction", "must be at most 0.5 (the spec suggests "
-                                                   "0.15-0.25)")
+        raise dataset.error("validation_fraction", "must be at most 0.5 (0.15-0.25 is "
+                                                   "usual)")
     if fraction:
         for s in shots:
             if not s.validation:
@@ -408,7 +410,8 @@ def _clips(top: Section, project: Project, base_dir: Path) -> Dict[str, Clip]:
     clips: Dict[str, Clip] = {}
     for name in sec.data:
         c = sec.section(name, ("source", "reference", "balanced", "first", "last", "colorspace",
-                               "train_on_balanced", "composite", "reference_offset", "frame_map"))
+                               "train_on_balanced", "composite", "reference_offset", "frame_map",
+                               "reference_colorspace"))
         _check_ident(sec, name, str(name))
         first = c.integer("first")
         last = c.integer("last", minimum=first)
@@ -420,6 +423,7 @@ def _clips(top: Section, project: Project, base_dir: Path) -> Dict[str, Clip]:
             balanced=_check_path(c, "balanced", c.text("balanced", None)),
             first=first, last=last,
             colorspace=c.text("colorspace", None),
+            reference_colorspace=c.text("reference_colorspace", None),
             train_on_balanced=c.boolean("train_on_balanced", True),
             frame_map=fmap, frame_map_file=fmap_file,
             pos={key: c.where(key) for key in ("", "source", "reference", "balanced", "first",
@@ -965,15 +969,15 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
             )
             if stage.pair == "spatial" and stage.reference_median:
                 raise ssec.error("reference_median", "spatial jobs never median or blur the "
-                                                     "Reference (spec §2.3)")
+                                                     "Reference: its detail is the target")
             if stage.pair == "spatial" and stage.target_luma != "source":
                 raise ssec.error("target_luma", "target_luma applies to chroma stages only")
             if k == 0 and ssec.has("chain"):
                 raise ssec.error("chain", "the first stage has nothing to chain from")
             stages.append(stage)
         if ref_med and not any(st.pair == "chroma" for st in stages):
-            raise sec.error("reference_median", "spatial jobs never median or blur the Reference "
-                                                "(spec §2.3)")
+            raise sec.error("reference_median", "spatial jobs never median or blur the Reference: "
+                                                "its detail is the target")
         if "training" in scripts and not stages:
             raise tsec.error("stages", "a procedure with a training script needs stages")
         proc = Procedure(
@@ -1000,8 +1004,8 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
             required = sorted(set(required) | {"citation", "assumptions"})
         missing = [r for r in required if not getattr(proc, r, "")]
         if missing:
-            raise sec.error(None, f"{' and '.join(missing)} required for {pair_type} references "
-                                  "(R11): cite the sources and state the assumptions")
+            raise sec.error(None, f"{' and '.join(missing)} required for {pair_type} references: "
+                                  "cite the sources and state the assumptions")
         out.append(proc)
     return out
 

@@ -524,7 +524,7 @@ def build_to_dir(config: JobConfig, outdir: os.PathLike, shots: Optional[Sequenc
         (out / folder).mkdir(parents=True, exist_ok=True)
     ignore = out / PIPELINE["training"] / ".gitignore"
     if not ignore.exists():
-        write_atomic(ignore, "# CopyCat checkpoints and training data stay out of git (R14)\n"
+        write_atomic(ignore, "# CopyCat checkpoints and training data stay out of git\n"
                              "*.cat\n*.catnc\n*.png\n")
         written.append(ignore)
     _append_log(log_path, built)

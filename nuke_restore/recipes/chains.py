@@ -136,6 +136,11 @@ class Ctx:
     def read_cs(self, clip: str) -> str:
         return self.cfg.clips[clip].colorspace or self.cfg.project.read_colorspace
 
+    def ref_cs(self, clip: str) -> str:
+        """The Reference Read's colourspace: the clip's ``reference_colorspace``, else the project's
+        read colourspace (not the clip's ``colorspace``, which names the scan's encoding)."""
+        return self.cfg.clips[clip].reference_colorspace or self.cfg.project.read_colorspace
+
     def stage_dir(self, k: int) -> str:
         suffix = f"_s{k + 1}" if len(self.proc.stages) > 1 else ""
         return f"{PIPELINE['training']}/{self.unit.name}/{self.proc.name}{suffix}"
@@ -165,7 +170,7 @@ class Ctx:
             ("format", fmt.nk),
             ("first", first), ("last", last),
             ("origfirst", first), ("origlast", last), ("origset", True),
-            ("colorspace", self.read_cs(clip)),
+            ("colorspace", self.ref_cs(clip) if side == "REF" else self.read_cs(clip)),
         ], [], name=name, lane=lane, label=label)
 
     def reference_image(self, path: str, clip: str, lane: float, label: str,
