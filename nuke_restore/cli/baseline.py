@@ -12,8 +12,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "Fit one global colour map from source to reference on aligned frame pairs (the "
             "baseline a CopyCat model must beat), write baseline.json and a .cube that "
             "OpenColorIO/Nuke read (plus an ASC .cc for --method cdl), and optionally apply it "
-            "to a sequence. Maps are fitted on sRGB-encoded values; linear (EXR) input is "
-            "encoded first and decoded on output."),
+            "to a sequence. Inputs are decoded from their colour spaces through OpenColorIO "
+            "and the map is fitted on sRGB-encoded Rec.709 values (the .cube's domain); "
+            "--apply writes the output colour space (EXR: scene-linear)."),
     )
     p.add_argument("--source", required=True, help="source sequence (faded element)")
     p.add_argument("--reference", required=True, help="reference sequence (colour to match)")
@@ -30,9 +31,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="PATTERN", help="output pattern for --apply (e.g. "
                    "out/baseline.####.exr)")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
-    p.add_argument("--source-encoding", choices=("linear", "srgb"),
-                   help="default: linear for EXR, sRGB otherwise")
-    p.add_argument("--reference-encoding", choices=("linear", "srgb"))
+    from ._pairing_args import add_colour_args, add_frame_args
+
+    add_colour_args(p, ("source", "reference", "output"), legacy=True)
+    add_frame_args(p)
     return p
 
 
@@ -56,12 +58,15 @@ def run(args) -> int:
     if args.method == "cdl":
         names.append("baseline.cc")
     check_outputs([outdir / name for name in names], force=args.force)
+    from ._pairing_args import colour_from_args, frame_map_from_args, say
+
+    colour = colour_from_args(args, ("source", "reference", "output"))
+    fmap = frame_map_from_args(args)
     try:
         b = baseline.fit_sequences(
             args.source, args.reference, args.method, frames=parse_frames(args.frames),
             align_first=args.align, lut_size=args.lut_size, degree=args.degree,
-            source_encoding=args.source_encoding, reference_encoding=args.reference_encoding,
-            progress=True)
+            progress=True, frame_map=fmap, allow_missing=args.allow_missing, colour=colour)
     except ImagingError as exc:
         if exc.path is None:  # a fitting error about the pairs as a whole: name the source
             exc.path = args.source
@@ -69,10 +74,11 @@ def run(args) -> int:
     written = []
     if args.apply:
         # Check and render before exporting so a refused overwrite leaves nothing half done.
-        written = baseline.apply_sequence(b, args.apply, args.out, encoding=args.source_encoding,
-                                          force=args.force, progress=True)
+        written = baseline.apply_sequence(b, args.apply, args.out, force=args.force,
+                                          progress=True, colour=colour)
     paths = baseline.export(b, outdir, force=args.force, lut_size=args.lut_size)
     e = b.fit_error
+    say(b.setup.lines())
     print(f"{args.method} baseline fitted on frames {b.frames}: RMSE {e['rmse']:.4f} "
           f"(identity {e['identity_rmse']:.4f}), {e['psnr_db']:.1f} dB on the fit pairs")
     for kind, path in sorted(paths.items()):

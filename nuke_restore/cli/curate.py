@@ -30,7 +30,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     p.add_argument("sequence", help="source frames: pattern, member file or folder")
     p.add_argument("--reference", metavar="SEQUENCE",
-                   help="reference frames on the same raster: frames where it disagrees are avoided")
+                   help="reference frames (any size of the source's aspect ratio): frames where "
+                        "it disagrees, or has no clean match, are avoided")
     p.add_argument("-o", "--output", metavar="FILE", help="write the curation JSON here (for build)")
     p.add_argument("--json", action="store_true", help="print the curation JSON on stdout")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
@@ -50,6 +51,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--last", type=int, help="last frame to use")
     p.add_argument("--proxy", type=int, metavar="N", help="analyse at 1/N resolution")
     p.add_argument("--threads", type=int, metavar="N", help="reader threads")
+    from ._pairing_args import add_colour_args, add_frame_args
+
+    add_colour_args(p)
+    add_frame_args(p)
     return p
 
 
@@ -77,13 +82,23 @@ def run(args: argparse.Namespace) -> int:
     check_outputs([args.output], force=args.force)
     if args.contact_sheet:
         check_image_output(args.contact_sheet, force=args.force)
+    from ._pairing_args import colour_from_args, frame_map_from_args
+
+    if not args.reference and (args.reference_offset is not None or args.frame_map
+                               or args.reference_colourspace):
+        print("nuke-restore curate: error: --reference-offset, --frame-map and "
+              "--reference-colourspace need --reference", file=sys.stderr)
+        return 2
     set_quiet(bool(getattr(args, "quiet", False)))
+    colour = colour_from_args(args)
+    fmap = frame_map_from_args(args)
     src = FrameSequence.from_path(args.sequence, args.first, args.last)
-    ref = FrameSequence.from_path(args.reference, src.first, src.last) if args.reference else None
+    ref = FrameSequence.from_path(args.reference) if args.reference else None
     opts = curate_mod.CurateOptions(granularity=args.granularity, train=args.train,
                                     escalate=args.escalate, proxy=args.proxy, threads=args.threads,
                                     validation=args.validation, progress=True)
-    result = curate_mod.curate(src, ref, opts)
+    result = curate_mod.curate(src, ref, opts, frame_map=fmap, allow_missing=args.allow_missing,
+                               colour=colour)
     text = json.dumps(result, indent=1) + "\n"
     if args.output:
         from ..fileio import write_atomic
@@ -91,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
         write_atomic(args.output, text, force=args.force)
     if args.contact_sheet:
         curate_mod.contact_sheet(result, args.contact_sheet, force=args.force)
+    from ._pairing_args import say
+
+    say(colour.lines() + list(result.get("notes", [])), json_on_stdout=args.json)
     if args.json:
         sys.stdout.write(text)
     else:

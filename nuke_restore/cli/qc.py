@@ -27,6 +27,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--align", action="store_true",
                    help="register the reference onto the source per frame before comparing")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
+    from ._pairing_args import add_colour_args, add_frame_args
+
+    add_colour_args(p, ("source", "reference", "baseline", "output", "truth"))
+    add_frame_args(p)
     return p
 
 
@@ -47,9 +51,15 @@ def run(args) -> int:
         raise ImagingError("nothing to judge: give --output and/or --baseline")
     # Both outputs are checked before the (slow) measuring, so neither is left half done.
     check_outputs([args.report, args.json], force=args.force)
+    from ._pairing_args import colour_from_args, frame_map_from_args, say
+
+    colour = colour_from_args(args, ("source", "reference", "baseline", "output", "truth"))
     result = qc.run_qc(args.source, args.reference, cands, parse_frames(args.frames),
-                       args.mode, truth=args.truth, align_reference=args.align, progress=True)
+                       args.mode, truth=args.truth, align_reference=args.align, progress=True,
+                       frame_map=frame_map_from_args(args), allow_missing=args.allow_missing,
+                       colour=colour)
     path = qc.write_report(result, args.report, force=args.force, json_path=args.json)
+    say(result.notes)
     summ = result.summary()
     specs = qc.METRICS[args.mode] + (qc.TRUTH_METRICS if args.truth else [])
     print(f"{'render':12s} " + " ".join(f"{k[:14]:>14s}" for k, _, _ in specs))

@@ -953,73 +953,186 @@ def align_sequences(source, reference, frames: Optional[Sequence[int]] = None,
                     proxy: int = 1, shot_samples: int = 8,
                     source_encoding: Optional[str] = None,
                     reference_encoding: Optional[str] = None,
-                    progress: bool = False) -> Tuple[Dict[str, object], Dict[int, AlignResult]]:
+                    progress: bool = False, *, frame_map=None, allow_missing: bool = False,
+                    colour=None, shots: Optional[Sequence[Tuple[int, int]]] = None,
+                    check_cuts: bool = True
+                    ) -> Tuple[Dict[str, object], Dict[int, AlignResult]]:
     """Register a reference sequence onto a source sequence.
 
     Args:
         source: pattern/file/folder or FrameSequence of the element that stays put.
-        reference: the element to move.
-        frames: frames to analyse (all must exist in both); default the common frames.
+        reference: the element to move (any size of the source's aspect: it is brought to the
+            source's format first, as a Reformat would).
+        frames: source frames to analyse; default all source frames with a reference frame.
         per_frame: one Transform per frame (keyframes) instead of one per shot.
         options: :class:`AlignOptions`.
         proxy: integer downscale for speed; values are reported at full resolution.
-        shot_samples: per-shot mode registers at most this many evenly spread frames and uses
-            the median transform.
-        source_encoding, reference_encoding: "linear" or "srgb"; default from the file type.
+        shot_samples: per-shot mode registers at most this many evenly spread frames per shot
+            and uses the median transform.
+        source_encoding, reference_encoding: colour space names (or the older "linear" /
+            "srgb"); ignored when ``colour`` is given. Default from the file type.
         progress: show a progress bar.
+        frame_map: a :class:`~nuke_restore.framemap.FrameMap` (reference frame per source frame).
+        allow_missing: skip source frames whose reference frame is missing instead of refusing.
+        colour: an :class:`~.ocio.Colour` (config and declared colour spaces).
+        shots: ``[(first, last), ...]`` source frame ranges (from a curation): one transform per
+            shot, written on every frame of the shot. Without it, one transform spans all
+            frames, and a warning names any cut found inside them.
+        check_cuts: look for cuts when ``shots`` is not given (shot mode only).
 
     Returns:
-        (document, results): the ``{"frames": {...}}`` JSON document (plus ``mode`` and, per
-        shot, ``shot``) and the per-frame results.
+        (document, results): the ``{"frames": {...}}`` JSON document (plus ``mode``, ``model``,
+        ``shots``, colour, frame numbering and reference scale) and the per-frame results of the
+        analysed frames.
 
     Raises:
-        ImagingError: missing frames, size mismatch, unreadable files, nothing to register.
+        ImagingError: missing frames, other aspect ratio, unreadable files, nothing to register.
     """
-    from .baseline import guess_encoding
-    from .pairs import check_sizes, open_sequence, pick_even, read, resolve_frames
+    from .ocio import Colour
+    from .pairs import pick_even, setup_pairs
     from .progress import progress_bar
 
-    seqs = {"source": open_sequence(source), "reference": open_sequence(reference)}
-    todo = resolve_frames(seqs, frames, minimum=1)
-    check_sizes(seqs, todo[0])
-    s_enc = source_encoding or guess_encoding(seqs["source"].path(todo[0]))
-    r_enc = reference_encoding or guess_encoding(seqs["reference"].path(todo[0]))
+    if colour is None:
+        colour = Colour(declared={"source": source_encoding, "reference": reference_encoding})
+    setup = setup_pairs(source, reference, frame_map, frames, allow_missing, colour)
+    todo = setup.frames
     opts = options or AlignOptions()
-    analyse = todo if per_frame else pick_even(todo, shot_samples)
+    groups = _shot_groups(todo, shots)
     results: Dict[int, AlignResult] = {}
-    images: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
-    for f in progress_bar(analyse, desc="align", enabled=progress):
-        src = prepare(read(seqs["source"], f, proxy), s_enc)
-        ref = prepare(read(seqs["reference"], f, proxy), r_enc)
-        try:
-            results[f] = estimate(src, ref, opts)
-        except ImagingError as exc:
-            raise ImagingError(f"frame {f}: {exc.message}",
-                               path=seqs["reference"].path(f)) from exc
+    shot_docs: List[Dict[str, object]] = []
+    entries: Dict[int, Dict[str, object]] = {}
+    plan = [(grp, grp if per_frame else pick_even(grp, shot_samples)) for grp in groups]
+    bar = progress_bar([f for _, an in plan for f in an], desc="align", enabled=progress)
+    it = iter(bar)
+    for grp, analyse in plan:
+        got: Dict[int, AlignResult] = {}
+        images: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
+        for f in analyse:
+            next(it, None)
+            src = setup.read_source(f, proxy)
+            ref = setup.read_reference(f, proxy)
+            try:
+                got[f] = estimate(src, ref, opts)
+            except ImagingError as exc:
+                raise ImagingError(f"frame {f}: {exc.message}",
+                                   path=setup.reference.path(setup.pairing.reference(f))) from exc
+            if not per_frame:
+                images[f] = (to_luma(src), to_luma(ref))
         if not per_frame:
-            images[f] = (to_luma(src), to_luma(ref))
-    if not per_frame:
-        g = combine(list(results.values()))
-        for f, (sl, rl) in images.items():
-            results[f] = _rescore(sl, rl, g, opts)
-    if proxy > 1:
-        results = {f: _scale_result(r, proxy) for f, r in results.items()}
-    doc: Dict[str, object] = frames_json(results)
+            g = combine(list(got.values()))
+            for f, (sl, rl) in images.items():
+                got[f] = _rescore(sl, rl, g, opts)
+        if proxy > 1:
+            got = {f: _scale_result(r, proxy) for f, r in got.items()}
+        results.update(got)
+        for f in sorted(got):
+            entries[f] = _entry(got[f])
+        if shots is not None:
+            res = [r.residual for r in got.values() if math.isfinite(r.residual)]
+            sd: Dict[str, object] = {"first": grp[0], "last": grp[-1],
+                                     "measured": sorted(got),
+                                     "residual": round(float(np.median(res)), 4) if res else None}
+            if not per_frame:
+                one = next(iter(got.values()))
+                sd["transform"] = one.transform.to_json()
+                for f in grp:  # one transform per shot, keyed on every frame of the shot
+                    entries.setdefault(f, one.transform.to_json())
+            shot_docs.append(sd)
+    doc: Dict[str, object] = {"frames": {str(f): entries[f] for f in sorted(entries)}}
     doc["mode"] = "per-frame" if per_frame else "shot"
     doc["model"] = opts.model
-    if not per_frame:
+    if shots is not None:
+        doc["shots"] = shot_docs
+    elif not per_frame:
         doc["shot"] = next(iter(results.values())).transform.to_json()
+    doc.update(setup.describe())
+    warnings: List[str] = []
+    if shots is None and not per_frame and check_cuts:
+        cut = _cuts_inside(setup, todo)
+        if cut:
+            warnings.append(f"one transform spans the cut at frame(s) {', '.join(map(str, cut))} "
+                            f"(frames {todo[0]}-{todo[-1]}): give --curation curation.json to "
+                            "solve one transform per shot")
     unmeasured = [f for f, r in results.items() if math.isnan(r.residual)]
     bad = [f for f, r in results.items() if r.residual > 0.25]
     if bad:
-        logger.warning("residual above 0.25 px on frame(s) %s%s", bad[:10],
-                       "" if per_frame else "; try --per-frame")
+        warnings.append(f"residual above 0.25 px on frame(s) {bad[:10]}"
+                        + ("" if per_frame else "; try --per-frame"))
     if unmeasured:
         # Too few textured tiles for the independent check: the estimate cannot be verified and,
         # on such pictures, may well be wrong. Say so rather than report a residual.
-        logger.warning("residual not measurable on frame(s) %s (too little texture for the "
-                       "independent check): alignment unverified, check it by eye", unmeasured[:10])
+        warnings.append(f"residual not measurable on frame(s) {unmeasured[:10]} (too little "
+                        "texture for the independent check): alignment unverified, check it by eye")
+    for w in warnings:
+        logger.warning("%s", w)
+    doc["warnings"] = warnings
+    doc["notes"] = setup.lines()
     return doc, results
+
+
+def _entry(r: AlignResult) -> Dict[str, object]:
+    """One frame of the JSON document; unmeasured values are left out (not null), so the job
+    config's ``alignment.transforms`` reads the file as it is."""
+    return {k: v for k, v in r.to_json().items() if v is not None}
+
+
+def _shot_groups(frames: Sequence[int], shots) -> List[List[int]]:
+    """The analysed frames grouped by shot (all in one group without shots)."""
+    if shots is None:
+        return [list(frames)]
+    groups = []
+    for first, last in shots:
+        grp = [f for f in frames if first <= f <= last]
+        if grp:
+            groups.append(grp)
+    if not groups:
+        raise ImagingError(f"no frame to align inside the curation's shots (frames {frames[0]}-"
+                           f"{frames[-1]})")
+    return groups
+
+
+def _cuts_inside(setup, frames: Sequence[int]) -> List[int]:
+    """Cuts found in the source between the first and last of ``frames`` (best effort)."""
+    from .cuts import detect_cuts
+    from .sequence import FrameSequence
+
+    if len(frames) < 3:
+        return []
+    try:
+        seq = FrameSequence.from_path(setup.source.pattern, frames[0], frames[-1])
+        if seq.missing:
+            return []
+        found = detect_cuts(seq)
+    except ImagingError:
+        return []
+    return sorted(t.frame for t in found.transitions if frames[0] < t.frame <= frames[-1])
+
+
+def shots_from_curation(path) -> List[Tuple[int, int]]:
+    """The ``(first, last)`` shot ranges of a ``nuke-restore curate`` JSON file."""
+    import json
+
+    from ..errors import ConfigError
+
+    p = str(path)
+    try:
+        data = json.loads(open(p, encoding="utf-8").read())
+    except OSError as exc:
+        raise ImagingError(f"cannot read curation: {exc.strerror or exc}", path=p) from None
+    except ValueError as exc:
+        raise ConfigError(f"not valid JSON: {getattr(exc, 'msg', exc)}", path=p,
+                          line=getattr(exc, "lineno", None)) from None
+    shots = data.get("shots") if isinstance(data, dict) else None
+    if not isinstance(shots, list) or not shots:
+        raise ConfigError("expected a curation with a 'shots' list", path=p, field="shots")
+    out = []
+    for i, s in enumerate(shots):
+        ok = isinstance(s, dict) and all(isinstance(s.get(k), int) and not isinstance(s.get(k), bool)
+                                         for k in ("first", "last"))
+        if not ok or s["last"] < s["first"]:
+            raise ConfigError("needs whole-number 'first' <= 'last'", path=p, field=f"shots[{i}]")
+        out.append((s["first"], s["last"]))
+    return out
 
 
 def _rescore(src_l: np.ndarray, ref_l: np.ndarray, g: np.ndarray,

@@ -381,6 +381,7 @@ class Baseline:
     mapping: object
     frames: List[int] = field(default_factory=list)
     fit_error: Dict[str, float] = field(default_factory=dict)
+    setup: object = None  # the PairSetup it was fitted on (frame pairing, colour, scale)
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         return self.mapping(rgb)
@@ -395,6 +396,10 @@ class Baseline:
     def to_json(self) -> Dict[str, object]:
         d = {"frames": self.frames, "fit_error": self.fit_error}
         d.update(self.mapping.to_json())  # type: ignore[attr-defined]
+        if self.setup is not None:
+            d.update(self.setup.describe())  # type: ignore[attr-defined]
+            d["reference_frames"] = [self.setup.pairing.reference(f)  # type: ignore[attr-defined]
+                                     for f in self.frames]
         return d
 
 
@@ -449,53 +454,73 @@ def export(baseline: Baseline, outdir, force: bool = False, lut_size: int = 33,
 def read_pairs(source, reference, frames: Optional[Sequence[int]] = None, n_frames: int = 4,
                align_first: bool = False, source_encoding: Optional[str] = None,
                reference_encoding: Optional[str] = None, proxy: int = 1,
-               progress: bool = False) -> Tuple[List[int], List[Tuple[np.ndarray, np.ndarray]]]:
+               progress: bool = False, *, frame_map=None, allow_missing: bool = False,
+               colour=None, setup_out: Optional[list] = None
+               ) -> Tuple[List[int], List[Tuple[np.ndarray, np.ndarray]]]:
     """Read (source, reference) pairs in the working domain, optionally registering them first.
 
-    Without ``frames``, ``n_frames`` frames spread evenly over the common range are used (first
-    and last included), like MatchGrade's reference frames.
+    Without ``frames``, ``n_frames`` source frames spread evenly over the paired range are used
+    (first and last included), like MatchGrade's reference frames. The reference frame of each
+    source frame comes from ``frame_map`` (default: the same number); a reference of another size
+    is brought to the source's format; both sides are decoded from their colour spaces
+    (``colour``, or ``source_encoding``/``reference_encoding`` names) to the working domain.
+    ``setup_out``, when given, receives the :class:`~.pairs.PairSetup` (for reports).
     """
     from . import align
-    from .pairs import check_sizes, open_sequence, pick_even, read, resolve_frames
+    from .ocio import Colour
+    from .pairs import pick_even, setup_pairs
     from .progress import progress_bar
 
-    seqs = {"source": open_sequence(source), "reference": open_sequence(reference)}
-    todo = resolve_frames(seqs, frames, minimum=1)
+    if colour is None:
+        colour = Colour(declared={"source": source_encoding, "reference": reference_encoding})
+    setup = setup_pairs(source, reference, frame_map, frames, allow_missing, colour)
+    todo = setup.frames
     if frames is None:
         todo = pick_even(todo, n_frames)
-    check_sizes(seqs, todo[0])
-    s_enc = source_encoding or guess_encoding(seqs["source"].path(todo[0]))
-    r_enc = reference_encoding or guess_encoding(seqs["reference"].path(todo[0]))
     pairs = []
     for f in progress_bar(todo, desc="read pairs", enabled=progress):
-        s = encode(read(seqs["source"], f, proxy), s_enc)
-        r = encode(read(seqs["reference"], f, proxy), r_enc)
+        s = setup.read_source(f, proxy)
+        r = setup.read_reference(f, proxy)
         if align_first:
             res = align.estimate(s, r)
             if not res.residual <= 0.5:
                 logger.warning("frame %d: registration residual %.2f px", f, res.residual)
             r = align.apply(r, res)
         pairs.append((s, r))
+    if setup_out is not None:
+        setup_out.append(setup)
     return todo, pairs
 
 
 def fit_sequences(source, reference, method: str = "poly", frames: Optional[Sequence[int]] = None,
                   n_frames: int = 4, align_first: bool = False, lut_size: int = 33,
                   degree: int = 2, source_encoding: Optional[str] = None,
-                  reference_encoding: Optional[str] = None, progress: bool = False) -> Baseline:
-    """Fit a baseline on frames of two sequences (see :func:`read_pairs` and :func:`fit`)."""
+                  reference_encoding: Optional[str] = None, progress: bool = False, *,
+                  frame_map=None, allow_missing: bool = False, colour=None) -> Baseline:
+    """Fit a baseline on frames of two sequences (see :func:`read_pairs` and :func:`fit`).
+
+    The result's ``notes`` say how frames were paired, the colour spaces and the reference scale.
+    """
+    got: list = []
     todo, pairs = read_pairs(source, reference, frames, n_frames, align_first, source_encoding,
-                             reference_encoding, progress=progress)
-    return fit(pairs, method, todo, lut_size, degree)
+                             reference_encoding, progress=progress, frame_map=frame_map,
+                             allow_missing=allow_missing, colour=colour, setup_out=got)
+    b = fit(pairs, method, todo, lut_size, degree)
+    b.setup = got[0]
+    return b
 
 
 def apply_sequence(baseline_map: Baseline, source, out_pattern: str,
                    frames: Optional[Sequence[int]] = None, encoding: Optional[str] = None,
-                   force: bool = False, progress: bool = False) -> List[str]:
+                   force: bool = False, progress: bool = False, *, colour=None) -> List[str]:
     """Apply a baseline to a sequence and write ``out_pattern`` (``####`` or ``%04d``).
 
-    The output keeps the source's encoding (linear in, linear out). Every target is checked
-    before anything is written, so a refused overwrite leaves nothing half done.
+    The source is decoded from its colour space (``colour``'s ``source``; or ``encoding``; or its
+    file type's); the output is written in ``colour``'s ``output`` colour space, else by its file
+    type: EXR is scene-linear (the source's space when that is scene-linear, else the config's
+    ``scene_linear``), 8/16-bit files sRGB. EXR files carry the colour space in their header.
+    Every target is checked before anything is written, so a refused overwrite leaves nothing
+    half done.
 
     Raises:
         OutputExistsError: a target exists and ``force`` is false.
@@ -505,6 +530,7 @@ def apply_sequence(baseline_map: Baseline, source, out_pattern: str,
 
     from ..errors import OutputExistsError
     from ..fileio import missing_folders, remove_empty_folders
+    from .ocio import Colour, tag_attributes
     from .pairs import open_sequence, read, resolve_frames
     from .progress import progress_bar
     from .sequence import check_image_output, write_image
@@ -523,19 +549,23 @@ def apply_sequence(baseline_map: Baseline, source, out_pattern: str,
         for f in todo:
             if Path(target(f)).exists():
                 raise OutputExistsError("exists; use --force to overwrite", path=target(f))
+    if colour is None:
+        colour = Colour(declared={"source": encoding})
+    src_cs = colour.space("source", seq.path(todo[0]))
+    out_cs = colour.output_space("output", target(todo[0]), like=src_cs)
     check_image_output(target(todo[0]), force=True)
     created = missing_folders(target(todo[0]))  # removed again if the run fails
-    enc = encoding or guess_encoding(seq.path(todo[0]))
     out_ext = Path(out_pattern).suffix.lower()
-    dtype = "half" if out_ext == ".exr" else ("uint16" if out_ext in (".tif", ".tiff", ".png")
-                                               else "uint8")
+    dtype = "half" if out_ext == ".exr" else ("uint16" if out_ext in (".tif", ".tiff", ".png",
+                                                                      ".dpx") else "uint8")
+    attrs = tag_attributes(out_cs, target(todo[0]))
     written: List[str] = []
     try:
         for f in progress_bar(todo, desc="apply baseline", enabled=progress):
-            img = encode(read(seq, f), enc)
-            out = decode(baseline_map(img), enc)
+            img = colour.to_analysis(read(seq, f), "source")
+            out = colour.from_analysis(baseline_map(img), "output")
             kw = {"compression": "zip"} if out_ext == ".exr" else {}
-            write_image(target(f), out, dtype, force=True, **kw)
+            write_image(target(f), out, dtype, force=True, attributes=attrs, **kw)
             written.append(target(f))
     except BaseException:
         # A corrupt source frame half way: remove what this run wrote, leave no partial sequence.

@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import ImagingError
 from ..fileio import write_atomic
 from . import cuts as cuts_mod
-from .sequence import FrameSequence, check_same_size
+from .sequence import FrameSequence
 
 logger = logging.getLogger(__name__)
 
@@ -238,15 +238,21 @@ def escalate_picks(picks: Sequence[int], candidates: Sequence[int], target: int)
 
 
 # -- main entry -----------------------------------------------------------------------------------
-def curate(source, reference=None, options: Optional[CurateOptions] = None, first=None, last=None
-           ) -> Dict[str, Any]:
+def curate(source, reference=None, options: Optional[CurateOptions] = None, first=None, last=None,
+           *, frame_map=None, allow_missing: bool = False, colour=None) -> Dict[str, Any]:
     """Detect shots and scenes in ``source`` and pick training and preview frames.
 
     Args:
         source: a :class:`FrameSequence` or anything :meth:`FrameSequence.from_path` accepts.
-        reference: optional reference sequence (same raster) to score pair agreement.
+        reference: optional reference sequence to score pair agreement (any size of the
+            source's aspect ratio: it is brought to the source's format first).
         options: :class:`CurateOptions`.
         first, last: frame range to use.
+        frame_map: a :class:`~nuke_restore.framemap.FrameMap`: the reference frame of each source
+            frame (default the same number). Frames without a clean match are never picked.
+        allow_missing: source frames whose reference frame is missing are excluded (with a
+            warning) instead of refused.
+        colour: an :class:`~.ocio.Colour` (config and declared colour spaces); default by file type.
 
     Returns:
         The curation dict (see ``docs/imaging.md``): ``shots`` (first, last, scene, train, preview,
@@ -262,15 +268,21 @@ def curate(source, reference=None, options: Optional[CurateOptions] = None, firs
     if len(src.frames) < 3:
         raise ImagingError(f"too few frames to curate: {len(src.frames)} (need at least 3: start, "
                            "middle, end)", path=src.pattern)
+    from .ocio import Colour
+    from .pairs import pair_frames, read_reference, reformat_scale
+
+    colour = colour if colour is not None else Colour()
+    colour.space("source", src.path(src.frames[0]))
     ref = None
+    pairing = None
     if reference is not None:
         ref = reference if isinstance(reference, FrameSequence) else FrameSequence.from_path(
-            reference, src.first, src.last)
-        missing = sorted(set(src.frames) - set(ref.frames))
-        if missing:
-            raise ImagingError(f"reference lacks frames {_fmt(missing)} that the source has",
-                               path=ref.pattern)
-        check_same_size(src, ref)
+            reference)
+        pairing = pair_frames(src, ref, frame_map, src.frames, allow_missing, minimum=1)
+        f0, r0 = pairing.pairs[0]
+        rw, rh, _ = ref.spec(r0)
+        ref_scale = reformat_scale((rw, rh), src.size, path=ref.path(r0))
+        colour.space("reference", ref.path(r0))
     w, h = src.size
     proxy = opts.proxy or max(1, w // 256)
     if w // proxy < MIN_SIZE[0] or h // proxy < MIN_SIZE[1]:
@@ -279,24 +291,26 @@ def curate(source, reference=None, options: Optional[CurateOptions] = None, firs
         raise ImagingError(f"frames of {w}x{h} are too small to curate{at}: need at least "
                            f"{MIN_SIZE[0]}x{MIN_SIZE[1]} pixels", path=src.path(src.frames[0]))
     frames = list(src.frames)
-    src_linear = src.path(frames[0]).lower().endswith(cuts_mod.LINEAR_EXTENSIONS)
+    # Linear (and log) sources are analysed as linear Rec.709 (square-rooted, as before);
+    # display-encoded ones as they are.
+    src_linear = src.path(frames[0]).lower().endswith(cuts_mod.LINEAR_EXTENSIONS) or not (
+        colour.used["source"][0] == _srgb_name(colour))
     stats: List[FrameStats] = []
     pairs = _PairScores(len(frames))
     shape0 = None
     src_iter = src.read_many(frames, proxy=proxy, threads=opts.threads, progress=opts.progress)
-    ref_iter = (ref.read_many(frames, proxy=proxy, threads=opts.threads)
-                if ref is not None else None)
-    ref_linear = (ref is not None
-                  and ref.path(ref.frames[0]).lower().endswith(cuts_mod.LINEAR_EXTENSIONS))
+    ref_of = dict(pairing.pairs) if pairing is not None else {}
     # One pass over both sequences; only a 3-frame window of gradient fields is kept, so memory
     # stays at a few kB per frame however long the sequence.
     for i, (f, img) in enumerate(src_iter):
         shape0 = _same_shape(img, shape0, f, frames[0], src)
+        if src_linear:
+            img = colour.to_linear709(img, "source")
         st = measure(img, src_linear, opts.cut_params.grid_width)
-        if ref_iter is not None:
-            rf, rimg = next(ref_iter)
-            _same_shape(rimg, shape0, rf, frames[0], ref, what="source")
-            renc = np.sqrt(np.clip(rimg, 0.0, None)) if ref_linear else np.clip(rimg, 0.0, None)
+        if ref is not None and f in ref_of:
+            rimg = read_reference(ref, ref_of[f], src.size, proxy)
+            _same_shape(rimg, shape0, ref_of[f], frames[0], ref, what="source")
+            renc = np.clip(colour.to_analysis(rimg, "reference"), 0.0, None)
             pairs.add(i, st.grad, structure(_luma(renc).astype(np.float32)))
         st.grad = None
         stats.append(st)
@@ -315,6 +329,10 @@ def curate(source, reference=None, options: Optional[CurateOptions] = None, firs
     _mark_flashes_and_blur(stats, frames, shots, opts, excluded)
     agreement: Dict[int, float] = {}
     if ref is not None:
+        for f in pairing.unmatched:
+            excluded[f] = "no clean reference match (frame map)"
+        for f, r in pairing.missing.items():
+            excluded[f] = f"reference frame {r} missing (skipped, --allow-missing)"
         agreement = _judge_reference(pairs, frames, shots, opts, excluded)
 
     feats = np.stack([s.feature for s in stats])
@@ -365,6 +383,7 @@ def curate(source, reference=None, options: Optional[CurateOptions] = None, firs
         "tool": "nuke-restore curate",
         "source": src.nuke_pattern(),
         "reference": ref.nuke_pattern() if ref is not None else None,
+        "colour": colour.describe(),
         "first": frames[0],
         "last": frames[-1],
         "granularity": opts.granularity,
@@ -378,8 +397,22 @@ def curate(source, reference=None, options: Optional[CurateOptions] = None, firs
         "transitions": [t.as_dict() for t in transitions],
     }
     if agreement:
-        result["reference_agreement"] = {str(f): round(v, 4) for f, v in agreement.items()}
+        result["reference_agreement"] = {str(f): round(v, 4) for f, v in agreement.items()
+                                         if np.isfinite(v)}
+    if pairing is not None:
+        result["reference_scale"] = round(ref_scale, 6)
+        result.update(pairing.describe())
+        if pairing.frame_map is not None:
+            result["reference_frames"] = {str(s_): r for s_, r in pairing.pairs}
+        result["notes"] = ([f"reference: brought to the source's {src.size[0]}x{src.size[1]} "
+                            f"(scale {ref_scale:g})"] if ref_scale != 1.0 else []) + pairing.lines()
     return result
+
+
+def _srgb_name(colour) -> str:
+    from .ocio import _SRGB_NAMES, _find, load_config
+
+    return _find(load_config(colour.config), _SRGB_NAMES) or ""
 
 
 def curate_to_file(source, out_path, reference=None, options: Optional[CurateOptions] = None,
@@ -466,9 +499,14 @@ def _judge_reference(pairs: _PairScores, frames, shots, opts, excluded) -> Dict[
     agree = {f: float(pairs.same[index[f]]) for f in frames}
     for a, b in shots:
         seg = list(range(a, b + 1))
-        med = float(np.median([agree[f] for f in seg]))
+        vals = [agree[f] for f in seg if np.isfinite(agree[f])]
+        if not vals:
+            continue
+        med = float(np.median(vals))
         for f in seg:
             g = agree[f]
+            if not np.isfinite(g):
+                continue
             if g < opts.agreement_floor or g < opts.agreement_ratio * med:
                 excluded.setdefault(f, f"reference disagrees (structure {g:.2f}, shot median {med:.2f})")
                 continue

@@ -123,6 +123,8 @@ class QCResult:
     spectra: Dict[str, tuple] = field(default_factory=dict)
     inputs: Dict[str, str] = field(default_factory=dict)
     align: Dict[int, float] = field(default_factory=dict)
+    notes: List[str] = field(default_factory=list)
+    setup: Dict[str, object] = field(default_factory=dict)
 
     def summary(self) -> Dict[str, Dict[str, float]]:
         """Mean of each metric over the frames, per candidate (inf/nan ignored)."""
@@ -146,6 +148,7 @@ class QCResult:
             "per_frame": {str(f): {n: {k: clean(v) for k, v in d.items()}
                                    for n, d in self.values[f].items()} for f in self.frames},
             "alignment_residual_px": {str(f): clean(v) for f, v in self.align.items()},
+            **self.setup,
         }
 
 
@@ -156,34 +159,45 @@ def run_qc(source, reference, candidates: Optional[Dict[str, object]] = None,
            frames: Optional[Sequence[int]] = None, mode: str = "chroma", truth=None,
            align_reference: bool = False, derived: Optional[Dict[str, Callable]] = None,
            encodings: Optional[Dict[str, str]] = None, panel_frames: int = 4,
-           max_frames: int = 24, progress: bool = False) -> QCResult:
+           max_frames: int = 24, progress: bool = False, *, frame_map=None,
+           allow_missing: bool = False, colour=None) -> QCResult:
     """Measure renders on chosen frames.
 
     Args:
-        source, reference: sequences (pattern/file/folder or FrameSequence).
-        candidates: name -> sequence of renders to judge (e.g. ``baseline``, ``output``).
-        frames: frames to compare (all must exist in every input); default up to
-            ``max_frames`` spread over the common range.
+        source, reference: sequences (pattern/file/folder or FrameSequence). The reference may be
+            numbered differently (``frame_map``) and sized differently (same aspect ratio).
+        candidates: name -> sequence of renders to judge (e.g. ``baseline``, ``output``),
+            numbered like the source.
+        frames: source frames to compare (all must exist in the source and every render);
+            default up to ``max_frames`` spread over the paired range.
         mode: "chroma" or "spatial".
-        truth: optional ground-truth sequence.
+        truth: optional ground-truth sequence (numbered like the source).
         align_reference: register the reference onto the source per frame first.
         derived: name -> f(source, aligned_reference) computed per frame (e.g. a target build).
-        encodings: name -> "linear"/"srgb" overrides (default by file type).
+        encodings: role -> colour space name (or "linear"/"srgb") overrides; ignored when
+            ``colour`` is given.
         panel_frames: frames that get picture panels in the report.
+        frame_map: a :class:`~nuke_restore.framemap.FrameMap` for the reference.
+        allow_missing: skip frames whose reference frame is missing instead of refusing.
+        colour: an :class:`~.ocio.Colour`; roles ``source``, ``reference``, ``truth`` and each
+            candidate name.
 
     Raises:
-        ImagingError: unknown mode, missing frames, size mismatch, unreadable files.
+        ImagingError: unknown mode, missing frames, other aspect ratio, unreadable files, a
+            render whose pixels look encoded otherwise than its colour space says (undeclared).
     """
     from . import align as align_mod
-    from .baseline import encode, guess_encoding
-    from .pairs import check_sizes, open_sequence, pick_even, read, resolve_frames
+    from .ocio import Colour
+    from .pairs import open_sequence, pick_even, read, setup_pairs
     from .progress import progress_bar
 
     if mode not in MODES:
         raise ImagingError(f"unknown QC mode {mode!r}; use one of {MODES}")
-    seqs = {"source": open_sequence(source), "reference": open_sequence(reference)}
+    if colour is None:
+        colour = Colour(declared=dict(encodings or {}))
+    seqs = {}
     for name, seq in (candidates or {}).items():
-        if name in ("source", "reference"):
+        if name in ("source", "reference", "truth"):
             raise ImagingError(f"candidate name {name!r} is reserved")
         seqs[name] = open_sequence(seq)
         gaps = seqs[name].missing
@@ -196,23 +210,60 @@ def run_qc(source, reference, candidates: Optional[Dict[str, object]] = None,
                                path=seqs[name].pattern)
     if truth is not None:
         seqs["truth"] = open_sequence(truth)
-    todo = resolve_frames(seqs, frames, minimum=1)
+    src_seq = open_sequence(source)
+    if frames is None:
+        # The source frames every render (and the truth) has.
+        common = set(src_seq.frames)
+        for s in seqs.values():
+            common &= set(s.frames)
+        if not common:
+            names = ", ".join(f"{k} {s.first}-{s.last}" for k, s in seqs.items())
+            raise ImagingError(f"no frame in common between the source {src_seq.first}-"
+                               f"{src_seq.last} and {names}", path=src_seq.pattern)
+        want = sorted(common)
+    else:
+        want = sorted(set(int(f) for f in frames))
+        for name, s in seqs.items():
+            absent = [f for f in want if not s.exists(f)]
+            if absent:
+                from .sequence import _format_frames
+
+                raise ImagingError(f"{name} is missing frame(s) {_format_frames(absent)}",
+                                   path=s.pattern)
+    setup = setup_pairs(src_seq, reference, frame_map, want, allow_missing, colour)
+    todo = setup.frames
     if frames is None:
         todo = pick_even(todo, max_frames)
-    check_sizes(seqs, todo[0])
-    w, h, _c = seqs["source"].spec(todo[0])
+    w, h = setup.size
+    for name, s in seqs.items():
+        cw, ch, _c = s.spec(todo[0])
+        if (cw, ch) != (w, h):
+            raise ImagingError(f"size mismatch at frame {todo[0]}: the source is {w}x{h} but "
+                               f"{name} is {cw}x{ch} (renders are compared at the source's "
+                               "format)", path=s.path(todo[0]))
     if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
         # SSIM windows and grain spectra need some picture; below this the figures are noise.
         raise ImagingError(f"frames of {w}x{h} are too small to measure: need at least "
-                           f"{MIN_SIZE[0]}x{MIN_SIZE[1]} pixels", path=seqs["source"].path(todo[0]))
-    enc = {k: (encodings or {}).get(k) or guess_encoding(s.path(todo[0])) for k, s in seqs.items()}
+                           f"{MIN_SIZE[0]}x{MIN_SIZE[1]} pixels", path=src_seq.path(todo[0]))
+    for name, s in seqs.items():
+        colour.space(name, s.path(todo[0]))
+    src0 = setup.read_source(todo[0])
+    ref0 = setup.read_reference(todo[0])
+    for name in candidates or {}:
+        if name not in colour.declared:
+            check_encoding(name, read(seqs[name], todo[0]), (src0, ref0), colour,
+                           seqs[name].path(todo[0]))
     names = ["source", "reference"] + list(candidates or {}) + list(derived or {})
     shown = set(pick_even(todo, panel_frames))
-    result = QCResult(mode, todo, {}, names,
-                      inputs={k: s.nuke_pattern() for k, s in seqs.items()})
+    inputs = {"source": src_seq.nuke_pattern(), "reference": setup.reference.nuke_pattern()}
+    inputs.update({k: s.nuke_pattern() for k, s in seqs.items()})
+    result = QCResult(mode, todo, {}, names, inputs=inputs)
+    result.notes = setup.lines()
+    result.setup = setup.describe()
     for f in progress_bar(todo, desc="qc", enabled=progress):
-        imgs = {k: encode(read(s, f), enc[k]) for k, s in seqs.items()}
-        src, ref = imgs.pop("source"), imgs.pop("reference")
+        imgs = {k: colour.to_analysis(read(s, f), k) for k, s in seqs.items()}
+        src = src0 if f == todo[0] else setup.read_source(f)
+        ref = setup.read_reference(f)
         gt = imgs.pop("truth", None)
         if align_reference:
             res = align_mod.estimate(src, ref)
@@ -233,6 +284,39 @@ def run_qc(source, reference, candidates: Optional[Dict[str, object]] = None,
     return result
 
 
+def check_encoding(name: str, raw: np.ndarray, inputs, colour, path) -> None:
+    """Refuse a render whose pixels look encoded otherwise than its (undeclared) colour space.
+
+    A render keeps the source's luma (a chroma restoration) or takes the reference's tones (a
+    baseline grade), so its luma, decoded correctly, lies near one of them (``inputs``: the
+    source and the reference, analysis domain). If reading it the other way (display-encoded values taken as linear or the reverse)
+    brings it much closer, the file was written in another encoding than its type says: comparing
+    it as it stands would encode it twice (or not at all). Declaring its colour space overrides.
+    """
+    from .colour import linear_to_srgb
+
+    cs = colour.used[name][0]
+    as_read = colour.to_analysis(raw, name)
+    if colour.is_linear(name):
+        other, alt = np.asarray(raw, np.float32), "sRGB-encoded (display) values"
+    else:
+        other, alt = linear_to_srgb(np.clip(raw, 0, None)), "linear values"
+    w = np.array([0.2126, 0.7152, 0.0722], np.float32)
+    ys = [np.clip(x, 0, 1) @ w for x in inputs]
+
+    def dist(img):
+        y = np.clip(img, 0, 1) @ w
+        return min(float(np.median(np.abs(y - yi))) for yi in ys)
+
+    d_read, d_other = dist(as_read), dist(other)
+    if d_read > 0.04 and d_other < 0.5 * d_read:
+        raise ImagingError(
+            f"{name} reads as {cs!r} ({colour.used[name][1]}) but its pixels look like {alt}: "
+            f"median luma difference to the source or reference {d_read:.3f} as read, {d_other:.3f} the other "
+            f"way. Comparing it as it is would be wrong; declare its colour space "
+            f"(--{name}-colourspace NAME) if it really is {cs!r}", path=str(path))
+
+
 def _judged(imgs: Dict[str, np.ndarray]) -> Optional[str]:
     """The render the heat maps are about: ``output`` if given, else the first candidate."""
     if "output" in imgs:
@@ -241,12 +325,44 @@ def _judged(imgs: Dict[str, np.ndarray]) -> Optional[str]:
 
 
 def _heat(x: np.ndarray, what: str):
-    """Heat map scaled so white is the 99.5th percentile (at least ``floor``); and its label."""
+    """Heat map scaled to this image's own 99.5th percentile (white), and that value.
+
+    Each map has its own scale (printed beside it), so a small error still shows its pattern;
+    compare magnitudes with the printed scales and the tables, not the brightness.
+    """
     from .align import heat_colours
 
-    floor = {"luma": 0.01, "chroma": 0.01, "de": 2.0}[what]
+    floor = {"luma": 1e-4, "chroma": 1e-4, "de": 0.01}[what]  # only guards a zero image
     top = max(float(np.percentile(x, 99.5)), floor)
     return heat_colours(x / top), top
+
+
+CROP = 256  # side of the 1:1 crops, pixels (smaller frames: their short side)
+
+
+def detail_box(img: np.ndarray, side: int = CROP) -> tuple:
+    """``(x0, y0, side)`` of the most detailed square of ``img`` (most luma gradient energy).
+
+    Searched on a coarse grid of positions (quarter-side steps) so it is cheap; a flat frame
+    gives the centre.
+    """
+    h, w = img.shape[:2]
+    side = int(min(side, h, w))
+    y = np.clip(img, 0, 1) @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    gy, gx = np.gradient(y)
+    energy = gx * gx + gy * gy
+    integ = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    step = max(1, side // 4)
+    best, box = -1.0, ((w - side) // 2, (h - side) // 2)
+    cx, cy = box
+    for y0 in sorted(set(list(range(0, h - side + 1, step)) + [h - side, cy])):
+        for x0 in sorted(set(list(range(0, w - side + 1, step)) + [w - side, cx])):
+            e = (integ[y0 + side, x0 + side] - integ[y0, x0 + side] - integ[y0 + side, x0]
+                 + integ[y0, x0])
+            # ties (a flat frame) keep the centre: strictly more detail moves the box
+            if e > best * (1 + 1e-6) + 1e-12 or ((x0, y0) == (cx, cy) and e >= best):
+                best, box = float(e), (x0, y0)
+    return box[0], box[1], side
 
 
 def _panels(src, ref, imgs, mode, truth) -> Dict[str, np.ndarray]:
@@ -254,6 +370,10 @@ def _panels(src, ref, imgs, mode, truth) -> Dict[str, np.ndarray]:
     p.update(imgs)
     if truth is not None:
         p["truth"] = truth
+    x0, y0, side = detail_box(src)
+    for name in list(p):
+        p[f"crop: {name} (1:1, {side}x{side} at x {x0}, y {y0} from the top left)"] = np.clip(
+            p[name][y0:y0 + side, x0:x0 + side], 0, 1)
     name = _judged(imgs)
     target = imgs[name] if name else src
     label = name or "source"
@@ -289,10 +409,14 @@ def render_html(result: QCResult, title: str = "nuke_restore QC") -> str:
         "psnr_truth" in d for d in next(iter(result.values.values())).values()) else [])
     summ = result.summary()
     body = [f"<p>Mode <b>{mode}</b>; {len(result.frames)} frame(s): "
-            f"{html.escape(_frames_text(result.frames))}. Values on sRGB-encoded pixels. "
+            f"{html.escape(_frames_text(result.frames))}. Values on sRGB-encoded Rec.709 pixels (each "
+            f"input decoded from its colour space through OpenColorIO). "
             f"Rows <i>source</i> and <i>reference</i> are the untouched inputs, for scale.</p>"]
     body.append("<h2>Inputs</h2>" + report.table(
         ["role", "sequence"], [(k, v) for k, v in result.inputs.items()]))
+    if result.notes:
+        body.append("<ul class='muted'>" + "".join(f"<li>{html.escape(n)}</li>"
+                                                   for n in result.notes) + "</ul>")
     if result.align:
         r = np.array(list(result.align.values()), float)
         bad = [f for f, v in result.align.items() if not v <= 0.25]
@@ -305,14 +429,16 @@ def render_html(result: QCResult, title: str = "nuke_restore QC") -> str:
     cand_rows = list(result.names)
     for n in cand_rows:
         rows.append([n] + [summ[n].get(k, float("nan")) for k, _, _ in specs])
+    judged = [i for i, n in enumerate(cand_rows) if n not in ("source", "reference")]
     for j, (_k, _, better) in enumerate(specs, start=1):
-        judged = [i for i, n in enumerate(cand_rows) if n not in ("source", "reference")]
         vals = [(rows[i][j], i) for i in judged if math.isfinite(rows[i][j])]
-        if better and vals:
+        # "best" only means something between two or more renders
+        if better and len(vals) > 1:
             best = (max if better == "high" else min)(vals)[1]
             hl.append((best, j))
     body.append("<h2>Summary (mean over frames)</h2>" + report.table(header, rows, hl))
-    body.append('<p class="muted">Highlighted: best render per column (inputs excluded). '
+    body.append('<p class="muted">'
+                + ("Highlighted: best render per column (inputs excluded). " if hl else "")
                 + _mode_note(mode) + "</p>")
     body.append("<h2>Per frame</h2><div class='grid'>")
     for k, label, _ in specs[:4]:
@@ -333,11 +459,24 @@ def render_html(result: QCResult, title: str = "nuke_restore QC") -> str:
                                       xlabel="cycles / pixel", logy=True, width=700,
                                       height=300))
     body.append("<h2>Comparisons</h2>")
+    body.append('<p class="muted">Thumbnails show whole frames; the crops below them are 1:1 '
+                '(one image pixel per screen pixel) from the most detailed region of the source, '
+                'to judge grain and sharpness. Heat maps are scaled to their own 99.5th '
+                'percentile (the value printed as white).</p>')
     for f in sorted(result.panels):
         body.append(f"<h3>Frame {f}</h3><div class='grid'>")
+        crops = []
         for name, img in result.panels[f].items():
-            body.append(report.figure(_thumb(img), name))
+            if name.startswith("crop: "):
+                crops.append((name[len("crop: "):], img))
+            else:
+                body.append(report.figure(_thumb(img), name))
         body.append("</div>")
+        if crops:
+            body.append("<div class='grid'>")
+            for name, img in crops:
+                body.append(report.figure(img, name, pixelated=True))
+            body.append("</div>")
     return report.page(title, "".join(body))
 
 

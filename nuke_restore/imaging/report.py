@@ -54,14 +54,17 @@ def img_tag(image: np.ndarray, title: str = "", width: Optional[int] = None) -> 
             f'title="{html.escape(title)}"{w}>')
 
 
-def _ticks(lo: float, hi: float, n: int = 5) -> List[float]:
+def _ticks(lo: float, hi: float, n: int = 5, integer: bool = False) -> List[float]:
     if not math.isfinite(lo) or not math.isfinite(hi):
         return []
     if hi <= lo:
         hi = lo + 1.0
     raw = (hi - lo) / n
+    if integer:
+        raw = max(raw, 1.0)
     mag = 10 ** math.floor(math.log10(raw))
-    step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=raw)
+    steps = (1, 2, 5, 10) if integer else (1, 2, 2.5, 5, 10)
+    step = min((m * mag for m in steps if m * mag >= raw), default=raw)
     start = math.ceil(lo / step) * step
     out = []
     v = start
@@ -85,9 +88,15 @@ def _fmt(v: float) -> str:
 
 def line_chart(x: Sequence[float], series: Dict[str, Sequence[float]], title: str,
                ylabel: str = "", xlabel: str = "frame", logy: bool = False,
-               width: int = 560, height: int = 240) -> str:
-    """An inline SVG line chart (one polyline per series, markers, legend)."""
-    ml, mr, mt, mb = 56, 12, 28, 40
+               width: int = 660, height: int = 240, integer_x: Optional[bool] = None) -> str:
+    """An inline SVG line chart (one polyline per series, markers, legend beside the plot).
+
+    ``integer_x`` (default: when ``xlabel`` is "frame") puts ticks on whole numbers only.
+    """
+    if integer_x is None:
+        integer_x = xlabel == "frame"
+    # The legend sits in its own column right of the plot, never over the lines.
+    ml, mr, mt, mb = 56, 150, 28, 40
     pw, ph = width - ml - mr, height - mt - mb
     xs = np.asarray(list(x), float)
     vals = [np.asarray(list(v), float) for v in series.values()]
@@ -118,7 +127,7 @@ def line_chart(x: Sequence[float], series: Dict[str, Sequence[float]], title: st
         lab = _fmt(10 ** t) if logy else _fmt(t)
         out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
                    f'<text x="{ml - 4}" y="{y + 4:.1f}" text-anchor="end" class="tk">{lab}</text>')
-    for t in _ticks(xlo, xhi, 6):
+    for t in _ticks(xlo, xhi, 6, integer=integer_x):
         xx = sx(t)
         out.append(f'<text x="{xx:.1f}" y="{mt + ph + 14}" text-anchor="middle" class="tk">'
                    f'{_fmt(t)}</text>')
@@ -135,10 +144,11 @@ def line_chart(x: Sequence[float], series: Dict[str, Sequence[float]], title: st
                 col, " ".join(f"{a:.1f},{b:.1f}" for a, b in pts)))
         if len(pts) <= 60:
             out += [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2.4" fill="{col}"/>' for a, b in pts]
-        ly = mt + 12 + 14 * i
-        out.append(f'<rect x="{ml + pw - 150}" y="{ly - 8}" width="10" height="10" '
-                   f'fill="{col}"/><text x="{ml + pw - 136}" y="{ly + 1}" class="tk">'
-                   f'{html.escape(name)}</text>')
+        ly = mt + 8 + 14 * i
+        label = name if len(name) <= 22 else name[:21] + "\u2026"
+        out.append(f'<rect x="{ml + pw + 10}" y="{ly - 8}" width="10" height="10" '
+                   f'fill="{col}"/><text x="{ml + pw + 24}" y="{ly + 1}" class="tk">'
+                   f'<title>{html.escape(name)}</title>{html.escape(label)}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -171,7 +181,8 @@ table{border-collapse:collapse;margin:8px 0;font-size:13px}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#eee}
 td:first-child,th:first-child{text-align:left}td.best{background:#e3f4e3;font-weight:600}
 .grid{display:flex;flex-wrap:wrap;gap:8px}.grid figure{margin:0}
-figcaption{font-size:12px;color:#555;text-align:center}
+figcaption{font-size:12px;color:#555;text-align:center;max-width:380px}
+img.px{image-rendering:pixelated}
 .muted{color:#777;font-size:12px}.ct{font-size:13px;font-weight:600}.tk{font-size:11px;fill:#444}
 .chart{background:#fff;border:1px solid #ddd;margin:4px}
 .flag{color:#b00;font-weight:600}
@@ -185,6 +196,9 @@ def page(title: str, body: str) -> str:
             f"<body><h1>{html.escape(title)}</h1>{body}</body></html>\n")
 
 
-def figure(image: np.ndarray, caption: str, width: Optional[int] = None) -> str:
-    return f"<figure>{img_tag(image, caption, width)}<figcaption>{html.escape(caption)}" \
-           f"</figcaption></figure>"
+def figure(image: np.ndarray, caption: str, width: Optional[int] = None,
+           pixelated: bool = False) -> str:
+    tag = img_tag(image, caption, width)
+    if pixelated:
+        tag = tag.replace("<img ", '<img class="px" ', 1)
+    return f"<figure>{tag}<figcaption>{html.escape(caption)}</figcaption></figure>"

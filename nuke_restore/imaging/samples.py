@@ -206,11 +206,32 @@ def motion_blur(img: np.ndarray, length: int = 9) -> np.ndarray:
     return (sum(pad[:, i: i + img.shape[1]] for i in range(length)) / length).astype(np.float32)
 
 
-def degrade_reference(srgb: np.ndarray, scale: int = 2) -> np.ndarray:
-    """Video-like reference: lower resolution (box down, bilinear up) and a gentle luma curve."""
+#: Header tag of the sample EXRs: their pixels are linear Rec.709 (see ``imaging/ocio.py``).
+LINEAR_TAG = {"nukeRestore/colourspace": "Linear Rec.709 (sRGB)"}
+#: A DPX film scan: 10-bit, printing-density transfer (Cineon log).
+DPX_CINEON_ATTRIBUTES = {"oiio:BitsPerSample": 10, "dpx:Transfer": "Printing density"}
+_CINEON_BLACK = 10.0 ** ((95.0 - 685.0) * 0.002 / 0.6)
+
+
+def cineon_encode(lin: np.ndarray) -> np.ndarray:
+    """Linear light to Cineon code values / 1023 (Kodak: black 95, white 685, 0.002 D/code,
+    negative gamma 0.6). Values below the curve's floor clip to code 0."""
+    x = np.asarray(lin, np.float64) * (1.0 - _CINEON_BLACK) + _CINEON_BLACK
+    code = 685.0 + 300.0 * np.log10(np.maximum(x, 1e-6))
+    return (np.clip(code, 0.0, 1023.0) / 1023.0).astype(np.float32)
+
+
+def degrade_reference(srgb: np.ndarray, scale: int = 2, native: bool = False) -> np.ndarray:
+    """Video-like reference: lower resolution (box down, bilinear up) and a gentle luma curve.
+
+    ``native``: keep the lower resolution (a DVD at half size) instead of scaling back up.
+    """
     h, w = srgb.shape[:2]
     small = box_downscale(srgb, scale)
     sh, sw = small.shape[:2]
+    if native:
+        y = np.clip(small, 0.0, 1.0)
+        return (0.02 + 0.96 * (y + 0.08 * np.sin(2 * math.pi * y) * y * (1 - y))).astype(np.float32)
     # back to the source raster (as conformed in an editor)
     u = (np.arange(w) + 0.5) / w * sw
     v = (np.arange(h) + 0.5) / h * sh
@@ -418,7 +439,8 @@ def make_shot_sequence(outdir, n_shots: int = 3, frames_per_shot=16,
                        dissolve_length: int = 6, same_photo_cuts: Sequence[int] = (),
                        events: bool = True, reference: bool = True, truth: bool = True,
                        first_frame: int = 1001, fade: Optional[FadeParams] = None,
-                       force: bool = False, progress: bool = False) -> Dict[str, Any]:
+                       force: bool = False, progress: bool = False, source_format: str = "exr",
+                       reference_scale: int = 1, reference_offset=0) -> Dict[str, Any]:
     """Write sample footage with known cuts, dissolve, fade and reference warps; return the truth.
 
     Args:
@@ -431,6 +453,11 @@ def make_shot_sequence(outdir, n_shots: int = 3, frames_per_shot=16,
         fade: fade parameters (default :class:`FadeParams`).
         force: overwrite an existing sample folder.
         progress: show a progress bar.
+        source_format: ``exr`` (scene-linear Rec.709, half) or ``dpx`` (a film scan: Cineon
+            10-bit printing-density log, computed here from Kodak's published curve).
+        reference_scale: 1 keeps the reference at the source's size (conformed back); 2 writes
+            it at half resolution, as a DVD would be.
+        reference_offset: reference frame = source frame + this (one number, or one per shot).
 
     Returns:
         The ground truth dict (also written to ``ground_truth.json``), see :func:`sample_ground_truth`.
@@ -456,7 +483,17 @@ def make_shot_sequence(outdir, n_shots: int = 3, frames_per_shot=16,
         s2 = shots[-1]
         ev["reference_defect"] = [s2.last - (s2.last - s2.first) // 3]
     warps = _ref_misregistration(rng, size, len(frames))
-    paths = {"source": out / "source" / "source.####.exr",
+    if source_format not in ("exr", "dpx"):
+        raise ValueError("source_format must be 'exr' or 'dpx'")
+    offsets = ([int(reference_offset)] * len(shots) if isinstance(reference_offset, int)
+               else [int(o) for o in reference_offset])
+    if len(offsets) != len(shots):
+        raise ValueError(f"reference_offset: {len(offsets)} offsets for {len(shots)} shots")
+    ref_of = {f: f + offsets[next(i for i, sh in enumerate(shots) if sh.first <= f <= sh.last)]
+              for f in frames}
+    if len(set(ref_of.values())) != len(ref_of):
+        raise ValueError("reference_offset: two source frames would share a reference frame")
+    paths = {"source": out / "source" / f"source.####.{source_format}",
              "reference": out / "reference" / "reference.####.jpg",
              "truth": out / "truth" / "truth.####.exr"}
     _load_all(plan)
@@ -468,17 +505,22 @@ def make_shot_sequence(outdir, n_shots: int = 3, frames_per_shot=16,
         tag = f"{f:04d}"
         if truth:
             write_image(out / "truth" / f"truth.{tag}.exr", srgb_to_linear(clean), "half",
-                        force=True, compression="zip")
+                        force=True, compression="zip", attributes=LINEAR_TAG)
         src = _source_linear(clean, f, plan, fade, noise, ev)
-        write_image(out / "source" / f"source.{tag}.exr", src, "half", force=True,
-                    compression="zip")
+        if source_format == "dpx":
+            write_image(out / "source" / f"source.{tag}.dpx", cineon_encode(src), "uint16",
+                        force=True, attributes=DPX_CINEON_ATTRIBUTES)
+        else:
+            write_image(out / "source" / f"source.{tag}.exr", src, "half", force=True,
+                        compression="zip", attributes=LINEAR_TAG)
         if reference:
-            ref = degrade_reference(render_clean(plan, f, extra=warps[i]))
+            ref = degrade_reference(render_clean(plan, f, extra=warps[i]), native=reference_scale > 1,
+                                    scale=max(2, reference_scale))
             if f in ev["reference_defect"]:
                 h, w = ref.shape[:2]
                 ref[h // 4: h // 4 + h // 3, w // 3: w // 3 + w // 3] = 0.02  # an occluding logo
-            write_image(out / "reference" / f"reference.{tag}.jpg", ref, "uint8", force=True,
-                        quality=80)
+            write_image(out / "reference" / f"reference.{ref_of[f]:04d}.jpg", ref, "uint8",
+                        force=True, quality=80)
 
     # numpy and OpenImageIO release the GIL for most of the work: two threads ~1.6x on 2 cores
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
@@ -490,8 +532,15 @@ def make_shot_sequence(outdir, n_shots: int = 3, frames_per_shot=16,
         "source": str(paths["source"]),
         "reference": str(paths["reference"]) if reference else None,
         "truth": str(paths["truth"]) if truth else None,
-        "source_encoding": "linear (scene-linear, sRGB primaries), EXR half",
-        "reference_encoding": "sRGB-encoded 8-bit JPEG (quality 80), half resolution conformed back",
+        "source_encoding": ("linear (scene-linear, sRGB primaries), EXR half"
+                            if source_format == "exr" else
+                            "Cineon 10-bit printing-density log DPX of linear Rec.709"),
+        "reference_encoding": ("sRGB-encoded 8-bit JPEG (quality 80), half resolution "
+                               + ("conformed back" if reference_scale == 1 else "kept")),
+        "source_colourspace": "Linear Rec.709 (sRGB)" if source_format == "exr" else "Cineon",
+        "reference_colourspace": "sRGB - Texture",
+        "reference_offsets": offsets,
+        "reference_frames": {str(f): ref_of[f] for f in frames},
         "truth_encoding": "linear (scene-linear, sRGB primaries), EXR half",
         "first": first,
         "last": last,

@@ -495,7 +495,8 @@ def check_image_output(path, force: bool = False) -> Path:
 
 
 def write_image(path, array: np.ndarray, dtype: str = "half", force: bool = False,
-                compression: Optional[str] = None, quality: Optional[int] = None) -> Path:
+                compression: Optional[str] = None, quality: Optional[int] = None,
+                attributes: Optional[dict] = None) -> Path:
     """Write ``array`` (H x W x C, float in 0..1 for integer formats) atomically.
 
     The image goes to a temporary file beside ``path`` (same extension, so OpenImageIO picks the
@@ -508,6 +509,7 @@ def write_image(path, array: np.ndarray, dtype: str = "half", force: bool = Fals
         force: overwrite an existing file.
         compression: e.g. ``zip`` or ``dwaa:45`` for EXR.
         quality: JPEG quality 1-100.
+        attributes: extra header attributes (e.g. the colour space tag, ``oiio:BitsPerSample``).
 
     Raises:
         OutputExistsError: ``path`` exists and ``force`` is false.
@@ -534,6 +536,8 @@ def write_image(path, array: np.ndarray, dtype: str = "half", force: bool = Fals
             spec.attribute("compression", compression)
         if quality is not None:
             spec.attribute("compression", f"jpeg:{int(quality)}")
+        for key, value in sorted((attributes or {}).items()):
+            spec.attribute(key, value)
         stamp = _reproducible_datetime()
         if stamp:
             # OIIO stamps the wall clock otherwise; reproducible builds pin it (same inputs, same bytes).

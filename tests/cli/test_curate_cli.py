@@ -74,7 +74,7 @@ def test_bad_input_exits_nonzero_and_writes_nothing(tmp_path, capsys, case):
         expect = "src.0004.png"
     elif case == "size":
         args += ["--reference", _pngs(tmp_path, "ref", 6, (30, 24))]
-        expect = "size mismatch"
+        expect = "aspect"  # a reference of another aspect ratio has no resize rule
     elif case == "few":
         args = ["curate", _pngs(tmp_path, "two", 2)]
         expect = "too few frames"
