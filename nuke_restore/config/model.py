@@ -134,6 +134,7 @@ class Shot:
     preview: Optional[int] = None
     validation: List[int] = field(default_factory=list)
     line: Optional[int] = None
+    file: Optional[str] = None  # the curation file the shot came from (for its line), else None
 
 
 @dataclass
@@ -480,6 +481,7 @@ def _shots(top: Section, clips: Dict[str, Clip], base_dir: Path) -> List[Shot]:
                                       if k in _SHOT_KEYS})
             sec = Section(kept, str(cpath), f"shots[{i}]")
             shots.append(_shot(sec, clips, only_clip, default_name=f"SH{(i + 1) * 10:04d}"))
+            shots[-1].file = str(cpath)
     else:
         items = top.items("shots")
         if not items:
@@ -496,7 +498,7 @@ def _shots(top: Section, clips: Dict[str, Clip], base_dir: Path) -> List[Shot]:
     seen = set()
     for s in shots:
         if s.name in seen:
-            raise ConfigError(f"duplicate shot name {s.name!r}", top.path, s.line, field="shots")
+            raise ConfigError(f"duplicate shot name {s.name!r}", s.file or top.path, s.line, field="shots")
         seen.add(s.name)
     by_clip: Dict[str, List[Shot]] = {}
     for s in shots:
@@ -507,7 +509,7 @@ def _shots(top: Section, clips: Dict[str, Clip], base_dir: Path) -> List[Shot]:
             if b.first <= a.last:
                 # A pair must never straddle a cut (spec §3): shots do not share frames.
                 raise ConfigError(f"shots {a.name} ({a.first}-{a.last}) and {b.name} "
-                                  f"({b.first}-{b.last}) overlap", top.path, b.line,
+                                  f"({b.first}-{b.last}) overlap", b.file or top.path, b.line,
                                   field="shots")
     return shots
 
@@ -667,7 +669,7 @@ def _fill_frames(shots: List[Shot], clips: Dict[str, Clip], granularity: str,
                     f"clean reference match in {src}; at least "
                     f"{minimum + 1 if granularity == 'shot' else 2} are needed (training frames "
                     "plus a hold-out preview): check the frame map or widen the shot",
-                    path, s.line, field="shots")
+                    s.file or path, s.line, field="shots")
             if s.train:
                 continue
             share = budget if len(members) == 1 else max(
@@ -692,11 +694,12 @@ def _fill_frames(shots: List[Shot], clips: Dict[str, Clip], granularity: str,
         if n < minimum and granularity == "shot":
             s = members[0]
             raise ConfigError(f"shot {s.name} has {n} training frames; at least {minimum} are "
-                              "needed (start, middle, end)", path, s.line, field="shots.train")
+                              "needed (start, middle, end)", s.file or path, s.line,
+                              field="shots.train")
         for s in members:
             if s.preview is None:
                 raise ConfigError(f"shot {s.name} has no untrained frame left for the preview",
-                                  path, s.line, field="shots.preview")
+                                  s.file or path, s.line, field="shots.preview")
 
 
 def _box(sec: Section, key: str, value: Any = None, fname: Optional[str] = None,
