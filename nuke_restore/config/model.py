@@ -2,9 +2,9 @@
 
 ``config_from_dict`` turns the YAML data into a ``JobConfig``. Every problem raises ``ConfigError``
 naming the file, line, dotted field (``shots[2].train``) and, for choices, the allowed values. Defaults
-come from workflow-spec §2.1 through the ``default`` preset (templates), so a studio preset can change
+come from the published workflow through the ``default`` preset (templates), so a studio preset can change
 them. Paths in the config are relative to the config file's folder; the recipes rewrite them relative
-to the output folder so every path in a built script is relative (R1).
+to the output folder so every path in a built script is relative.
 """
 from __future__ import annotations
 
@@ -109,13 +109,13 @@ class Clip:
 
     @property
     def training_source(self) -> str:
-        """The Source used for training: the balanced one when given (Faded Balancer, §2.0)."""
+        """The Source used for training: the balanced one when given (Faded Balancer)."""
         return self.balanced if (self.balanced and self.train_on_balanced) else self.source
 
 
 @dataclass
 class Composite:
-    """A composite-of-prints Source (R10; Knights of the Trail): a second print, registered to the
+    """A composite-of-prints Source : a second print, registered to the
     first by keyed Transform values, replaces the first where a matte is white."""
 
     source: str
@@ -156,7 +156,7 @@ class Alignment:
     crop_keys: Dict[int, Box] = field(default_factory=dict)
     live_area: Optional[Box] = None
     source_file: Optional[str] = None
-    accuracy: Optional[float] = None  # F_Align accuracy; None = Nuke's default (R4)
+    accuracy: Optional[float] = None  # F_Align accuracy; None = Nuke's default
 
 
 @dataclass
@@ -210,7 +210,7 @@ class Stage:
     target_luma: str = "source"
     luma_blur: float = 5.0
     # A training region inside the cropped picture (x, y, r, t in the crop's reformatted frame):
-    # e.g. model 1 of the telecine recipe learns from the least-damaged area only (spec §2.4).
+    # e.g. model 1 of the telecine recipe learns from the least-damaged area only.
     region: Optional[Box] = None
 
 
@@ -507,7 +507,7 @@ def _shots(top: Section, clips: Dict[str, Clip], base_dir: Path) -> List[Shot]:
         members = sorted(members, key=lambda m: m.first)
         for a, b in zip(members, members[1:]):
             if b.first <= a.last:
-                # A pair must never straddle a cut (spec §3): shots do not share frames.
+                # A pair must never straddle a cut: shots do not share frames.
                 raise ConfigError(f"shots {a.name} ({a.first}-{a.last}) and {b.name} "
                                   f"({b.first}-{b.last}) overlap", b.file or top.path, b.line,
                                   field="shots")
@@ -577,7 +577,7 @@ def _check_matched(clip: Clip, frame: int, role: str, sec: Section, fname: str, 
 
 
 def pick_frames(first: int, last: int, count: int) -> List[int]:
-    """``count`` frames spread evenly over [first, last], always including both ends (spec §3)."""
+    """``count`` frames spread evenly over [first, last], always including both ends."""
     span = last - first + 1
     count = min(count, span)
     if count <= 1:
@@ -586,7 +586,7 @@ def pick_frames(first: int, last: int, count: int) -> List[int]:
 
 
 def escalate(frames: Sequence[int], candidates: Optional[Sequence[int]] = None) -> List[int]:
-    """Insert a frame at the midpoint of every gap (the 4 -> 7 -> 13 escalation of spec §3).
+    """Insert a frame at the midpoint of every gap (the 4 -> 7 -> 13 escalation).
 
     With ``candidates`` (the frames with a clean reference match) the candidate nearest each midpoint
     is inserted instead; a gap without one stays as it is.
@@ -607,7 +607,7 @@ def escalate(frames: Sequence[int], candidates: Optional[Sequence[int]] = None) 
 def pick_validation(shot: Shot, fraction: float,
                     candidates: Optional[Sequence[int]] = None) -> List[int]:
     """Hold-out validation frames: ``fraction`` of the pairs, spread over the shot, never a training
-    or preview frame (spec §3, R3); only ``candidates`` (matched frames) when given."""
+    or preview frame; only ``candidates`` (matched frames) when given."""
     want = max(1, int(round(fraction * len(shot.train))))
     taken = set(shot.train) | ({shot.preview} if shot.preview is not None else set())
     pool = range(shot.first, shot.last + 1) if candidates is None else sorted(candidates)
@@ -622,7 +622,7 @@ def pick_validation(shot: Shot, fraction: float,
 
 def pick_preview(first: int, last: int, train: Sequence[int],
                  candidates: Optional[Sequence[int]] = None) -> Optional[int]:
-    """The midpoint of the widest gap between training frames that is not itself trained (R3).
+    """The midpoint of the widest gap between training frames that is not itself trained.
 
     With ``candidates`` (the frames with a clean reference match): the candidate nearest the midpoint
     of the widest gap that holds one.
@@ -677,11 +677,11 @@ def _fill_frames(shots: List[Shot], clips: Dict[str, Clip], granularity: str,
                 int(round(budget * (s.last - s.first + 1) / total)))
             if len(members) == 1:
                 share = max(share, minimum)
-            # Keep at least one untrained frame for the hold-out Preview (R3).
+            # Keep at least one untrained frame for the hold-out Preview.
             share = max(1, min(share, len(cands) - 1))
             s.train = spread(cands, share)
             for _ in range(levels):
-                # Convergence stalled: add a frame at every midpoint (4 -> 7 -> 13, spec §3),
+                # Convergence stalled: add a frame at every midpoint (4 -> 7 -> 13),
                 # still leaving a frame for the Preview.
                 more = escalate(s.train, cands)
                 if len(more) < len(cands):
@@ -1031,7 +1031,7 @@ def _check_crop_sizes(cfg: JobConfig, top: Section) -> None:
 
 
 def resolve_crop_size(cc: CopyCatSettings, short_side: float) -> int:
-    """The CopyCat crop: the configured one, or 512 when the picture allows it, else 256 (§2.1)."""
+    """The CopyCat crop: the configured one, or 512 when the picture allows it, else 256."""
     if cc.crop_size != "auto":
         return int(cc.crop_size)
     for size in (512, 256, 128, 64, 32):
@@ -1041,7 +1041,7 @@ def resolve_crop_size(cc: CopyCatSettings, short_side: float) -> int:
 
 
 def training_schedule(cc: CopyCatSettings, pairs: int, crop_size: int) -> Tuple[int, int]:
-    """(epochs, steps) for ``pairs`` training pairs: steps = epochs x pairs / batch (spec §2.1).
+    """(epochs, steps) for ``pairs`` training pairs: steps = epochs x pairs / batch.
 
     Given steps, epochs = ceil(steps x batch / pairs), so the reported steps can round up slightly.
     Given neither, the author's rule of thumb:

@@ -148,7 +148,7 @@ def _new_ctx(cfg: JobConfig, proc: Procedure, unit: Unit, paths: Paths, version:
 
 # ---------------------------------------------------------------------------------------------------
 def _sources(ctx: Ctx, lane_src: float, lane_ref: float):
-    """Reads, then the alignment block and the Reference crop with its Source clone (R1, R4)."""
+    """Reads, then the alignment block and the Reference crop with its Source clone."""
     cfg, unit, b = ctx.cfg, ctx.unit, ctx.b
     b.stage("read", "READ  Source / Reference (same input transform)", "read")
     reads_src: Dict[str, Node] = {}
@@ -259,7 +259,7 @@ def _pair_summary(stage) -> str:
 
 
 def _inference(ctx: Ctx) -> None:
-    """R8: generated from the training stages so pre-filters and crops replay exactly."""
+    """Generated from the training stages so pre-filters and crops replay exactly."""
     proc, unit, b = ctx.proc, ctx.unit, ctx.b
     b.stage("read", "READ  full Source (same input transform as training)", "read")
     reads = {}
@@ -309,7 +309,7 @@ def _pre_model(ctx: Ctx, node: Node, k: int, stage, originals: Dict[str, Node],
                             label=_live_label(ctx, "live area: sprockets, soundtrack, edges"))
             originals["live"] = node
     if ctx.cfg.inference.clamp:
-        # Opt-in only: the spec's screenshots show no clamp at inference ([SOP] disagrees).
+        # Opt-in only: the published graphs show no clamp at inference (one guide disagrees).
         node = b.add("Grade", [("black_clamp", True), ("white_clamp", True)], [node],
                      name=f"{p}Grade_CLAMP_INF",
                      lane=0, label="opt-in clamp (parity with training)")
@@ -325,7 +325,7 @@ def _live_label(ctx: Ctx, text: str) -> str:
 
 
 def _baseline(ctx: Ctx) -> None:
-    """R9: MatchGrade fit on the dataset stacks, then a cloned MatchGrade on the full Source."""
+    """MatchGrade fit on the dataset stacks, then a cloned MatchGrade on the full Source."""
     cfg, proc, unit, b = ctx.cfg, ctx.proc, ctx.unit, ctx.b
     L_SRC, L_REF = 0, 3
     reads_src, _reads_ref, aligned = _sources(ctx, L_SRC, L_REF)
@@ -519,7 +519,7 @@ def build_to_dir(config: JobConfig, outdir: os.PathLike, shots: Optional[Sequenc
     for p, text in planned:
         write_atomic(p, text)
         written.append(p)
-    # The R14 folder layout, and model weights kept out of git.
+    # The pipeline folder layout, and model weights kept out of git.
     for folder in PIPELINE.values():
         (out / folder).mkdir(parents=True, exist_ok=True)
     ignore = out / PIPELINE["training"] / ".gitignore"

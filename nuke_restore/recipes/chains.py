@@ -1,4 +1,4 @@
-"""The node chains of workflow-spec §2-§4 as graph-building functions (R1-R11).
+"""The node chains of the restoration workflow (docs/workflow.md) as graph-building functions.
 
 Only classes, knobs and enumeration values evidenced by nuke-facts (Nuke 17.0v3) or real Nuke-saved
 files are emitted. Two deliberate gaps:
@@ -6,11 +6,11 @@ files are emitted. Two deliberate gaps:
 * F_Align (Furnace) is the OFX class ``OFXuk.co.thefoundry.furnace.f_align_v403`` in nuke-facts (no
   real file has one). Only its scanned knobs are written: ``scale``/``perspective`` on (rotate and
   translate are on by default), ``range`` Current Frame, ``filtering`` High, the analysis region
-  ``regionBL``/``regionTR``, and ``accuracy`` only when the config asks (R4: default accuracy; the
-  spec's screenshot shows 1). Its input order (0 = the Reference to move, 1 = the Source) is
+  ``regionBL``/``regionTR``, and ``accuracy`` only when the config asks (default accuracy; the
+  published screenshot shows 1). Its input order (0 = the Reference to move, 1 = the Source) is
   UNVERIFIED, the same assumption as the RS_Align gizmo.
 * EXR compression (DWAA) has no evidenced Write knob name; the Write keeps Nuke's EXR defaults
-  (16-bit half, ZIP), which the spec allows.
+  (16-bit half, ZIP), which the workflow allows.
 
 Input orders used (UNVERIFIED against saved files where marked): CopyCat 0 = Input, 1 = GroundTruth,
 2 = Preview (Foundry reference table order); CopyBBox / Merge2 / Shuffle2 0 = B, 1 = A (Nuke's Merge
@@ -35,7 +35,7 @@ from .units import Unit
 
 logger = logging.getLogger(__name__)
 
-# Shuffle2: out.red <- A.red, out.green <- B.green, out.blue <- B.blue, out.alpha <- black (R5/R6).
+# Shuffle2: out.red <- A.red, out.green <- B.green, out.blue <- B.blue, out.alpha <- black.
 # Format "count  src slot index  dst slot index ..." as real files write it.
 SHUFFLE_Y_FROM_A = ("4 rgba.red 1 0 rgba.red 0 0 rgba.green 0 1 rgba.green 0 1 "
                     "rgba.blue 0 2 rgba.blue 0 2 black -1 -1 rgba.alpha 0 3")
@@ -217,7 +217,7 @@ class Ctx:
         return f"reference frame {c.refmap.reference(frame)}"
 
     def source_image(self, clip: str, lane: float, label: str) -> Node:
-        """The Source image of ``clip``: its Read, or the composite of two prints (R10).
+        """The Source image of ``clip``: its Read, or the composite of two prints.
 
         Composite: print B (Read, keyed Transform registering it to print A) replaces print A
         where the matte's red channel is white (Keymix: 0 = B input = print A, 1 = A input =
@@ -262,7 +262,7 @@ class Ctx:
                           name=name, lane=lane, label=label)
 
     def align_block(self, ref: Node, src: Node, clip: str, lane_ref: float) -> Node:
-        """R4: F_Align + keyable Transform -> Dissolve (which 0 auto / 1 manual) -> QC Merge."""
+        """F_Align + keyable Transform -> Dissolve (which 0 auto / 1 manual) -> QC Merge."""
         al = self.cfg.alignment
         lo, hi = self.cfg.clips[clip].first, self.cfg.clips[clip].last
         sfx = f"_{clip}" if len(self.unit.clips) > 1 else ""
@@ -304,7 +304,7 @@ class Ctx:
                    label="QC: aligned Reference - Source\nshould be near black")
         return dissolve
 
-    # -- dataset stacks (R2, R3) ---------------------------------------------------------------
+    # -- dataset stacks ---------------------------------------------------------------
     def stack(self, images: Dict[str, Node], side: str, title: str, lane: float, k: int,
               frames: Sequence[Tuple[str, int]], tag: str = "") -> Node:
         """Read -> FrameRange 1-1 -> FrameHold x N -> AppendClip -> staging AppendClip -> stamp.
@@ -333,7 +333,7 @@ class Ctx:
         return self.b.add("PostageStamp", [], [staging], name=f"{p}PostageStamp_{side}{tag}",
                           lane=lane, label=title)
 
-    # -- training pair (R5, R6) and CopyCat (R7) -----------------------------------------------
+    # -- training pair and CopyCat -----------------------------------------------
     def training_pair(self, k: int, stage: Stage, src_stamp: Node, ref_stamp: Node,
                       preview: Node, lane_src: float, lane_ref: float) -> Node:
         p = self.prefix(k)
@@ -357,7 +357,7 @@ class Ctx:
         if stage.pair == "chroma":
             y_source = src_ycc
             if stage.target_luma == "matched":
-                # science.md §2.3: low-pass Reference Y + high-pass Source Y (detail, grain).
+                # low-pass Reference Y + high-pass Source Y (detail, grain).
                 blur_ref = self.b.add("Blur", [("channels", "rgb"), ("size", stage.luma_blur)],
                                       [to_ycc], name=f"{p}Blur_LOWPASS_REF", lane=lane_ref + 1,
                                       label="low-pass Reference")
@@ -437,7 +437,7 @@ class Ctx:
         ], [src], name=f"{self.prefix(k)}Inference_{self.proc.stages[k].pair.upper()}", lane=lane,
             label=f"model: stage {k + 1} ({self.proc.stages[k].pair})")
 
-    # -- outputs (R8, R13) ---------------------------------------------------------------------
+    # -- outputs ---------------------------------------------------------------------
     def write_out(self, src: Node, tag: str, checkpoint: str, lane: float, clip: str,
                   metadata: Dict[str, str], folder: str) -> Node:
         sfx = f"_{clip}" if len(self.unit.clips) > 1 else ""

@@ -1,4 +1,4 @@
-"""Graph rules (R12) for scripts nuke_restore built, run by ``nuke-restore validate``.
+"""Graph rules for scripts nuke_restore built, run by ``nuke-restore validate``.
 
 A built script carries an invisible Root user knob ``nuke_restore_recipe`` whose value is
 ``<procedure> <kind> <unit> nuke_restore <version> [key=value ...]``; ``rules_for`` returns [] for any
@@ -151,7 +151,7 @@ def _stacks(script: Graph) -> Dict[str, Dict[str, Node]]:
 
 # -- rules ------------------------------------------------------------------------------------------
 def rule_framehold_parity(script: Graph) -> Iterator[Diagnostic]:
-    """Both dataset stacks hold the same frames, in the same order (R2)."""
+    """Both dataset stacks hold the same frames, in the same order."""
     stacks = _stacks(script)
     if not stacks:
         yield _diag("NR002", "no dataset stacks (AppendClip_SRC / AppendClip_REF) found",
@@ -197,7 +197,7 @@ def rule_clone_parity(script: Graph) -> Iterator[Diagnostic]:
 
 
 def rule_preview_holdout(script: Graph) -> Iterator[Diagnostic]:
-    """CopyCat's Preview is a FrameHold on a frame that is not in the training set (R3)."""
+    """CopyCat's Preview is a FrameHold on a frame that is not in the training set."""
     stacks = _stacks(script)
     for cc in [n for n in _all(script) if n.cls == "CopyCat"]:
         prev = cc.input(2)
@@ -400,7 +400,7 @@ def rule_write_settings(script: Graph) -> Iterator[Diagnostic]:
 
 
 def rule_relative_paths(script: Graph) -> Iterator[Diagnostic]:
-    """File paths in a built script are relative (R1): no /abs, C:/, \\\\server or ~."""
+    """File paths in a built script are relative: no /abs, C:/, \\\\server or ~."""
     for n in _all(script):
         for knob in ("file", "dataDirectory", "modelFile", "customOCIOConfigPath"):
             v = n.knob(knob)
