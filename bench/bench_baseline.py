@@ -139,7 +139,7 @@ def run(spatial: bool, names, rows):
             add("Reinhard Lab, per frame (ours)", baseline.reinhard(src, ref), gt,
                 time.perf_counter() - t0)
             t0 = time.perf_counter()
-            add("histogram match RGB, per frame (ours)", baseline.histogram_match(src, ref), gt,
+            add("histogram match RGB, per frame (ours = skimage's)", baseline.histogram_match(src, ref), gt,
                 time.perf_counter() - t0)
             t0 = time.perf_counter()
             add("IDT 20 iterations, per frame (ours)", baseline.idt(src, ref), gt,
@@ -181,5 +181,61 @@ def main() -> None:
         print(f"{fade_kind:8s} {name:54s} {p:6.2f} {d:6.2f} {py:6.2f} {ms:7.1f}")
 
 
+def apply_speed(repeat: int = 5) -> None:
+    """Baseline apply on a 2K frame: ours against OpenColorIO reading the exported file (peer).
+
+    Ours applies the in-memory table/CDL through OCIO's CPU processor; the peer is what a user or
+    Nuke would run: an OCIO FileTransform of the written .cube/.cc. The numpy reference forms are
+    printed too. One thread where the library lets us pin it.
+    """
+    import tempfile
+
+    import PyOpenColorIO as ocio
+
+    rng = np.random.default_rng(0)
+    frame = rng.random((1556, 2048, 3), dtype=np.float32)
+    table = lut.identity(33) ** 1.2 * 0.9 + 0.03
+    cdl = baseline.CdlMap(np.array([1.1, 0.9, 1.2]), np.array([0.01, -0.02, 0.03]),
+                          np.array([1.1, 0.95, 1.0]), 0.8)
+    with tempfile.TemporaryDirectory() as tmp:
+        cube = os.path.join(tmp, "b.cube")
+        lut.write_cube(cube, table)
+        cc = os.path.join(tmp, "b.cc")
+        with open(cc, "w") as fh:
+            fh.write(cdl.to_cc())
+
+        def file_transform(path, interp=None):
+            tr = ocio.FileTransform(src=path)
+            if interp is not None:
+                tr.setInterpolation(interp)
+            return lut.apply_ocio(tr, frame)
+
+        contenders = {
+            "LUT33: OCIO FileTransform .cube (peer)":
+                lambda: file_transform(cube, ocio.INTERP_LINEAR),
+            "LUT33: ours (in-memory OCIO Lut3DTransform)": lambda: lut.apply(table, frame),
+            "LUT33: numpy reference": lambda: lut.apply_reference(table, frame),
+            "CDL: OCIO FileTransform .cc (peer)": lambda: file_transform(cc),
+            "CDL: ours (in-memory OCIO CDLTransform)": lambda: cdl(frame),
+            "CDL: numpy reference": lambda: cdl.reference(frame),
+        }
+        best = {}
+        for _ in range(repeat):
+            for name, fn in contenders.items():
+                t0 = time.perf_counter()
+                fn()
+                best[name] = min(best.get(name, 9e9), time.perf_counter() - t0)
+        diff_lut = float(np.abs(lut.apply(table, frame)
+                                - file_transform(cube, ocio.INTERP_LINEAR)).max())
+        diff_cdl = float(np.abs(cdl(frame) - file_transform(cc)).max())
+    print(f"\nBaseline apply, 2048x1556 float32, best of {repeat} (ratio to the OCIO file peer):")
+    for name, dt in best.items():
+        peer = best["LUT33: OCIO FileTransform .cube (peer)" if name.startswith("LUT")
+                    else "CDL: OCIO FileTransform .cc (peer)"]
+        print(f"  {name:46s} {dt * 1e3:8.1f} ms {dt / peer:6.2f}x")
+    print(f"  max |ours - peer|: LUT {diff_lut:.1e}, CDL {diff_cdl:.1e}")
+
+
 if __name__ == "__main__":
     main()
+    apply_speed()

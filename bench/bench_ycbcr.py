@@ -1,9 +1,10 @@
-"""Y'CbCr conversion time against a plain memory copy of the same frame (science.md §9).
+"""Y'CbCr conversion time against a plain memory copy of the same frame.
 
 A per-pixel 3x3 colour transform cannot beat the memory bandwidth: reading and writing the frame
 once. The peer is therefore ``numpy.copy`` of the same float32 frame (allocates its output, like
-the conversion does). Goal: within 2x of the copy. OpenCV's cvtColor is printed for context when
-installed (it is not a dependency of the library).
+the conversion does). Goal: within 1.5x of the copy. Every contender runs on ONE thread (numpy's
+BLAS through threadpoolctl, OpenCV through cv2.setNumThreads), so the ratio does not depend on how
+many cores happen to be free. OpenCV's own cvtColor is printed as a second peer.
 
     .venv/bin/python bench/bench_ycbcr.py [--width 2048 --height 1556] [--repeat 15]
 """
@@ -45,25 +46,39 @@ def main(argv=None) -> int:
     except ImportError:
         pass
     best = {}
-    for _ in range(args.repeat):  # round-robin so background load hits all alike
-        for name, fn in contenders.items():
-            t0 = time.perf_counter()
-            fn()
-            dt = time.perf_counter() - t0
-            best[name] = min(dt, best.get(name, dt))
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except ImportError:
+        pass
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        _race(contenders, best, args.repeat)
     floor = best["numpy copy (peer: memory floor)"]
     mb = frame.nbytes / 1e6
-    print(f"frame {args.width}x{args.height} RGB float32 ({mb:.1f} MB), best of {args.repeat}:")
+    print(f"frame {args.width}x{args.height} RGB float32 ({mb:.1f} MB), best of {args.repeat}, "
+          "one thread:")
     print(f"  {'operation':36s} {'ms':>8s} {'x copy':>7s}")
     for name, dt in best.items():
         print(f"  {name:36s} {dt * 1e3:8.2f} {dt / floor:7.2f}")
     ratio = best["rgb_to_ycbcr rec709"] / floor
-    print(f"\nrgb_to_ycbcr / copy = {ratio:.2f}x (goal <= 2x); copy moves "
+    print(f"\nrgb_to_ycbcr / copy = {ratio:.2f}x (goal <= 1.5x); copy moves "
           f"{2 * mb / floor / 1e3:.1f} GB/s (read + write)")
     # correctness guard: the fast path must equal the textbook matrix product
     ref = np.einsum("...c,dc->...d", frame[:64, :64].astype(np.float64), colour.ycbcr_matrix())
     assert np.allclose(ycc[:64, :64], ref, atol=1e-5)
     return 0
+
+
+def _race(contenders, best, repeat) -> None:
+    for _ in range(repeat):  # round-robin so background load hits all alike
+        for name, fn in contenders.items():
+            t0 = time.perf_counter()
+            fn()
+            dt = time.perf_counter() - t0
+            best[name] = min(dt, best.get(name, dt))
 
 
 if __name__ == "__main__":

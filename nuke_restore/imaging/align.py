@@ -726,13 +726,17 @@ def _ref_gradients(flat: np.ndarray, u: np.ndarray, v: np.ndarray, width: int
 def _refine_fine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.ndarray,
                  box: Tuple[int, int, int, int], opts: AlignOptions, iters: int,
                  rng: np.random.Generator) -> Tuple[np.ndarray, float]:
-    """Gauss-Newton at full resolution: forward additive, ``src(x) ~ g * ref(W(x; p)) + b``.
+    """Gauss-Newton at full resolution: forward additive, ``src(x) ~ g(x) * ref(W(x; p)) + b(x)``.
 
-    The Jacobian comes from the reference's gradients at the warped points and is kept once
-    the steps are small (at this level the warp moves by a fraction of a pixel), so later
-    iterations sample the reference once and re-weight the fixed Hessian only by the points
-    that the Huber weights pull down. Gradients of the soft reference rather than of the
-    grainy source (as the inverse compositional form would use) keep the estimate unbiased.
+    The photometric gain and offset are not constants but ``c0 + c1 r^2`` (r: distance from the
+    frame centre): two elements of one film differ by a radial falloff (lens and scanner
+    vignetting, fundus-like illumination, density grain that the local-contrast normalisation
+    weighs differently towards dark edges). With a constant gain the fit pays for that radial
+    mismatch with a scale error: 0.17 px median corner error on a faded fundus photograph,
+    0.12 px with the radial term, other RegBench photos unchanged (bench/bench_align.py).
+    The Jacobian comes from the reference's gradients at the warped points and is kept once the
+    steps are small. Gradients of the soft reference rather than of the grainy source (as the
+    inverse compositional form would use) keep the estimate unbiased.
     """
     model = opts.model
     npar = _NPARAM[model]
@@ -740,11 +744,15 @@ def _refine_fine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.nda
     u, v, _, _, sval = _select_points(src, box, opts.max_points, rng)
     x = (u - frame.c[0]) / frame.rho
     y = (v - frame.c[1]) / frame.rho
+    basis = np.stack([np.ones_like(x), x * x + y * y])  # photometric: constant + radial
+    nb = basis.shape[0]
     flat = np.ascontiguousarray(ref, np.float32).ravel()
     h, w = ref.shape
     theta = _matrix_param(m_norm, model)
-    gain, bias = 1.0, 0.0
-    jt = gram = keep = last = None
+    gain_c = np.zeros(nb)
+    gain_c[0] = 1.0
+    bias_c = np.zeros(nb)
+    jt = keep = last = None
     stale = True
     done, step = 0, float("nan")
     for _ in range(iters):
@@ -761,33 +769,25 @@ def _refine_fine(src: np.ndarray, ref: np.ndarray, frame: _Frame, m_norm: np.nda
                 # Points that start outside stay out: their Jacobian rows are not valid.
                 jt[:, ~inside] = 0.0
                 keep = inside
-            gram = _gram(jt)
         else:
             rv = _bilinear(flat, qu, qv, w)
-        res = sval - (gain * rv + bias)
+        gain = gain_c @ basis
+        res = sval - (gain * rv + bias_c @ basis)
         last = (rv, inside)
         wts = _huber_weights(res, inside)
-        res *= wts
-        wrv = wts * rv
-        # J = [g * jt, rv, 1]: the fixed block by correction, the rest directly.
-        cross = np.einsum("in,kn->ik", jt, np.stack([wrv, wts, res]))
-        hess = np.empty((npar + 2, npar + 2))
-        hess[:npar, :npar] = _weighted_gram(jt, gram, wts)
-        hess[:npar, npar:] = cross[:, :2]
-        hess[npar:, :npar] = cross[:, :2].T
-        hess[npar, npar] = np.einsum("n,n->", wrv, rv)
-        hess[npar, npar + 1] = hess[npar + 1, npar] = wrv.sum()
-        hess[npar + 1, npar + 1] = wts.sum()
-        grad = np.empty(npar + 2)
-        grad[:npar] = cross[:, 2]
-        grad[npar] = np.einsum("n,n->", rv, res)
-        grad[npar + 1] = res.sum()
-        delta = _solve(hess, grad, gain, npar)
-        if delta is None:
+        # J = [gain * jt, rv * basis, basis]; a few rows, so the normal equations are cheap.
+        jac = np.concatenate([jt * gain, basis * rv, basis])
+        jw = jac * wts
+        hess = np.einsum("in,jn->ij", jw, jac)
+        hess[np.diag_indices_from(hess)] *= 1.0 + 1e-6
+        grad = np.einsum("in,n->i", jw, res)
+        try:
+            delta = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
             break
         theta = theta + delta[:npar]
-        gain += delta[npar]
-        bias += delta[npar + 1]
+        gain_c += delta[npar:npar + nb]
+        bias_c += delta[npar + nb:]
         # Stop when the picture corners move less than 1/1000 px; after a step of more than
         # 1/20 px the Jacobian is taken afresh.
         step = float(np.max(np.abs(delta[:npar]))) * frame.rho

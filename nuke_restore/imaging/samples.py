@@ -591,3 +591,26 @@ def make_demo_footage(outdir, force: bool = True, progress: bool = False) -> Dic
     """
     return make_shot_sequence(outdir, n_shots=3, frames_per_shot=16, size=(256, 192), seed=0,
                               dissolves=(2,), dissolve_length=6, force=force, progress=progress)
+
+
+def degrade_dvd(srgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A DVD/telecine-like reference of an sRGB-encoded frame: 0.5x area resize, Rec.709 4:2:0
+    chroma, JPEG q80, bicubic back to full size (OpenCV, from the imaging extra)."""
+    import cv2
+
+    h, w = srgb.shape[:2]
+    small = cv2.resize(srgb, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    k = np.array([0.2126, 0.7152, 0.0722], np.float32)
+    y = small @ k
+    cb = (small[..., 2] - y) / 1.8556
+    cr = (small[..., 0] - y) / 1.5748
+    sh, sw = y.shape
+    cb = cv2.resize(cv2.resize(cb, (sw // 2, sh // 2), interpolation=cv2.INTER_AREA), (sw, sh),
+                    interpolation=cv2.INTER_LINEAR)
+    cr = cv2.resize(cv2.resize(cr, (sw // 2, sh // 2), interpolation=cv2.INTER_AREA), (sw, sh),
+                    interpolation=cv2.INTER_LINEAR)
+    rgb = np.stack([y + 1.5748 * cr, y - 0.187324 * cb - 0.468124 * cr, y + 1.8556 * cb], -1)
+    u8 = np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".jpg", u8[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 80])
+    dec = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255
+    return cv2.resize(dec, (w, h), interpolation=cv2.INTER_CUBIC)

@@ -99,3 +99,18 @@ def test_ocio_errors_are_imaging_errors(tmp_path):
         colour.ocio_transform(np.zeros((1, 3)), str(tmp_path / "missing.ocio"), "a", "b")
     with pytest.raises(ImagingError):
         colour.ocio_transform(np.zeros((1, 3)), "ocio://default", "NoSuchSpace", "ACEScg")
+
+
+@pytest.mark.parametrize("shape", [(3,), (7, 3), (5, 9, 3), (2, 4, 6, 3)])
+@pytest.mark.parametrize("offset", [0.0, 0.5])
+def test_fast_matrix_path_equals_the_textbook_product(shape, offset):
+    # rgb_to_ycbcr/ycbcr_to_rgb/luma run through OpenCV's per-pixel transform; any shape must give
+    # the float64 matrix product of the definition.
+    rgb = np.random.default_rng(3).random(shape).astype(np.float32)
+    m = colour.ycbcr_matrix("rec709").astype(np.float64)
+    want = np.einsum("...c,dc->...d", rgb.astype(np.float64), m) + np.array([0, offset, offset])
+    got = colour.rgb_to_ycbcr(rgb, "rec709", offset)
+    assert got.shape == rgb.shape
+    np.testing.assert_allclose(got, want, atol=2e-7)
+    np.testing.assert_allclose(colour.ycbcr_to_rgb(got, "rec709", offset), rgb, atol=5e-7)
+    np.testing.assert_allclose(colour.luma(rgb), want[..., 0], atol=2e-7)
