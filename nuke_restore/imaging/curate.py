@@ -402,8 +402,7 @@ def curate(source, reference=None, options: Optional[CurateOptions] = None, firs
     if pairing is not None:
         result["reference_scale"] = round(ref_scale, 6)
         result.update(pairing.describe())
-        if pairing.frame_map is not None:
-            result["reference_frames"] = {str(s_): r for s_, r in pairing.pairs}
+        result["reference_frames"] = {str(s_): r for s_, r in pairing.pairs}
         result["notes"] = ([f"reference: brought to the source's {src.size[0]}x{src.size[1]} "
                             f"(scale {ref_scale:g})"] if ref_scale != 1.0 else []) + pairing.lines()
     return result
@@ -634,28 +633,45 @@ def contact_sheet(result: Dict[str, Any], out_path, tile_width: int = 160, force
         tile_width: width of one tile in pixels.
         force: overwrite an existing file.
     """
-    from .colour import linear_to_srgb
+    from .ocio import to_analysis
+    from .pairs import read_reference
     from .sequence import write_image
 
     src = FrameSequence.from_path(result["source"], result["first"], result["last"])
-    ref = (FrameSequence.from_path(result["reference"], result["first"], result["last"])
-           if result.get("reference") else None)
+    ref = FrameSequence.from_path(result["reference"]) if result.get("reference") else None
+    # The colour spaces and reference frames curate used (older curations: by file type, same
+    # frame numbers).
+    col = result.get("colour") or {}
+    config = col.get("config")
+    spaces = {role: v["colourspace"] for role, v in (col.get("spaces") or {}).items()}
+    ref_of = {int(k): int(v) for k, v in (result.get("reference_frames") or {}).items()}
     w, h = src.size
     proxy = max(1, w // tile_width)
     rows = []
+
+    def show(img, role, path):
+        from .ocio import default_colourspace
+
+        cs = spaces.get(role) or default_colourspace(path, config)[0]
+        return np.clip(to_analysis(img, cs, config), 0, 1)
+
     for shot in result["shots"]:
         picks = [(f, _TRAIN_COLOUR) for f in shot["train"]]
         picks += [(f, _VALID_COLOUR) for f in shot.get("validation", [])]
         if shot["preview"] is not None:
             picks.append((shot["preview"], _PREVIEW_COLOUR))
         picks.sort()
-        for seq in [s for s in (src, ref) if s is not None]:
-            linear = seq.path(seq.frames[0]).lower().endswith(cuts_mod.LINEAR_EXTENSIONS)
+        tiles = []
+        for f, c in picks:
+            img = show(src.read(f, proxy=proxy), "source", src.path(f))
+            tiles.append(_framed(img, c, str(f) if c != _PREVIEW_COLOUR else f"P {f}"))
+        rows.append(tiles)
+        if ref is not None:
             tiles = []
-            for f, col in picks:
-                img = seq.read(f, proxy=proxy)
-                img = linear_to_srgb(np.clip(img, 0, 1)) if linear else np.clip(img, 0, 1)
-                tiles.append(_framed(img, col, str(f) if col != _PREVIEW_COLOUR else f"P {f}"))
+            for f, c in picks:
+                rf = ref_of.get(f, f)
+                img = show(read_reference(ref, rf, (w, h), proxy), "reference", ref.path(rf))
+                tiles.append(_framed(img, c, str(rf) if rf == f else f"ref {rf}"))
             rows.append(tiles)
     if not rows:
         raise ImagingError("nothing to show: no shots")

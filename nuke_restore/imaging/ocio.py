@@ -211,7 +211,7 @@ def _header(path: str, attr: str) -> str:
 def file_tag(path) -> str:
     """The colour space a file says it holds (written by :func:`tag_attributes`), or ``""``."""
     p = os.fspath(path)
-    if not os.path.splitext(p)[1].lower() in LINEAR_EXTENSIONS:
+    if os.path.splitext(p)[1].lower() not in LINEAR_EXTENSIONS:
         return ""
     return _header(p, TAG)
 

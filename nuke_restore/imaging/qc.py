@@ -370,10 +370,13 @@ def _panels(src, ref, imgs, mode, truth) -> Dict[str, np.ndarray]:
     p.update(imgs)
     if truth is not None:
         p["truth"] = truth
-    x0, y0, side = detail_box(src)
+    h, w = src.shape[:2]
+    # Frames the thumbnails already show 1:1 get a half-size crop shown at 2:1 instead.
+    zoom = 1 if w > THUMB_WIDTH else 2
+    x0, y0, side = detail_box(src, CROP if zoom == 1 else min(h, w) // 2)
     for name in list(p):
-        p[f"crop: {name} (1:1, {side}x{side} at x {x0}, y {y0} from the top left)"] = np.clip(
-            p[name][y0:y0 + side, x0:x0 + side], 0, 1)
+        p[f"crop: {name} ({zoom}:1, {side}x{side} px at x {x0}, y {y0} from the top left)"] = \
+            np.clip(p[name][y0:y0 + side, x0:x0 + side], 0, 1)
     name = _judged(imgs)
     target = imgs[name] if name else src
     label = name or "source"
@@ -395,7 +398,10 @@ def _panels(src, ref, imgs, mode, truth) -> Dict[str, np.ndarray]:
     return p
 
 
-def _thumb(img: np.ndarray, max_w: int = 360) -> np.ndarray:
+THUMB_WIDTH = 360  # thumbnails are box-filtered down to at most this width
+
+
+def _thumb(img: np.ndarray, max_w: int = THUMB_WIDTH) -> np.ndarray:
     from .sequence import box_downscale
 
     k = int(math.ceil(img.shape[1] / max_w))
@@ -440,11 +446,12 @@ def render_html(result: QCResult, title: str = "nuke_restore QC") -> str:
     body.append('<p class="muted">'
                 + ("Highlighted: best render per column (inputs excluded). " if hl else "")
                 + _mode_note(mode) + "</p>")
+    colours = {n: report.PALETTE[i % len(report.PALETTE)] for i, n in enumerate(result.names)}
     body.append("<h2>Per frame</h2><div class='grid'>")
     for k, label, _ in specs[:4]:
         series = {n: [result.values[f][n][k] for f in result.frames] for n in result.names
                   if not (k.endswith("_src") and n == "source")}
-        body.append(report.line_chart(result.frames, series, label, label))
+        body.append(report.line_chart(result.frames, series, label, label, colours=colours))
     if result.align:
         fs = sorted(result.align)
         body.append(report.line_chart(fs, {"residual": [result.align[f] for f in fs],
@@ -457,11 +464,12 @@ def render_html(result: QCResult, title: str = "nuke_restore QC") -> str:
         body.append("<h2>Grain and sharpness: radially averaged power spectrum of luma</h2>")
         body.append(report.line_chart(f0[1:], series, "power spectrum (middle frame)", "power",
                                       xlabel="cycles / pixel", logy=True, width=700,
-                                      height=300))
+                                      height=300, colours=colours))
     body.append("<h2>Comparisons</h2>")
     body.append('<p class="muted">Thumbnails show whole frames; the crops below them are 1:1 '
-                '(one image pixel per screen pixel) from the most detailed region of the source, '
-                'to judge grain and sharpness. Heat maps are scaled to their own 99.5th '
+                '(one image pixel per screen pixel; 2:1 for frames the thumbnails already show '
+                'whole) from the most detailed region of the source, to judge grain and '
+                'sharpness. Heat maps are scaled to their own 99.5th '
                 'percentile (the value printed as white).</p>')
     for f in sorted(result.panels):
         body.append(f"<h3>Frame {f}</h3><div class='grid'>")
@@ -475,7 +483,8 @@ def render_html(result: QCResult, title: str = "nuke_restore QC") -> str:
         if crops:
             body.append("<div class='grid'>")
             for name, img in crops:
-                body.append(report.figure(img, name, pixelated=True))
+                zoom = 2 if " (2:1," in name else 1
+                body.append(report.figure(img, name, width=img.shape[1] * zoom, pixelated=True))
             body.append("</div>")
     return report.page(title, "".join(body))
 

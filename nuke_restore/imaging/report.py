@@ -88,10 +88,12 @@ def _fmt(v: float) -> str:
 
 def line_chart(x: Sequence[float], series: Dict[str, Sequence[float]], title: str,
                ylabel: str = "", xlabel: str = "frame", logy: bool = False,
-               width: int = 660, height: int = 240, integer_x: Optional[bool] = None) -> str:
+               width: int = 660, height: int = 240, integer_x: Optional[bool] = None,
+               colours: Optional[Dict[str, str]] = None) -> str:
     """An inline SVG line chart (one polyline per series, markers, legend beside the plot).
 
     ``integer_x`` (default: when ``xlabel`` is "frame") puts ticks on whole numbers only.
+    ``colours`` fixes a series' colour by name (the same render keeps its colour in every chart).
     """
     if integer_x is None:
         integer_x = xlabel == "frame"
@@ -137,7 +139,7 @@ def line_chart(x: Sequence[float], series: Dict[str, Sequence[float]], title: st
         out.append(f'<text x="12" y="{mt + ph / 2}" transform="rotate(-90 12 {mt + ph / 2})" '
                    f'text-anchor="middle" class="tk">{html.escape(ylabel)}</text>')
     for i, (name, v) in enumerate(zip(series, vals)):
-        col = PALETTE[i % len(PALETTE)]
+        col = (colours or {}).get(name) or PALETTE[i % len(PALETTE)]
         pts = [(sx(a), sy(b)) for a, b in zip(xs, v) if math.isfinite(b)]
         if len(pts) > 1:
             out.append('<polyline fill="none" stroke="{}" stroke-width="1.6" points="{}"/>'.format(
@@ -198,7 +200,10 @@ def page(title: str, body: str) -> str:
 
 def figure(image: np.ndarray, caption: str, width: Optional[int] = None,
            pixelated: bool = False) -> str:
+    """An image with its caption, the caption wrapped to the image's width."""
     tag = img_tag(image, caption, width)
     if pixelated:
         tag = tag.replace("<img ", '<img class="px" ', 1)
-    return f"<figure>{tag}<figcaption>{html.escape(caption)}</figcaption></figure>"
+    w = int(width or np.asarray(image).shape[1])
+    return (f'<figure style="max-width:{w}px">{tag}<figcaption>{html.escape(caption)}'
+            f"</figcaption></figure>")

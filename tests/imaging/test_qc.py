@@ -61,3 +61,43 @@ def test_demo_report(tmp_path):
     path = qc.demo_report(gt, tmp_path / "qc")
     text = path.read_text()
     assert "baseline (poly)" in text and "freq-split target" in text
+
+
+def test_frame_charts_tick_whole_frames_and_keep_the_legend_off_the_plot():
+    import re
+
+    from nuke_restore.imaging import report
+
+    svg = report.line_chart([1001, 1002, 1003, 1004], {"a": [1, 2, 3, 4], "b": [4, 3, 2, 1]},
+                            "t", "y")
+    xt = [t for t in re.findall(r'text-anchor="middle" class="tk">([^<]+)<', svg) if t not in ("frame", "y")]
+    assert xt and all(t.isdigit() for t in xt)  # no 1001.5
+    plot_right = 56 + (660 - 56 - 150)
+    legend_x = [float(x) for x in re.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="10"', svg)]
+    assert legend_x and all(x > plot_right for x in legend_x)
+
+
+def test_heat_maps_use_their_own_percentile_and_crops_find_detail():
+    from nuke_restore.imaging import qc
+
+    small = np.linspace(0, 0.004, 10000).reshape(100, 100)
+    img, top = qc._heat(small, "luma")
+    assert top == pytest.approx(np.percentile(small, 99.5))
+    assert img.max() > 0.9  # a small error still reaches white on its own scale
+    frame = np.full((200, 300, 3), 0.5, np.float32)
+    assert qc.detail_box(frame, 100) == (100, 50, 100)  # flat: the centre
+    frame[20:60, 230:280] = np.random.default_rng(0).random((40, 50, 3))
+    x0, y0, side = qc.detail_box(frame, 100)
+    assert x0 <= 230 and x0 + side >= 280 and y0 <= 20 and y0 + side >= 60
+
+
+def test_best_is_highlighted_only_between_two_or_more_renders():
+    from nuke_restore.imaging import qc
+
+    def result(names):
+        vals = {f: {n: {k: float(i + f % 3) for k, _, _ in qc.METRICS["chroma"]}
+                    for i, n in enumerate(names)} for f in (1, 2)}
+        return qc.QCResult("chroma", [1, 2], vals, names)
+
+    assert 'class="best"' not in qc.render_html(result(["source", "reference", "baseline"]))
+    assert 'class="best"' in qc.render_html(result(["source", "reference", "baseline", "output"]))

@@ -54,14 +54,20 @@ def test_without_the_offset_the_numbering_is_explained(real, capsys):
 def test_curate_align_per_shot_baseline_and_qc(real, tmp_path, capsys):
     """The whole imaging side: curate -> align with curation -> baseline to EXR -> qc."""
     cur = tmp_path / "curation.json"
+    sheet = tmp_path / "sheet.png"
     assert main(["curate", real["source"], "--reference", real["reference"], *SRC_ARGS,
-                 "-o", str(cur)]) == 0
+                 "-o", str(cur), "--contact-sheet", str(sheet)]) == 0
     out = capsys.readouterr().out
     assert "colour: source 'Cineon'" in out and "scale 2" in out
     assert "reference frame = source frame -1000" in out and "missing reference frames: refuse" in out
     curation = json.loads(cur.read_text())
     assert [(s["first"], s["last"]) for s in curation["shots"]] == [(1001, 1012), (1013, 1024)]
     assert curation["reference_scale"] == 2.0
+    assert curation["reference_frames"]["1013"] == 13
+    from nuke_restore.imaging.sequence import read_image
+
+    rows = read_image(sheet)  # one source row and one reference row per shot
+    assert rows.shape[0] > 4 * 96 and rows[..., 1].max() > 0.5
 
     # -- align: one transform per shot, on every frame, loaded by the job config as it is
     al = tmp_path / "align.json"
@@ -97,7 +103,7 @@ def test_curate_align_per_shot_baseline_and_qc(real, tmp_path, capsys):
     assert base < 0.5 * scan
     html = (tmp_path / "qc.html").read_text()
     assert 'class="best"' not in html  # one candidate: nothing to call best
-    assert "baseline (1:1, 192x192" in html and "scale 2" in html
+    assert "baseline (2:1, 96x96 px" in html and "scale 2" in html
 
 
 def _load_through_job_config(real, cur, al, tmp_path):
@@ -190,3 +196,26 @@ def test_other_aspect_reference_is_refused(real, tmp_path, capsys):
     rc = main(["align", real["source"], str(tmp_path / "sq.####.jpg"), *SRC_ARGS])
     err = capsys.readouterr().err
     assert rc == 1 and "96x96 (aspect 1.000) but the source is 256x192 (aspect 1.333)" in err
+
+
+def test_qc_refuses_an_undeclared_encoding_mismatch(real, tmp_path, capsys):
+    """The issue's broken run: an EXR holding display-encoded values, read as scene-linear."""
+    from nuke_restore.imaging import ocio
+    from nuke_restore.imaging.sequence import read_image, write_image
+
+    for f in (1003, 1004):
+        scan = read_image(real["source"].replace("####", str(f)))
+        write_image(tmp_path / f"enc.{f}.exr", ocio.to_analysis(scan, "Cineon"))  # no tag
+    args = ["qc", "--source", real["source"], "--reference", real["reference"], *SRC_ARGS,
+            "--baseline", str(tmp_path / "enc.####.exr"), "--mode", "chroma",
+            "--frames", "1003-1004", "-o", str(tmp_path / "q.html")]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "reads as 'ACEScg'" in err and "look like sRGB-encoded (display) values" in err
+    assert not (tmp_path / "q.html").exists()
+    # declared, it is what it says: the untouched scan, so it scores as the source does
+    assert main(args + ["--baseline-colourspace", "sRGB - Texture",
+                        "--json", str(tmp_path / "q.json")]) == 0
+    summary = json.loads((tmp_path / "q.json").read_text())["summary"]
+    assert summary["baseline"]["de00_ref"] == pytest.approx(summary["source"]["de00_ref"],
+                                                            abs=0.05)
