@@ -350,7 +350,17 @@ def test_only_evidenced_classes_knobs_and_enums(muralla, sample_cfg, knob_facts_
                                                 corpus_files):
     facts = json.loads(knob_facts_path.read_text())["classes"]
     corpus = _corpus_knobs(corpus_files)
-    for b in build_scripts(muralla) + build_scripts(sample_cfg):
+    from pathlib import Path
+
+    from nuke_restore.config import load_config
+
+    golden = Path(__file__).resolve().parents[1] / "golden"
+    # Plus the jobs whose Reference is numbered otherwise (TimeOffset, keyed FrameHold, Reformat).
+    mapped = [b for case in ("chroma_offset", "baseline_framemap")
+              for b in build_scripts(load_config(golden / case / "job.yaml"))]
+    assert {n.cls for b in mapped for n in b.script.walk()} >= {"TimeOffset", "Reformat",
+                                                                  "FrameHold"}
+    for b in build_scripts(muralla) + build_scripts(sample_cfg) + mapped:
         for n in b.script.walk():
             if n.clone_of is not None:
                 continue
