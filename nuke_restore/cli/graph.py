@@ -1,7 +1,9 @@
 """``nuke-restore graph``: show the node graph of a .nk/.gizmo (text tree or Graphviz).
 
 The text form lists each node as ``Class Name``, then its inputs by index (``mask`` for mask
-inputs), with group contents indented under their group. ``--dot`` prints a Graphviz digraph
+inputs), with group contents indented under their group. Every node has its own label: a clone,
+which shares its original's name in the file, is ``Name(clone1)``; an unnamed node is
+``<Class#k>`` (k = its place in its group), so ``0:X 1:X`` always means one node feeding both. ``--dot`` prints a Graphviz digraph
 (groups as clusters, clones as dashed edges to their original).
 """
 from __future__ import annotations
