@@ -94,7 +94,7 @@ def check_footage(cfg: JobConfig, clips: Optional[Iterable[str]] = None) -> List
 def _map_name(clip) -> str:
     if clip.frame_map_file:
         return f"frame map {clip.frame_map_file}"
-    return f"reference_offset {clip.frame_map.offset}"
+    return clip.map_name
 
 
 def clips_for_shots(cfg: JobConfig, names: Optional[Iterable[str]] = None) -> List[str]:

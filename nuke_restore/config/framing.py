@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple
 
 from ..errors import ConfigError
-from ..framemap import MAX_FRAME, FrameMap
+from ..framemap import MAX_FRAME, FrameMap, FrameMatch
 from .fields import Section
 from .yamlio import decode_text, load_json_text
 
@@ -69,6 +69,29 @@ def _where(data: Any, field: Optional[str]) -> Tuple[Optional[int], Optional[int
             pos = table[part]
         node = node[part]
     return pos
+
+
+def apply_shot_offsets(shots: Sequence[Any], clips: Any) -> None:
+    """Fold per-shot ``reference_offset`` values into their clip's frame map.
+
+    A shot's offset applies to its frames; the clip's own ``reference_offset`` (or 0) to the rest of
+    the clip. The result is a per-frame table (a constant offset when all agree), so a cut with a
+    different offset per shot needs no conform file. (A clip with a ``frame_map`` file refuses
+    per-shot offsets when the shot is read.)
+    """
+    by_clip = {}
+    for s in shots:
+        if s.reference_offset is not None:
+            by_clip.setdefault(s.clip, []).append(s)
+    for name, members in by_clip.items():
+        clip = clips[name]
+        base = clip.frame_map.offset if clip.frame_map is not None else 0
+        table = {f: FrameMatch(f + (base or 0)) for f in range(clip.first, clip.last + 1)}
+        for s in members:
+            for f in range(s.first, s.last + 1):
+                table[f] = FrameMatch(f + s.reference_offset)
+        clip.frame_map = FrameMap(table)
+        clip.frame_map_source = "the shots' reference_offset"
 
 
 # -- frame choice among matched frames ---------------------------------------------------------------

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import ConfigError, TemplateError
-from ..framemap import FrameMap
+from ..framemap import MAX_FRAME, FrameMap
 from . import templates as tpl
 from .fields import Section, check_int
-from .framing import nearest, read_clip_map, spread
+from .framing import apply_shot_offsets, nearest, read_clip_map, spread
 from .yamlio import LineDict, decode_text, load_json_text, load_yaml_text
 
 logger = logging.getLogger(__name__)
@@ -86,9 +86,19 @@ class Clip:
     # ``reference_offset: N`` (reference = source + N) or ``frame_map: FILE`` (nuke-restore conform).
     frame_map: Optional[FrameMap] = None
     frame_map_file: Optional[str] = None
+    frame_map_source: str = ""  # how a map not read from a file was given (per-shot offsets)
     # (line, column) of each field's value in the config, for errors found later (footage checks).
     pos: Dict[str, Tuple[Optional[int], Optional[int]]] = field(default_factory=dict,
                                                                  repr=False, compare=False)
+
+    @property
+    def map_name(self) -> str:
+        """Where the clip's frame numbering comes from, for messages and labels."""
+        if self.frame_map_file:
+            return self.frame_map_file
+        if self.frame_map_source:
+            return self.frame_map_source
+        return f"reference_offset {self.frame_map.offset if self.frame_map else 0}"
 
     @property
     def refmap(self) -> FrameMap:
@@ -135,6 +145,8 @@ class Shot:
     validation: List[int] = field(default_factory=list)
     line: Optional[int] = None
     file: Optional[str] = None  # the curation file the shot came from (for its line), else None
+    # This shot's reference frame = source frame + N, overriding the clip's reference_offset.
+    reference_offset: Optional[int] = None
 
 
 @dataclass
@@ -322,6 +334,7 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
     granularity = top.text("granularity", "shot", choices=GRANULARITIES)
     pairs = dataset.integer("pairs", None, minimum=minimum)
     levels = dataset.integer("escalate", 0, minimum=0, maximum=3)
+    apply_shot_offsets(shots, clips)
     _fill_frames(shots, clips, granularity, pairs, pair_counts, minimum, path, levels)
     fraction = dataset.number("validation_fraction", 0.0, minimum=0.0)
     if fraction > 0.5:
@@ -514,7 +527,8 @@ def _shots(top: Section, clips: Dict[str, Clip], base_dir: Path) -> List[Shot]:
     return shots
 
 
-_SHOT_KEYS = ("name", "clip", "first", "last", "scene", "train", "preview", "validation")
+_SHOT_KEYS = ("name", "clip", "first", "last", "scene", "train", "preview", "validation",
+              "reference_offset")
 
 
 def _shot(sec: Section, clips: Dict[str, Clip], only_clip: Optional[str],
@@ -558,9 +572,14 @@ def _shot(sec: Section, clips: Dict[str, Clip], only_clip: Optional[str],
         scene = sec.text("scene", "")
     if scene != "":
         _check_ident(sec, "scene", str(scene))
+    offset = sec.integer("reference_offset", None, minimum=-MAX_FRAME, maximum=MAX_FRAME)
+    if offset is not None and clip.frame_map_file:
+        raise sec.error("reference_offset", f"clip {clip_name} takes its frame numbers from "
+                                            f"{clip.frame_map_file}: give per-shot offsets or a "
+                                            "frame map, not both")
     return Shot(name=str(name), clip=clip_name, first=first, last=last, scene=str(scene),
                 train=sorted(frames), preview=preview, validation=sorted(validation),
-                line=sec.pos[0] or None)
+                line=sec.pos[0] or None, reference_offset=offset)
 
 
 def _check_matched(clip: Clip, frame: int, role: str, sec: Section, fname: str, pos) -> None:
@@ -570,7 +589,7 @@ def _check_matched(clip: Clip, frame: int, role: str, sec: Section, fname: str, 
     m = clip.frame_map.match(frame)
     if m is None or m.reference is None:
         why = f" ({m.reason})" if m is not None and m.reason else ""
-        src = clip.frame_map_file or "reference_offset"
+        src = clip.map_name
         raise ConfigError(f"{role} frame {frame} has no clean reference match in {src}{why}; "
                           "pick a frame the frame map matches", sec.path, pos[0], pos[1],
                           field=fname)
@@ -663,7 +682,7 @@ def _fill_frames(shots: List[Shot], clips: Dict[str, Clip], granularity: str,
             cands = clip.matched(s.first, s.last)
             if clip.frame_map is not None and not s.train and len(cands) < (
                     minimum + 1 if granularity == "shot" else 2):
-                src = clip.frame_map_file or f"reference_offset {clip.frame_map.offset}"
+                src = clip.map_name
                 raise ConfigError(
                     f"shot {s.name} ({s.first}-{s.last}) has {len(cands)} source frame(s) with a "
                     f"clean reference match in {src}; at least "

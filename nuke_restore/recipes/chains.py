@@ -192,7 +192,7 @@ class Ctx:
                          range_=c.reference_range() if fmap is not None else None)
         if fmap is not None:
             offset = fmap.offset
-            src = c.frame_map_file or "reference_offset"
+            src = c.frame_map_file or c.frame_map_source or "reference_offset"
             if offset is not None:
                 # TimeOffset: output frame t shows input frame t - time_offset.
                 node = self.b.add("TimeOffset", [("time_offset", -offset)], [node],

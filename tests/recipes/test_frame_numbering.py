@@ -176,3 +176,36 @@ def test_crop_reformat_option(tmp_path):
     p.write_text(p.read_text() + "inference: {crop_reformat: true}\n")
     inf = [b for b in build_scripts(load_config(p), outdir=tmp_path) if b.kind == "baseline"][0]
     assert _node(parse_text(inf.text), "Crop_LIVE_AREA").knob("reformat") == "true"
+
+
+def test_per_shot_offsets_make_a_table(tmp_path):
+    """A cut with a different offset per shot, without a conform file."""
+    p = _job(tmp_path, "    reference_offset: -1000")
+    p.write_text(p.read_text().replace("{name: SH020, first: 1013, last: 1024}",
+                                       "{name: SH020, first: 1013, last: 1024, "
+                                       "reference_offset: -990}"))
+    cfg = load_config(p)
+    fmap = cfg.clips["main"].frame_map
+    assert fmap.offset is None and fmap.reference(1012) == 12 and fmap.reference(1013) == 23
+    built = build_scripts(cfg, outdir=tmp_path)
+    tr = parse_text(next(b for b in built if b.kind == "training" and b.unit == "SH020").text)
+    curve = _node(tr, "FrameHold_REF_MAP").knob("firstFrame")
+    assert "x1012 12 x1013 23" in curve
+    assert (_node(tr, "Read_REF").knob("last")) == "34"
+    for b in built:
+        assert _errors(b.text) == [], b.relpath
+    # Equal per-shot offsets are one offset: a TimeOffset, as for the clip's own.
+    p.write_text(p.read_text().replace("reference_offset: -990}", "reference_offset: -1000}"))
+    built = build_scripts(load_config(p), outdir=tmp_path)
+    assert "TimeOffset_REF" in built[0].text and "FrameHold_REF_MAP" not in built[0].text
+
+
+def test_per_shot_offset_and_a_map_file_are_exclusive(tmp_path):
+    frames = {str(f): {"reference": f} for f in range(1001, 1025)}
+    p = _job(tmp_path, "    frame_map: conform.json", {"frames": frames})
+    p.write_text(p.read_text().replace("{name: SH020, first: 1013, last: 1024}",
+                                       "{name: SH020, first: 1013, last: 1024, "
+                                       "reference_offset: -990}"))
+    with pytest.raises(ConfigError, match="per-shot offsets or a frame map, not both") as e:
+        load_config(p)
+    assert "shots[1].reference_offset" in str(e.value) and str(e.value).startswith(f"{p}:14:")
