@@ -25,6 +25,7 @@ COMMANDS = (
     "demo",
     "build",
     "templates",
+    "template",
     "validate",
     "fmt",
     "graph",

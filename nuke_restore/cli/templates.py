@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
-    p = sub.add_parser("templates", help="list or show procedure templates and knob presets",
+    p = sub.add_parser("templates", help="list or show YAML procedure templates and knob presets",
                        description=__doc__)
     p.add_argument("action", choices=("list", "show"))
     p.add_argument("name", nargs="?", help="template name (for show)")

@@ -244,6 +244,9 @@ class Procedure:
     matchgrade_task: str = "Match Graded Source"
     template_file: Optional[str] = None
     line: Optional[int] = None
+    # .nk templates (``template: studio_chroma.nk`` or a list): (name, config line) each; filled
+    # per unit by recipes/template_fill.py.
+    nk_templates: List[Tuple[str, Optional[int]]] = field(default_factory=list)
 
 
 @dataclass
@@ -921,7 +924,27 @@ def _provenance(sec: Section, project: Project) -> Provenance:
 
 _PROC_KEYS = ("name", "type", "granularity", "target_luma", "reference_median", "source_median",
               "luma_blur", "copycat", "pair_type", "citation", "assumptions", "registered",
-              "reference", "matchgrade_task", "stages")
+              "reference", "matchgrade_task", "stages", "template")
+
+
+def _nk_templates(sec: Section) -> List[Tuple[str, Optional[int]]]:
+    """``template: NAME.nk`` or a list of them (one per script kind): plain names on the search path."""
+    if not sec.has("template"):
+        return []
+    value = sec.raw("template")
+    items = [(value, sec.sub("template"), sec.where("template"))] if isinstance(value, str) \
+        else sec.items("template")
+    out = []
+    for item, fname, pos in items:
+        if not isinstance(item, str) or not item.endswith(".nk"):
+            raise ConfigError(f"expected a .nk template name like studio_chroma.nk, got {item!r}",
+                              sec.path, pos[0], pos[1], field=fname)
+        try:
+            tpl.check_name(item, "template")
+        except TemplateError as exc:
+            raise ConfigError(exc.message, sec.path, pos[0], pos[1], field=fname) from None
+        out.append((item, pos[0]))
+    return out
 
 
 def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granularity: str,
@@ -1020,6 +1043,7 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
                 (presets.get("matchgrade") or {}).get("matchGradeTask", "Match Graded Source")),
                 choices=MATCHGRADE_TASKS),
             template_file=str(tfile), line=sec.pos[0] or None,
+            nk_templates=_nk_templates(sec),
         )
         required = [r for r, _f, _p in tsec.items("requires")]
         if pair_type != "direct":

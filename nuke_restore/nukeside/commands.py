@@ -133,12 +133,16 @@ def core_needs_missing_yaml() -> bool:
     return any(not y.with_suffix(".json").is_file() for y in PACKAGE_TEMPLATES.glob("*/*.yaml"))
 
 
-def config_from_settings(settings: JobSettings) -> Any:
-    """The core JobConfig for the dialog's values (raises ConfigError naming the field)."""
+def config_from_settings(settings: JobSettings, template: Optional[str] = None) -> Any:
+    """The core JobConfig for the dialog's values (raises ConfigError naming the field);
+    ``template`` is a .nk template on the search path for the procedure (templates.py)."""
     config_from_dict = _core("nuke_restore.config", "config_from_dict")
     if core_needs_missing_yaml():
         raise CommandError(YAML_NEEDED)
-    return config_from_dict(settings.to_config_dict())
+    data = settings.to_config_dict()
+    if template:
+        data["procedures"] = [{"type": settings.procedure, "template": template}]
+    return config_from_dict(data)
 
 
 def _wanted(built: List[Any], settings: JobSettings) -> List[Any]:
@@ -184,7 +188,8 @@ def anchored_settings(settings: JobSettings, script_dir: str) -> JobSettings:
     return out
 
 
-def build_and_paste(settings: JobSettings, undo_label: str) -> List[Any]:
+def build_and_paste(settings: JobSettings, undo_label: str,
+                    template: Optional[str] = None) -> List[Any]:
     """Build, validate and paste; returns the pasted nodes. Raises CommandError on refusal.
 
     The generated nodes use paths relative to the output folder, so the open script must be
@@ -198,7 +203,8 @@ def build_and_paste(settings: JobSettings, undo_label: str) -> List[Any]:
     settings = anchored_settings(settings, script_dir)
     with progress_task(undo_label) as progress:
         progress.update(5, "checking the job settings")
-        config = config_from_settings(settings)
+        config = config_from_settings(settings, template) if template else \
+            config_from_settings(settings)
         progress.update(20, "building the graph")
         build_scripts = _core("nuke_restore.recipes", "build_scripts")
         built = _wanted(list(build_scripts(config, outdir=settings.output_dir)), settings)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Tuple
 
 from . import commands
+from . import templates as template_commands
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +73,14 @@ def menu_entries() -> List[Optional[MenuEntry]]:
         MenuEntry("Save job config...", commands.save_job_config, "RS_config.png", "",
                   "Save the dialog's settings as a job config for the command line or a farm."),
     ]
+    templates = [MenuEntry(path, command, "RS_config.png", "", tooltip)
+                 for path, command, tooltip in template_commands.menu_commands()]
     gizmos = [
         MenuEntry(f"Gizmos/{label}", commands.create_gizmo(name), f"{name}.png", "",
                   f"Create an {name}.")
         for name, label in GIZMO_ENTRIES
     ]
-    return build + [None] + tools + [None] + files + [None] + gizmos
+    return build + [None] + tools + [None] + files + [None] + templates + [None] + gizmos
 
 
 def _icon(entry: MenuEntry) -> str:

@@ -69,12 +69,18 @@ def _build_scripts(config: JobConfig, shots: Optional[Sequence[str]],
                   else out_dir)
     built: List[BuiltScript] = []
     matched = False
+    loaded: Dict[Any, Any] = {}  # .nk templates read once per build
     for proc in config.procedures:
         units = make_units(config, proc.granularity, shots)
         matched = matched or bool(units)
         for unit in units:
             v = (versions or {}).get((unit.name, proc.name), version)
-            built += _build_unit(config, proc, unit, paths, v)
+            unit_built = _build_unit(config, proc, unit, paths, v)
+            if getattr(proc, "nk_templates", None):
+                from .template_fill import fill_unit  # .nk templates: docs/templates.md
+
+                unit_built = fill_unit(config, proc, unit_built, loaded)
+            built += unit_built
     if shots and not matched:
         raise NukeRestoreError(f"no shot or unit named {', '.join(shots)}; shots: "
                                f"{', '.join(s.name for s in config.shots)}", config.path)

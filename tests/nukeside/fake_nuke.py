@@ -297,6 +297,19 @@ class FakeNuke(types.ModuleType):
         self.created.append(node)
         return node
 
+    def nodeCopy(self, path: str) -> bool:  # noqa: N802
+        """Write the selected nodes to ``path`` as Nuke copies them (clipboard form; each node
+        unconnected, its knobs as ``name value`` lines)."""
+        self.calls.append(("nodeCopy", [n.name() for n in self.selectedNodes()]))
+        lines = ["set cut_paste_input [stack 0]", "version 15.1 v3"]
+        for n in self.selectedNodes():
+            lines += [f"{n.Class()} {{", " inputs 0"]
+            lines += [f" {k} {v.value()}" for k, v in n._knobs.items()]
+            lines += [f" name {n.name()}", f" xpos {n.xpos()}", f" ypos {n.ypos()}", "}"]
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+        return True
+
     def nodePaste(self, path: str) -> Optional[FakeNode]:  # noqa: N802
         """Record the file's text; add one selected node per top-level node block in it."""
         with open(path, encoding="utf-8") as fh:
