@@ -371,7 +371,7 @@ def _print_summary(plan, out: Path, written: List[Path]) -> None:
                     f"{settings.main_addr or 'published by rank 0'}:{task.port}"
                     if settings.distributed else "1 process")
             print(f"{shot.shot}: train {task.copycat_node} ({mode}) -> "
-                  f"{out / shot.shot / task.name}")
+                  f"{shlex.quote(str(out / shot.shot / task.name))}")
         for task in [*shot.renders, *shot.qc]:
             print(f"{shot.shot}: {task.name} after {', '.join(task.depends_on) or 'nothing'}")
     if "deadline" in settings.managers:
