@@ -160,5 +160,5 @@ def test_summary_quotes_paths_with_spaces(config, tmp_path, capsys, fixed_script
     assert f"Deadline: sh '{out}/deadline/submit_deadline.sh'" in stdout
     assert f"OpenCue:  python3 '{out}/opencue/submit_opencue.py'" in stdout
     assert stdout.rstrip().endswith(f"files written to '{out}'")
-    assert f"(4 ranks, main published by rank 0:" in stdout
+    assert "(4 ranks, main published by rank 0:" in stdout
     assert all("'" in line for line in stdout.splitlines() if str(out) in line)
