@@ -32,7 +32,8 @@ clips:
     # The reference is numbered like the source here. Otherwise give one of:
     #   reference_offset: -1000    # reference frame = source frame + N
     #   frame_map: conform.json    # per source frame, from `nuke-restore conform`
-    # and, for a log scan, its colourspace, e.g.  colorspace: ACEScct  (a name in ocio_config)
+    # and the colour spaces (names in ocio_config), e.g.  colorspace: ADX10  for a log scan,
+    #   reference_colorspace: sRGB - Texture  for a DVD
 
 {shots}
 granularity: shot
