@@ -107,6 +107,7 @@ class Pairing:
 
     def __init__(self, pairs, unmatched, missing, frame_map, allow_missing: bool) -> None:
         self.pairs = list(pairs)
+        self._ref = dict(self.pairs)
         self.unmatched = list(unmatched)
         self.missing = dict(missing)
         self.frame_map = frame_map
@@ -117,7 +118,8 @@ class Pairing:
         return [s for s, _ in self.pairs]
 
     def reference(self, source_frame: int) -> int:
-        return dict(self.pairs)[source_frame]
+        """The reference frame paired with ``source_frame``."""
+        return self._ref[source_frame]
 
     @property
     def policy(self) -> str:

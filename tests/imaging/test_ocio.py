@@ -28,21 +28,22 @@ def _cineon_code(lin):
     return (685 + 300 * np.log10(lin * (1 - black) + black)) / 1023
 
 
-def test_cineon_dpx_decodes_to_linear(tmp_path):
+@pytest.mark.parametrize("bits", [10, 16])
+def test_cineon_dpx_decodes_to_linear(tmp_path, bits):
     lin = np.linspace(0.005, 4.0, 64 * 4 * 3, dtype=np.float32).reshape(4, 64, 3)
     code = _cineon_code(lin.astype(np.float64)).astype(np.float32)
     path = tmp_path / "scan.0001.dpx"
-    write_image(path, code, "uint16", attributes={"oiio:BitsPerSample": 10,
+    write_image(path, code, "uint16", attributes={"oiio:BitsPerSample": bits,
                                                   "dpx:Transfer": "Printing density"})
     raw = read_image(path)
-    # OpenImageIO hands back normalised 10-bit code values, not linear light.
-    assert np.max(np.abs(raw - code)) < 1.5e-3
+    # OpenImageIO hands back normalised code values (10 or 16 bit alike), not linear light.
+    assert np.max(np.abs(raw - code)) < (1.5e-3 if bits == 10 else 1e-4)
     cs, why = ocio.default_colourspace(path)
     assert cs == "Cineon" and "Cineon" in why
     got = ocio.convert(raw, cs, "Linear Rec.709 (sRGB)")
     rel = np.abs(got - lin) / lin
     # one 10-bit code step is 0.002 / 0.6 density = 0.77 % in linear light
-    assert np.max(rel) < 0.01
+    assert np.max(rel) < (0.01 if bits == 10 else 1e-3)
     # the known anchors: code 95 is black, 685 is 1.0 (white of the print)
     anchors = np.array([[[95, 95, 95], [685, 685, 685]]], np.float32) / 1023
     np.testing.assert_allclose(ocio.convert(anchors, "Cineon", "Linear Rec.709 (sRGB)"),
@@ -102,3 +103,18 @@ def test_analysis_round_trip_and_exact_srgb_curve():
 def test_colour_for_clip_takes_the_job_config_fields():
     c = ocio.colour_for_clip("ADX10", None, ocio.NUKE_CONFIG)
     assert c.declared == {"source": "ADX10"} and c.uri == ocio.DEFAULT_CONFIG
+
+
+def test_a_job_config_clip_drives_the_colour_spaces(tmp_path):
+    from nuke_restore.config import load_config
+    from nuke_restore.recipes import sample_config_text
+
+    text = sample_config_text()
+    text = text.replace("    last: 1048\n", "    last: 1048\n    colorspace: ADX10\n", 1)
+    assert "colorspace: ADX10" in text
+    (tmp_path / "job.yaml").write_text(text)
+    cfg = load_config(tmp_path / "job.yaml")
+    clip = next(iter(cfg.clips))
+    c = ocio.colour_for_job(cfg, clip)
+    assert c.declared == {"source": "ADX10"}
+    assert c.uri == ocio.config_uri(cfg.project.ocio_config) == ocio.DEFAULT_CONFIG
