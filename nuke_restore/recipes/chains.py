@@ -212,7 +212,7 @@ class Ctx:
     def reference_label(self, clip: str, frame: int) -> Optional[str]:
         """``ref N`` for a FrameHold of ``frame`` when the clip's Reference is numbered otherwise."""
         c = self.cfg.clips[clip]
-        if c.frame_map is None:
+        if c.frame_map is None or self.proc.reference is not None:  # artwork is not retimed
             return None
         return f"reference frame {c.refmap.reference(frame)}"
 
