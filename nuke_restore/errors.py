@@ -51,6 +51,8 @@ class ConfigError(NukeRestoreError):
 
     def __init__(self, message: str, path=None, line=None, column=None, field: Optional[str] = None):
         if field:
+            # A field named by a key from the file keeps the message on one line ("clips.a\n").
+            field = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(field))
             message = f"{field}: {message}"
         super().__init__(message, path, line, column)
         self.field = field

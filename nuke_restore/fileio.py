@@ -1,12 +1,18 @@
 """Safe output: atomic writes and never overwriting a user's file without consent."""
 from __future__ import annotations
 
+import errno
 import os
 import re
+import shutil
+import signal
+import stat
 import tempfile
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, List, Union
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from .errors import OutputError, OutputExistsError
 
@@ -79,9 +85,12 @@ def atomic_output(path: PathLike, *, force: bool = True) -> Iterator[str]:
     path = check_output(path, force=force)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix,
-                                   dir=str(path.parent))
-        os.close(fd)
+        # Signals held: an interrupt between creating the temporary file and the clean-up below
+        # taking charge of it would leave a 0-byte file behind.
+        with deferred_signals():
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix,
+                                       dir=str(path.parent))
+            os.close(fd)
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror or exc}", path=str(path)) from exc
     try:
@@ -127,3 +136,453 @@ def next_version(path: PathLike) -> Path:
         cand = path.with_name(f"{stem}_v{num:03d}{path.suffix}")
         if not cand.exists():
             return cand
+
+
+# ---------------------------------------------------------------------------------------------------
+# Paths a config chooses inside an output folder, and builds as transactions.
+
+LOCK_NAME = ".nuke-restore.lock"
+STAGING_PREFIX = ".nuke-restore-staging."
+# Test hook only: seconds to sleep after staging each file, so a test can interrupt a build
+# half way. Never set in production.
+_DELAY_ENV = "NUKE_RESTORE_TEST_WRITE_DELAY"
+
+
+def inside_problem(rel: str) -> Optional[str]:
+    """Why ``rel`` (a path a config chose) would not stay inside the output folder, or None.
+
+    Refused: absolute paths (``/x``, ``~/x``, ``C:/x``, ``//host/x``), any ``..`` component,
+    backslashes, empty names and control characters.
+    """
+    if not isinstance(rel, str) or not rel.strip():
+        return "expected a path inside the output folder"
+    if "\\" in rel:
+        return "use forward slashes in paths"
+    if any(ord(c) < 32 or ord(c) == 0x7F for c in rel):
+        return "a path may not contain control characters or line breaks"
+    if rel.startswith(("/", "~")) or re.match(r"^[A-Za-z]:", rel):
+        return f"{rel!r} is absolute; give a path inside the output folder"
+    parts = rel.split("/")
+    if any(p == ".." for p in parts):
+        return f"{rel!r} leaves the output folder ('..'); give a path inside it"
+    if not parts[-1] or parts[-1] == ".":
+        return f"{rel!r} names a folder; give a file name"
+    return None
+
+
+def _parts(rel: str) -> List[str]:
+    problem = inside_problem(rel)
+    if problem is not None:
+        raise OutputError(problem, path=rel)
+    return [p for p in rel.split("/") if p not in ("", ".")]
+
+
+_DIR_FD = os.open in os.supports_dir_fd and os.mkdir in os.supports_dir_fd and \
+    os.rename in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY")
+
+
+def _refuse_link(path: Path) -> OutputError:
+    return OutputError("is a symbolic link inside the output folder; refusing to follow it "
+                       "(remove it)", path=str(path))
+
+
+class _DirWalker:
+    """Opens folders under ``root`` one component at a time without following symbolic links."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def open_dir(self, parts: Sequence[str], create: bool,
+                 created: Optional[List[Path]] = None) -> Optional[int]:
+        """A file descriptor of root/parts (POSIX), None where dir_fd is unsupported (checked
+        with lstat instead), or raises OutputError. ``create`` makes missing folders (listed in
+        ``created``, shallowest first). Returns -1 when a folder is missing and not created."""
+        here = self.root
+        if not _DIR_FD:
+            for part in parts:
+                here = here / part
+                try:
+                    st = os.lstat(here)
+                except FileNotFoundError:
+                    if not create:
+                        return -1
+                    os.mkdir(here)
+                    if created is not None:
+                        created.append(here)
+                    continue
+                if stat.S_ISLNK(st.st_mode):
+                    raise _refuse_link(here)
+                if not stat.S_ISDIR(st.st_mode):
+                    raise OutputError(f"cannot create: {here} is a file, not a folder",
+                                      path=str(here))
+            return None
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+        fd = os.open(str(self.root), os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for part in parts:
+                here = here / part
+                try:
+                    nfd = os.open(part, flags, dir_fd=fd)
+                except FileNotFoundError:
+                    if not create:
+                        os.close(fd)
+                        return -1
+                    os.mkdir(part, 0o777, dir_fd=fd)
+                    if created is not None:
+                        created.append(here)
+                    nfd = os.open(part, flags, dir_fd=fd)
+                except OSError as exc:
+                    if os.path.islink(here):
+                        raise _refuse_link(here) from None
+                    if exc.errno == errno.ENOTDIR:
+                        raise OutputError(f"cannot create: {here} is a file, not a folder",
+                                          path=str(here)) from None
+                    raise
+                os.close(fd)
+                fd = nfd
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+
+def read_inside(root: PathLike, rel: str) -> Optional[bytes]:
+    """The bytes of root/rel, or None when it does not exist; no symbolic link is followed
+    (OutputError), and only a regular file is read."""
+    root = Path(root)
+    parts = _parts(rel)
+    walker = _DirWalker(root)
+    fd = walker.open_dir(parts[:-1], create=False)
+    if fd == -1:
+        return None
+    target = root.joinpath(*parts)
+    try:
+        if fd is None:
+            try:
+                st = os.lstat(target)
+            except FileNotFoundError:
+                return None
+            if stat.S_ISLNK(st.st_mode):
+                raise _refuse_link(target)
+            ffd = os.open(str(target), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        else:
+            try:
+                ffd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                if exc.errno == errno.ELOOP or os.path.islink(target):
+                    raise _refuse_link(target) from None
+                raise
+    finally:
+        if fd not in (None, -1):
+            os.close(fd)
+    with os.fdopen(ffd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise OutputError("is not a regular file", path=str(target))
+        return fh.read()
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+@contextmanager
+def deferred_signals() -> Iterator[None]:
+    """SIGINT/SIGTERM arriving inside the block are held and delivered when it ends.
+
+    Used around the few renames that land a build and around its rollback, so an interrupt never
+    leaves half of it. A no-op outside the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: List[int] = []
+    sigs = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
+    old = {}
+    for s in sigs:
+        old[s] = signal.signal(s, lambda signum, _frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        if pending:
+            signum = pending[0]
+            handler = old.get(signum)
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                if signum == signal.SIGINT:
+                    raise KeyboardInterrupt
+                os.kill(os.getpid(), signum)
+
+
+class OutputTransaction:
+    """Write a set of files into ``out_dir`` so that they all land or none does.
+
+    ``with OutputTransaction(out) as tx: tx.write(rel, data); ...; tx.commit()``. While it is
+    open, a lock file ``out/.nuke-restore.lock`` (holding the PID) refuses a second writer to
+    the same folder; a lock left by a process that no longer runs is taken over. Files are
+    written into a hidden staging folder inside ``out`` (so the final moves are renames on one
+    file system) and moved into place by ``commit()`` with SIGINT/SIGTERM held back; a file a
+    move would replace is kept until every move succeeded, so a failure half way puts everything
+    back. Leaving the block without ``commit()`` (an error, Ctrl-C) removes the staging folder:
+    nothing of this transaction remains. Relative paths must stay inside ``out``
+    (``inside_problem``) and no symbolic link inside ``out`` is ever followed (OutputError).
+    """
+
+    def __init__(self, out_dir: PathLike) -> None:
+        self.out = Path(out_dir)
+        self.root: Optional[Path] = None
+        self.staging: Optional[Path] = None
+        self.lock: Optional[Path] = None
+        self.files: List[Tuple[List[str], Optional[int]]] = []
+        self.folders: List[List[str]] = []
+        self.removals: List[List[str]] = []
+        self.committed = False
+        self._made: List[Path] = []
+        try:
+            self._delay = max(0.0, min(10.0, float(os.environ.get(_DELAY_ENV, "0") or 0)))
+        except ValueError:
+            self._delay = 0.0
+
+    # -- opening and closing --------------------------------------------------------------------
+    def __enter__(self) -> OutputTransaction:
+        if self.out.exists() and not self.out.is_dir():
+            raise OutputError("the output folder is a file", path=str(self.out))
+        self._made = missing_folders(self.out / "x")  # removed again when nothing lands
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create the output folder: {exc.strerror or exc}",
+                              path=str(self.out)) from None
+        self.root = Path(os.path.realpath(self.out))
+        try:
+            self._acquire()
+        except BaseException:
+            remove_empty_folders(self._made)
+            raise
+        try:
+            with deferred_signals():
+                self.staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}.",
+                                                     dir=str(self.root)))
+        except BaseException:
+            self._release()
+            remove_empty_folders(self._made)
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            with deferred_signals():
+                self._close()
+        finally:
+            self._close()  # idempotent: again, if a signal landed before the hold began
+
+    def _close(self) -> None:
+        self._discard_staging()
+        self._release()
+        if not self.committed:
+            remove_empty_folders(self._made)
+            self._made = []
+
+    def _acquire(self) -> None:
+        assert self.root is not None
+        lock = self.root / LOCK_NAME
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        for _attempt in range(2):
+            try:
+                with deferred_signals():
+                    fd = os.open(str(lock), flags, 0o644)
+                    with os.fdopen(fd, "w") as fh:
+                        fh.write(f"{os.getpid()}\n")
+                    self.lock = lock
+                return
+            except FileExistsError:
+                holder = self._lock_holder(lock)
+                if holder is not None and _pid_alive(holder):
+                    raise OutputError(f"another nuke-restore (PID {holder}) is writing to this "
+                                      f"folder; wait for it to finish, or remove {lock} if that "
+                                      "process is gone", path=str(self.out)) from None
+                # A stale lock (its process is gone): take it over, and sweep its staging.
+                try:
+                    os.unlink(lock)
+                except FileNotFoundError:
+                    pass
+                self._sweep_stale()
+            except OSError as exc:
+                raise OutputError(f"cannot create the lock file: {exc.strerror or exc}",
+                                  path=str(lock)) from None
+        raise OutputError("cannot take the lock of the output folder", path=str(lock))
+
+    @staticmethod
+    def _lock_holder(lock: Path) -> Optional[int]:
+        try:
+            text = read_inside(lock.parent, lock.name) or b""
+        except (OSError, OutputError):
+            return None
+        try:
+            return int(text.decode("ascii", "replace").split()[0])
+        except (ValueError, IndexError):
+            return None
+
+    def _sweep_stale(self) -> None:
+        assert self.root is not None
+        for entry in os.scandir(self.root):
+            if entry.name.startswith(STAGING_PREFIX) and entry.is_dir(follow_symlinks=False):
+                pid = entry.name[len(STAGING_PREFIX):].split(".")[0]
+                if pid.isdigit() and not _pid_alive(int(pid)):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+
+    def _release(self) -> None:
+        if self.lock is not None:
+            if self._lock_holder(self.lock) == os.getpid():
+                try:
+                    os.unlink(self.lock)
+                except OSError:
+                    pass
+            self.lock = None
+
+    def _discard_staging(self) -> None:
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+
+    # -- staging ---------------------------------------------------------------------------------
+    def exists(self, rel: str) -> bool:
+        """Whether root/rel exists (a symbolic link counts: it will be replaced, not followed)."""
+        assert self.root is not None
+        parts = _parts(rel)
+        here = self.root
+        for part in parts:
+            here = here / part
+            try:
+                st = os.lstat(here)
+            except (FileNotFoundError, NotADirectoryError):
+                return False
+            if stat.S_ISLNK(st.st_mode):
+                return True
+        return True
+
+    def read(self, rel: str) -> Optional[bytes]:
+        """The current bytes of root/rel (None when absent), never through a symbolic link."""
+        assert self.root is not None
+        return read_inside(self.root, rel)
+
+    def write(self, rel: str, data: Union[str, bytes], mode: Optional[int] = None) -> Path:
+        """Stage ``data`` for root/rel (``mode``: permission bits, e.g. 0o755 for scripts)."""
+        assert self.staging is not None, "write() outside the with block"
+        parts = _parts(rel)
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        folder = self.staging.joinpath(*parts[:-1])
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / parts[-1]
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(str(target), flags, 0o666 if mode is None else mode)
+        except FileExistsError:
+            raise OutputError(f"two outputs share the path {rel}", path=str(self.out / rel)) \
+                from None
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+        if mode is not None:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(target, mode & ~umask)
+        self.files.append((parts, mode))
+        if self._delay:
+            time.sleep(self._delay)
+        return self.out.joinpath(*parts)
+
+    def remove(self, rel: str) -> None:
+        """Remove file root/rel on commit (put back if the commit fails); a folder is left."""
+        self.removals.append(_parts(rel))
+
+    def mkdir(self, rel: str) -> None:
+        """Create folder root/rel on commit (with its parents)."""
+        parts = [p for p in rel.split("/") if p not in ("", ".")]
+        _parts("/".join(parts + ["x"]))
+        self.folders.append(parts)
+
+    # -- landing ---------------------------------------------------------------------------------
+    def commit(self) -> None:
+        """Move every staged file into place, all or nothing (see the class)."""
+        assert self.root is not None and self.staging is not None
+        walker = _DirWalker(self.root)
+        backup = self.staging / ".replaced"
+        created: List[Path] = []
+        # (staged or None for a removal, dest, backup of what dest was)
+        moved: List[Tuple[Optional[Path], Path, Optional[Path]]] = []
+        with deferred_signals():
+            try:
+                for parts in self.folders:
+                    fd = walker.open_dir(parts, create=True, created=created)
+                    if fd not in (None, -1):
+                        os.close(fd)
+                for k, (parts, _mode) in enumerate(self.files):
+                    fd = walker.open_dir(parts[:-1], create=True, created=created)
+                    dest = self.root.joinpath(*parts)
+                    staged = self.staging.joinpath(*parts)
+                    try:
+                        old: Optional[Path] = None
+                        if os.path.lexists(dest):
+                            if os.path.isdir(dest) and not os.path.islink(dest):
+                                raise OutputError("is a folder; cannot replace it with a file",
+                                                  path=str(dest))
+                            backup.mkdir(exist_ok=True)
+                            old = backup / str(k)
+                            os.rename(dest, old)
+                        os.rename(staged, dest)
+                        moved.append((staged, dest, old))
+                    finally:
+                        if fd not in (None, -1):
+                            os.close(fd)
+                for k, parts in enumerate(self.removals):
+                    fd = walker.open_dir(parts[:-1], create=False)
+                    if fd == -1:
+                        continue
+                    if fd is not None:
+                        os.close(fd)
+                    dest = self.root.joinpath(*parts)
+                    if os.path.lexists(dest) and not os.path.isdir(dest):
+                        backup.mkdir(exist_ok=True)
+                        old = backup / f"removed{k}"
+                        os.rename(dest, old)
+                        moved.append((None, dest, old))
+            except BaseException as exc:
+                self._undo(moved, created)
+                if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+                    raise OutputError(f"cannot write: {exc.strerror or exc}",
+                                      path=str(exc.filename or self.out)) from None
+                raise
+            self.committed = True
+
+    @staticmethod
+    def _undo(moved: List[Tuple[Optional[Path], Path, Optional[Path]]],
+              created: List[Path]) -> None:
+        for staged, dest, old in reversed(moved):
+            try:
+                if staged is not None:
+                    os.rename(dest, staged)
+                if old is not None:
+                    os.rename(old, dest)
+            except OSError:
+                pass
+        for folder in reversed(created):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass

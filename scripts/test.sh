@@ -12,5 +12,11 @@ echo "== vermin (code that runs inside Nuke must run on Python 3.9)"
 "$here/.venv/bin/vermin" --no-tips --violations -t=3.9- --backport dataclasses --eval-annotations \
   init.py menu.py nuke_restore/__init__.py nuke_restore/errors.py nuke_restore/_optional.py \
   nuke_restore/fileio.py nuke_restore/nk nuke_restore/nukeside nuke_restore/recipes nuke_restore/config
+if ! command -v tclsh >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  # Debian's tclsh is the oracle of the untrusted-script tests (tests/tcl_oracle.py); they skip without it.
+  echo "== apt-get install tcl (for the TCL oracle)"
+  { apt-get install -y -qq tcl || { apt-get update -qq && apt-get install -y -qq tcl; }; } >/dev/null 2>&1 \
+    || echo "could not install tcl: the TCL oracle tests will skip"
+fi
 echo "== pytest"
 "$py" -m pytest -q "$@"

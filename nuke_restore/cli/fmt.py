@@ -37,15 +37,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..fileio import write_atomic
     from ..nk import parse_bytes, write_bytes
+    from ..nk.lexer import read_script_bytes
 
     try:
-        with open(args.path, "rb") as fh:
-            data = fh.read()
+        data = read_script_bytes(args.path)  # regular files only: FIFOs and devices are refused
         script = parse_bytes(data, args.path, strict=not args.lenient)
-    except OSError as exc:
-        print(f"nuke-restore fmt: error: {args.path}: cannot read: {exc.strerror or exc}",
-              file=sys.stderr)
-        return 2
     except NkSyntaxError as exc:
         print(f"nuke-restore fmt: error: {exc}", file=sys.stderr)
         return 2

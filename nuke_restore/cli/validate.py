@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
@@ -18,6 +19,7 @@ from ..errors import NkSyntaxError
 from ..nk.validate import (
     ERROR,
     INFO,
+    UNTRUSTED_CODES,
     WARNING,
     Diagnostic,
     diagnostic_from_error,
@@ -30,7 +32,21 @@ logger = logging.getLogger(__name__)
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 JSON_FORMAT = 1
 _SEVERITIES = (ERROR, WARNING, INFO)
-_SUFFIXES = (".nk", ".gizmo", ".nknc", ".nkind")
+# Files Nuke opens as scripts, matched without regard to case (``SHOT.NK``): scripts, gizmos, the
+# encrypted Non-Commercial/Indie/PLE editions, Nuke's autosaves (``x.nk.autosave``) and backups
+# (``x.nk~``). A folder scan checks them all: a hostile file must not hide behind its suffix.
+_SUFFIXES = (".nk", ".gizmo", ".nknc", ".nkind", ".nkple", ".gizmonc", ".gizmoind")
+_EXTRA_ENDINGS = (".autosave", "~")
+
+
+def is_script_name(name: str) -> bool:
+    """True for a file name Nuke would open as a script or gizmo (see ``_SUFFIXES``)."""
+    lower = name.lower()
+    for ending in _EXTRA_ENDINGS:
+        if lower.endswith(ending):
+            lower = lower[:-len(ending)]
+            break
+    return lower.endswith(_SUFFIXES)
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -44,8 +60,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--strict", action="store_true", help="report warnings as errors")
     p.add_argument("--untrusted", action="store_true",
-                   help="also report code the script would run (Python callbacks, [python ...], "
-                        "script buttons)")
+                   help="also report, as errors, code the script would run: top-level TCL, "
+                        "callbacks, buttons, TCL commands outside the pure expression commands "
+                        "(docs/security.md)")
     p.add_argument("--show", choices=_SEVERITIES, default=INFO,
                    help="least severe level to print (default: info, i.e. everything)")
     return p
@@ -56,7 +73,7 @@ def _expand(paths: List[str]) -> List[Path]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = sorted(q for q in p.rglob("*") if q.suffix in _SUFFIXES and q.is_file())
+            found = sorted(q for q in p.rglob("*") if is_script_name(q.name) and q.is_file())
             # A folder given by name that holds nothing to check is a mistake, not "clean": it
             # stays in the list and is reported as unreadable (exit 2, in --json too).
             out.extend(found or [p])
@@ -86,22 +103,31 @@ def _load_rules() -> Optional[Callable]:
 
 
 def _check(path: Path, args, rules_for) -> Tuple[bool, List[Diagnostic]]:
-    from ..nk.parser import parse_file
+    from ..errors import EncryptedScriptError
+    from ..nk.lexer import decode, read_script_bytes
+    from ..nk.parser import parse_bytes
     from ..nk.validate import validate_script
 
     try:
+        data = read_script_bytes(path)  # regular files only: FIFOs and devices are refused
         # Lenient: what Nuke only reports (an unknown `push $var`) becomes a finding, not a stop.
-        script = parse_file(path, strict=False)
+        script = parse_bytes(data, path, strict=False)
     except NkSyntaxError as exc:  # includes EncryptedScriptError and unreadable files
-        return False, [diagnostic_from_error(exc)]
+        d = diagnostic_from_error(exc)
+        if args.untrusted and isinstance(exc, EncryptedScriptError):
+            d = replace(d, message=d.message + "; its content cannot be checked for code")
+        return False, [d]
     rules = rules_for(script) if rules_for is not None else ()
-    findings = validate_script(script, untrusted=args.untrusted, strict=args.strict, rules=rules)
+    findings = validate_script(script, untrusted=args.untrusted, strict=args.strict, rules=rules,
+                               source=decode(data)[0] if args.untrusted else None)
     if not script.nodes and any(d.code == "unknown-command" for d in findings):
         # Nothing Nuke would build a node from: this is not a Nuke script at all.
         first = next(d for d in findings if d.code == "unknown-command")
+        # Code found by --untrusted is still listed: "unreadable" must not hide it.
+        code = [d for d in findings if d.code in UNTRUSTED_CODES]
         return False, [Diagnostic("syntax-error", ERROR, "not a Nuke script: no node blocks, "
                                   f"first line is {shorten(first.value or '')!r}", str(path),
-                                  first.line)]
+                                  first.line)] + code
     return True, findings
 
 
@@ -112,7 +138,8 @@ def run(args) -> int:
     for path in files:
         if path.is_dir():
             results.append((str(path), False, [Diagnostic(
-                "no-scripts", ERROR, "no .nk or .gizmo files in this folder", str(path), None)]))
+                "no-scripts", ERROR, "no .nk or .gizmo files in this folder (nor autosaves, "
+                "backups, encrypted editions)", str(path), None)]))
             continue
         readable, findings = _check(path, args, rules_for)
         results.append((str(path), readable, findings))

@@ -1,12 +1,21 @@
 """Typed reading of one YAML mapping with errors that name file, line, field and the allowed values."""
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from ..errors import ConfigError
+from ..nk.values import text_problem
 from .yamlio import LineDict, LineList
 
 _MISSING = object()
+# No number in a job config is near this large; bigger ones are refused before any use.
+NUMBER_LIMIT = 1e15
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _type_name(value: Any) -> str:
@@ -76,7 +85,10 @@ class Section:
         return Section(self.data.get(key), self.path, self.sub(key), (line or 0, col or 0), allowed)
 
     def text(self, key: str, default: Any = _MISSING, *, choices: Optional[Iterable[str]] = None,
-             allow_empty: bool = False) -> Any:
+             allow_empty: bool = False, kind: str = "text") -> Any:
+        """A text field. ``kind`` is the rule of ``nk.values.text_problem`` the value must pass
+        (every string may end up in a script: ``text`` by default, ``ident``, ``name``, ``path``,
+        ``version``); the defaults are not checked (they are ours)."""
         if not self.has(key):
             if default is _MISSING:
                 raise self.error(key, "is required", value=False) if key in self.data else \
@@ -94,6 +106,10 @@ class Section:
             if value not in opts:
                 raise self.error(key, f"{value!r} is not allowed{did_you_mean(value, opts)}; "
                                       f"allowed values: {', '.join(opts)}")
+            return value
+        problem = text_problem(value, kind)
+        if problem is not None:
+            raise self.error(key, problem)
         return value
 
     def integer(self, key: str, default: Any = _MISSING, *, minimum: Optional[int] = None,
@@ -106,7 +122,10 @@ class Section:
         return check_int(self.data[key], self, key, minimum=minimum, maximum=maximum,
                          choices=choices)
 
-    def number(self, key: str, default: Any = _MISSING, *, minimum: Optional[float] = None) -> Any:
+    def number(self, key: str, default: Any = _MISSING, *, minimum: Optional[float] = None,
+               maximum: Optional[float] = None) -> Any:
+        """A finite number (NaN and infinities are refused) within [minimum, maximum]; without
+        bounds, within +-1e15."""
         if not self.has(key):
             if default is _MISSING:
                 raise ConfigError("is required", self.path, self.pos[0] or None, self.pos[1] or None,
@@ -115,9 +134,19 @@ class Section:
         value = self.data[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(key, f"expected a number, got {_type_name(value)}")
+        try:
+            value = float(value)
+        except OverflowError:
+            raise self.error(key, "is too large a number") from None
+        if not math.isfinite(value):
+            raise self.error(key, f"must be a finite number, got {value}")
         if minimum is not None and value < minimum:
-            raise self.error(key, f"must be at least {minimum}, got {value}")
-        return float(value)
+            raise self.error(key, f"must be at least {minimum}, got {value:g}")
+        if maximum is not None and value > maximum:
+            raise self.error(key, f"must be at most {maximum}, got {value:g}")
+        if abs(value) > NUMBER_LIMIT:
+            raise self.error(key, f"must be within +-{NUMBER_LIMIT:g}, got {value:g}")
+        return value
 
     def boolean(self, key: str, default: Any = _MISSING) -> Any:
         if not self.has(key):
@@ -165,10 +194,16 @@ def check_int(value: Any, sec: Section, key: str, *, minimum: Optional[int] = No
         return sec.error(key, msg)
 
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
+        whole = isinstance(value, float) and math.isfinite(value) and value == math.floor(value)
+        if whole and abs(value) <= NUMBER_LIMIT:
             value = int(value)
+        elif whole:
+            raise fail(f"must be within +-{NUMBER_LIMIT:g}, got {value:g}")
         else:
-            raise fail(f"expected a whole number, got {_type_name(value)} ({value!r})")
+            raise fail(f"expected a whole number, got {_type_name(value)} ({_short(value)})")
+    if abs(value) > NUMBER_LIMIT:
+        # Also keeps a 1,000-digit integer out of the messages below.
+        raise fail(f"must be within +-{NUMBER_LIMIT:g} (got a {len(str(abs(value)))}-digit number)")
     if choices is not None and value not in choices:
         raise fail(f"{value} is not allowed; allowed values: {', '.join(str(c) for c in choices)}")
     if minimum is not None and value < minimum:

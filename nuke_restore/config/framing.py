@@ -29,7 +29,7 @@ def read_clip_map(c: Section, base_dir: Path) -> Tuple[Optional[FrameMap], Optio
         return (FrameMap.from_offset(off) if off else None), None
     if not c.has("frame_map"):
         return None, None
-    rel = c.text("frame_map")
+    rel = c.text("frame_map", kind="path")
     if "\\" in rel:
         raise c.error("frame_map", "use forward slashes in paths")
     mpath = base_dir / rel

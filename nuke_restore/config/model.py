@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import ConfigError, TemplateError
+from ..fileio import inside_problem
 from ..framemap import MAX_FRAME, FrameMap
+from ..nk.values import text_problem
 from . import templates as tpl
 from .fields import Section, check_int
 from .framing import apply_shot_offsets, nearest, read_clip_map, spread
@@ -38,6 +40,12 @@ CHAINS = ("source", "reference")
 SCRIPT_KINDS = ("training", "inference", "baseline")
 
 Box = Tuple[float, float, float, float]
+
+# Bounds that keep a hostile config from allocating or looping without end: frame numbers, the
+# length of one clip, and training steps/epochs (CopyCat's knobs are 32-bit integers).
+FRAME_LIMIT = 10_000_000
+MAX_CLIP_FRAMES = 1_000_000
+MAX_STEPS = 2**31 - 1
 
 
 @dataclass
@@ -310,16 +318,20 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
     for item, fname, pos in top.items("templates"):
         if not isinstance(item, str) or not item.strip():
             raise ConfigError("expected a folder path", path, pos[0], pos[1], field=fname)
+        problem = text_problem(item, "path")
+        if problem is not None:
+            raise ConfigError(problem, path, pos[0], pos[1], field=fname)
         if not (base_dir / item).is_dir():
             raise ConfigError(f"template folder {item!r} not found", path, pos[0], pos[1],
                               field=fname)
         extra.append(base_dir / item)
     tpath = tpl.search_path(extra)
-    preset_name = top.text("preset", "default")
+    preset_name = top.text("preset", "default", kind="name")
     try:
         presets, _files = tpl.load_preset(preset_name, tpath)
     except TemplateError as exc:
         raise top.error("preset", exc.message) from None
+    _check_preset(presets, top, preset_name)
 
     project = _project(top.section("project"), presets)
     clips = _clips(top, project, base_dir)
@@ -339,7 +351,7 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
     levels = dataset.integer("escalate", 0, minimum=0, maximum=3)
     apply_shot_offsets(shots, clips)
     _fill_frames(shots, clips, granularity, pairs, pair_counts, minimum, path, levels)
-    fraction = dataset.number("validation_fraction", 0.0, minimum=0.0)
+    fraction = dataset.number("validation_fraction", 0.0, minimum=0.0, maximum=0.5)
     if fraction > 0.5:
         raise dataset.error("validation_fraction", "must be at most 0.5 (0.15-0.25 is "
                                                    "usual)")
@@ -359,8 +371,9 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
         project=project, clips=clips, shots=shots, procedures=procedures, alignment=alignment,
         inference=inference, provenance=provenance, presets=presets, granularity=granularity,
         pair_counts=pair_counts, path=path, base_dir=base_dir, template_path=tpath,
-        output_dir=outputs.text("dir", None),
-        experiments_log=outputs.text("experiments_log", "notes/experiments.md"),
+        output_dir=outputs.text("dir", None, kind="path"),
+        experiments_log=_check_inside(outputs, "experiments_log", outputs.text(
+            "experiments_log", "notes/experiments.md", kind="path")),
     )
     _check_crop_sizes(cfg, top)
     return cfg
@@ -371,8 +384,7 @@ def _project(sec: Section, presets: Dict[str, Any]) -> Project:
     sec.check_keys(("name", "film_title", "format", "fps", "ocio_config", "ocio_config_path",
                     "working_space", "read_colorspace", "write_colorspace", "non_commercial",
                     "nuke_version"))
-    name = sec.text("name")
-    _check_ident(sec, "name", name)
+    name = sec.text("name", kind="ident")
     fmt_sec = sec.section("format", ("width", "height", "pixel_aspect", "name"))
     if not sec.has("format"):
         raise ConfigError("is required (width and height of the working format)", sec.path,
@@ -380,8 +392,8 @@ def _project(sec: Section, presets: Dict[str, Any]) -> Project:
     fmt = Format(
         width=fmt_sec.integer("width", minimum=16, maximum=65536),
         height=fmt_sec.integer("height", minimum=16, maximum=65536),
-        pixel_aspect=fmt_sec.number("pixel_aspect", 1.0, minimum=0.01),
-        name=fmt_sec.text("name", f"{name}_format"),
+        pixel_aspect=fmt_sec.number("pixel_aspect", 1.0, minimum=0.01, maximum=100.0),
+        name=fmt_sec.text("name", f"{name}_format", kind="ident"),
     )
     _check_ident(fmt_sec, "name", fmt.name)
     read_cs = presets.get("read", {}).get("colorspace", "color_picking")
@@ -390,23 +402,64 @@ def _project(sec: Section, presets: Dict[str, Any]) -> Project:
         name=name,
         film_title=sec.text("film_title", name),
         format=fmt,
-        fps=sec.number("fps", 24.0, minimum=1.0),
-        ocio_config=sec.text("ocio_config", Project.ocio_config),
-        ocio_config_path=sec.text("ocio_config_path", None),
-        working_space=sec.text("working_space", "scene_linear"),
-        read_colorspace=sec.text("read_colorspace", read_cs),
-        write_colorspace=sec.text("write_colorspace", write_cs),
+        fps=sec.number("fps", 24.0, minimum=1.0, maximum=1000.0),
+        ocio_config=sec.text("ocio_config", Project.ocio_config, kind="name"),
+        ocio_config_path=sec.text("ocio_config_path", None, kind="path"),
+        working_space=sec.text("working_space", "scene_linear", kind="name"),
+        read_colorspace=sec.text("read_colorspace", str(read_cs), kind="name"),
+        write_colorspace=sec.text("write_colorspace", str(write_cs), kind="name"),
         non_commercial=sec.boolean("non_commercial", False),
-        nuke_version=sec.text("nuke_version", "15.1 v1"),
+        nuke_version=sec.text("nuke_version", "15.1 v1", kind="version"),
     )
 
 
-def _check_ident(sec: Section, key: str, value: str) -> None:
-    import re
+def _check_preset(data: Any, top: Section, name: str, where: str = "") -> None:
+    """Preset files are templates a config may bring: finite, bounded numbers, whole numbers where
+    the recipes count, and text that passes the text rule (it reaches knobs)."""
+    def bad(message: str) -> ConfigError:
+        return top.error("preset", f"preset {name!r}, {where or 'top level'}: {message}")
 
-    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
-        raise sec.error(key, f"{value!r} must start with a letter or _ and contain only letters, "
-                             "digits and _ (it becomes part of node and file names)")
+    if isinstance(data, dict):
+        for k, v in data.items():
+            _check_preset(v, top, name, f"{where}.{k}" if where else str(k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            _check_preset(v, top, name, f"{where}[{i}]")
+    elif isinstance(data, bool) or data is None:
+        return
+    elif isinstance(data, (int, float)):
+        if isinstance(data, float) and not math.isfinite(data):
+            raise bad(f"must be a finite number, got {data}")
+        if abs(data) > 1e15:
+            raise bad("is too large a number")
+    elif isinstance(data, str):
+        problem = text_problem(data, "text")
+        if problem is not None:
+            raise bad(problem)
+
+
+def _preset_int(sec: Section, value: Any, what: str, lo: int = 1, hi: int = 2**31 - 1) -> int:
+    """A whole number from the preset (already finite and bounded: ``_check_preset``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) \
+            or not lo <= value <= hi:
+        raise sec.error(None, f"the preset's {what} must be a whole number from {lo} to {hi}, "
+                              f"got {value!r}")
+    return int(value)
+
+
+def _check_ident(sec: Section, key: str, value: str) -> None:
+    # Matched in full (no trailing-newline loophole): see nk.values.text_problem.
+    problem = text_problem(value, "ident")
+    if problem is not None:
+        raise sec.error(key, problem)
+
+
+def _check_inside(sec: Section, key: str, value: str) -> str:
+    """An output path the config chooses: relative and inside the output folder (no ``..``)."""
+    problem = inside_problem(value)
+    if problem is not None:
+        raise sec.error(key, problem)
+    return value
 
 
 def _check_path(sec: Section, key: str, value: Optional[str]) -> Optional[str]:
@@ -430,17 +483,17 @@ def _clips(top: Section, project: Project, base_dir: Path) -> Dict[str, Clip]:
                                "train_on_balanced", "composite", "reference_offset", "frame_map",
                                "reference_colorspace"))
         _check_ident(sec, name, str(name))
-        first = c.integer("first")
-        last = c.integer("last", minimum=first)
+        first = c.integer("first", minimum=-FRAME_LIMIT, maximum=FRAME_LIMIT)
+        last = c.integer("last", minimum=first, maximum=min(FRAME_LIMIT, first + MAX_CLIP_FRAMES - 1))
         fmap, fmap_file = read_clip_map(c, base_dir)
         clips[str(name)] = Clip(
             name=str(name),
-            source=_check_path(c, "source", c.text("source")),
-            reference=_check_path(c, "reference", c.text("reference", None)),
-            balanced=_check_path(c, "balanced", c.text("balanced", None)),
+            source=_check_path(c, "source", c.text("source", kind="path")),
+            reference=_check_path(c, "reference", c.text("reference", None, kind="path")),
+            balanced=_check_path(c, "balanced", c.text("balanced", None, kind="path")),
             first=first, last=last,
-            colorspace=c.text("colorspace", None),
-            reference_colorspace=c.text("reference_colorspace", None),
+            colorspace=c.text("colorspace", None, kind="name"),
+            reference_colorspace=c.text("reference_colorspace", None, kind="name"),
             train_on_balanced=c.boolean("train_on_balanced", True),
             frame_map=fmap, frame_map_file=fmap_file,
             pos={key: c.where(key) for key in ("", "source", "reference", "balanced", "first",
@@ -452,8 +505,8 @@ def _clips(top: Section, project: Project, base_dir: Path) -> Dict[str, Clip]:
                                "frame in this map")
         if c.has("composite"):
             cs = c.section("composite", ("source", "matte", "transforms"))
-            comp = Composite(source=_check_path(cs, "source", cs.text("source")),
-                             matte=_check_path(cs, "matte", cs.text("matte")))
+            comp = Composite(source=_check_path(cs, "source", cs.text("source", kind="path")),
+                             matte=_check_path(cs, "matte", cs.text("matte", kind="path")))
             if cs.has("transforms"):
                 comp.keys, _src = read_transforms(cs, "transforms", base_dir, project)
             clips[str(name)].composite = comp
@@ -468,7 +521,7 @@ def _shots(top: Section, clips: Dict[str, Clip], base_dir: Path) -> List[Shot]:
     only_clip = next(iter(clips)) if len(clips) == 1 else None
     shots: List[Shot] = []
     if top.has("curation"):
-        rel = top.text("curation")
+        rel = top.text("curation", kind="path")
         cpath = base_dir / rel
         try:
             # Read with positions, so a bad field in the curation names its line and column.
@@ -537,9 +590,10 @@ _SHOT_KEYS = ("name", "clip", "first", "last", "scene", "train", "preview", "val
 def _shot(sec: Section, clips: Dict[str, Clip], only_clip: Optional[str],
           default_name: Optional[str]) -> Shot:
     sec.check_keys(_SHOT_KEYS)
-    name = sec.text("name", default_name) if default_name else sec.text("name")
+    name = sec.text("name", default_name, kind="ident") if default_name else \
+        sec.text("name", kind="ident")
     _check_ident(sec, "name", str(name))
-    clip_name = sec.text("clip", only_clip)
+    clip_name = sec.text("clip", only_clip, kind="ident")
     if clip_name is None:
         raise sec.error(None, "clip is required when there is more than one clip")
     if clip_name not in clips:
@@ -572,7 +626,7 @@ def _shot(sec: Section, clips: Dict[str, Clip], only_clip: Optional[str],
     if isinstance(raw_scene, int) and not isinstance(raw_scene, bool):
         scene = f"SC{raw_scene:03d}"  # `nuke-restore curate` numbers its scenes
     else:
-        scene = sec.text("scene", "")
+        scene = sec.text("scene", "", kind="ident")
     if scene != "":
         _check_ident(sec, "scene", str(scene))
     offset = sec.integer("reference_offset", None, minimum=-MAX_FRAME, maximum=MAX_FRAME)
@@ -728,7 +782,8 @@ def _box(sec: Section, key: str, value: Any = None, fname: Optional[str] = None,
          pos: Any = None) -> Box:
     v = sec.data.get(key) if value is None else value
     ok = isinstance(v, list) and len(v) == 4 and all(
-        isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+        isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+        and abs(x) <= 1e7 for x in v)
     if not ok or not (v[2] > v[0] and v[3] > v[1]):
         msg = "expected [x, y, r, t] with r > x and t > y (Nuke box: left, bottom, right, top)"
         if pos is not None:
@@ -749,7 +804,7 @@ def _inside(sec: Section, key: Any, box: Box, fmt: Format) -> Box:
 def _alignment(sec: Section, base_dir: Path, project: Project) -> Alignment:
     sec.check_keys(("mode", "transforms", "which", "roi", "crop", "live_area", "accuracy"))
     al = Alignment(mode=sec.text("mode", "none", choices=ALIGN_MODES))
-    al.accuracy = sec.number("accuracy", None, minimum=0.0)
+    al.accuracy = sec.number("accuracy", None, minimum=0.0, maximum=1000.0)
     fmt = project.format
     if sec.has("roi"):
         al.roi = _inside(sec, "roi", _box(sec, "roi"), fmt)
@@ -790,6 +845,9 @@ def read_transforms(sec: Section, key: str, base_dir: Path, project: Project
     tr = sec.data[key]
     source_file = None
     if isinstance(tr, str):
+        problem = text_problem(tr, "path")  # named in the StickyNote and the sidecars
+        if problem is not None:
+            raise sec.error(key, problem)
         tpath = base_dir / tr
         try:
             # Read with positions, so a bad value in the file names its line and column.
@@ -830,14 +888,15 @@ def _transform_key(sec: Section, project: Project, strict: bool = True) -> Trans
             return default
         v = sec.data[key]
         if not (isinstance(v, list) and len(v) == 2 and all(
-                isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)):
-            raise sec.error(key, "expected [x, y]")
+                isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+            and abs(x) <= 1e7 for x in v)):
+            raise sec.error(key, "expected [x, y] (finite numbers, at most 1e7 in size)")
         return (float(v[0]), float(v[1]))
 
     return TransformKey(
         translate=pair("translate", (0.0, 0.0)),
-        rotate=sec.number("rotate", 0.0),
-        scale=sec.number("scale", 1.0, minimum=1e-6),
+        rotate=sec.number("rotate", 0.0, minimum=-1e6, maximum=1e6),
+        scale=sec.number("scale", 1.0, minimum=1e-6, maximum=1e6),
         center=pair("center", None),
         residual=sec.number("residual", None),
     )
@@ -858,14 +917,19 @@ def _copycat(sec: Section, presets: Dict[str, Any], base: CopyCatSettings,
     if apply_presets:
         cc.gpu = bool(p.get("useGPUIfAvailable", cc.gpu))
         cc.model_size = str(p.get("modelSize", cc.model_size))
-        cc.batch_size = None if str(p.get("batchSizeType", "Manual")) == "Auto" else int(
-            p.get("batchSize", cc.batch_size or 3))
+        cc.batch_size = None if str(p.get("batchSizeType", "Manual")) == "Auto" else _preset_int(
+            sec, p.get("batchSize", cc.batch_size or 3), "batchSize", 1, 64)
         cc.crop_size = p.get("cropSize", cc.crop_size)
-        cc.checkpoint_interval = int(p.get("checkpointInterval", cc.checkpoint_interval))
-        cc.contact_sheet_interval = int(p.get("imageInterval", cc.contact_sheet_interval))
+        if cc.crop_size != "auto":
+            cc.crop_size = _preset_int(sec, cc.crop_size, "cropSize", 32, 512)
+        cc.checkpoint_interval = _preset_int(sec, p.get("checkpointInterval", cc.checkpoint_interval),
+                                             "checkpointInterval")
+        cc.contact_sheet_interval = _preset_int(sec, p.get("imageInterval", cc.contact_sheet_interval),
+                                                "imageInterval")
         cc.multi_resolution = bool(p.get("useMultiResolution", cc.multi_resolution))
         cc.initial_weights = str(p.get("initialWeights", cc.initial_weights))
-        cc.epochs_per_batch = int(t.get("epochs_per_batch", cc.epochs_per_batch))
+        cc.epochs_per_batch = _preset_int(sec, t.get("epochs_per_batch", cc.epochs_per_batch),
+                                          "epochs_per_batch", 1, 10**7)
         cc.double_for_256 = bool(t.get("double_for_256", cc.double_for_256))
     cc.gpu = sec.boolean("gpu", cc.gpu)
     cc.model_size = sec.text("model_size", cc.model_size, choices=MODEL_SIZES)
@@ -875,17 +939,18 @@ def _copycat(sec: Section, presets: Dict[str, Any], base: CopyCatSettings,
     if sec.has("crop_size"):
         v = sec.data["crop_size"]
         cc.crop_size = "auto" if v == "auto" else sec.integer("crop_size", choices=CROP_SIZES)
-    cc.checkpoint_interval = sec.integer("checkpoint_interval", cc.checkpoint_interval, minimum=1)
+    cc.checkpoint_interval = sec.integer("checkpoint_interval", cc.checkpoint_interval, minimum=1,
+                                         maximum=MAX_STEPS)
     cc.contact_sheet_interval = sec.integer("contact_sheet_interval", cc.contact_sheet_interval,
-                                            minimum=1)
+                                            minimum=1, maximum=MAX_STEPS)
     cc.multi_resolution = sec.boolean("multi_resolution", cc.multi_resolution)
     cc.initial_weights = sec.text("initial_weights", cc.initial_weights, choices=INITIAL_WEIGHTS)
     if sec.has("steps") and sec.has("epochs"):
         raise sec.error("epochs", "give steps or epochs, not both (epochs = steps x batch / pairs)")
     if sec.has("steps"):
-        cc.steps, cc.epochs = sec.integer("steps", minimum=1), None
+        cc.steps, cc.epochs = sec.integer("steps", minimum=1, maximum=MAX_STEPS), None
     if sec.has("epochs"):
-        cc.epochs, cc.steps = sec.integer("epochs", minimum=1), None
+        cc.epochs, cc.steps = sec.integer("epochs", minimum=1, maximum=MAX_STEPS), None
     cc.double_for_256 = sec.boolean("double_for_256", cc.double_for_256)
     return cc
 
@@ -903,7 +968,10 @@ def _inference(sec: Section) -> InferenceSettings:
     if sec.has("model_files"):
         ms = sec.section("model_files")
         for k in ms.data:
-            inf.model_files[str(k)] = ms.text(k)
+            key_problem = text_problem(str(k), "name")
+            if key_problem is not None:
+                raise ms.error(k, key_problem, value=False)
+            inf.model_files[str(k)] = ms.text(k, kind="path")
     return inf
 
 
@@ -968,7 +1036,7 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
             data, tfile = tpl.load_procedure(ptype, tpath)
         except TemplateError as exc:
             raise sec.error("type", exc.message) from None
-        name = sec.text("name", ptype)
+        name = sec.text("name", ptype, kind="ident")
         _check_ident(sec, "name", name)
         if name in names:
             raise sec.error("name", f"duplicate procedure name {name!r}")
@@ -986,7 +1054,7 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
         target_luma = sec.text("target_luma", "source", choices=TARGET_LUMA)
         ref_med = sec.integer("reference_median", None, minimum=0, maximum=50)
         src_med = sec.integer("source_median", 0, minimum=0, maximum=5)
-        luma_blur = sec.number("luma_blur", 5.0, minimum=0.5)
+        luma_blur = sec.number("luma_blur", 5.0, minimum=0.5, maximum=1000.0)
         stages: List[Stage] = []
         stage_items = sec.items("stages") if sec.has("stages") else tsec.items("stages")
         for k, (st, sfname, spos) in enumerate(stage_items):
@@ -1009,7 +1077,7 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
                                            minimum=0, maximum=5),
                 target_luma=ssec.text("target_luma", target_luma if pair == "chroma" else "source",
                                       choices=TARGET_LUMA),
-                luma_blur=ssec.number("luma_blur", luma_blur, minimum=0.5),
+                luma_blur=ssec.number("luma_blur", luma_blur, minimum=0.5, maximum=1000.0),
                 region=_box(ssec, "region") if ssec.has("region") else None,
             )
             if stage.pair == "spatial" and stage.reference_median:
@@ -1037,7 +1105,7 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
                               allow_empty=True),
             assumptions=sec.text("assumptions", dataset.text("assumptions", "", allow_empty=True),
                                  allow_empty=True),
-            reference=_check_path(sec, "reference", sec.text("reference", None)),
+            reference=_check_path(sec, "reference", sec.text("reference", None, kind="path")),
             copycat=_copycat(sec.section("copycat"), presets, copycat),
             matchgrade_task=sec.text("matchgrade_task", str(
                 (presets.get("matchgrade") or {}).get("matchGradeTask", "Match Graded Source")),

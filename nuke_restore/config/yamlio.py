@@ -76,6 +76,56 @@ def _loader_class():
 _LOADER = None
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _line_col(text: str, pos: int) -> Tuple[int, int]:
+    return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+MAX_DEPTH = 200
+
+
+def _too_deep(text: str) -> Optional[int]:
+    """The offset where ``[``/``{`` nesting first gets MAX_DEPTH deep (None: it never does).
+
+    Counted over every bracket, quoted or not: a conservative, linear pre-check that stops a
+    100,000-deep file before the parser spends seconds on it. No real config nests past ~6.
+    """
+    import re
+
+    depth = 0
+    for m in re.finditer(r"[\[\]{}]", text):
+        if m.group() in "[{":
+            depth += 1
+            if depth >= MAX_DEPTH:
+                return m.start()
+        else:
+            depth = max(0, depth - 1)
+    return None
+
+
+def _deepest(text: str) -> Tuple[int, int]:
+    """Where nesting gets too deep: the place to look at."""
+    at = _too_deep(text)
+    return _line_col(text, at) if at is not None else (1, 1)
+
+
+def _check_depth(text: str, path: Optional[str]) -> None:
+    at = _too_deep(text)
+    if at is not None:
+        raise ConfigError(f"nested more than {MAX_DEPTH} levels deep (a hostile or broken "
+                          "file?)", path, *_line_col(text, at))
+
+
+def _long_number(text: str) -> Tuple[int, int]:
+    import re
+
+    m = re.search(r"[0-9_]{4000,}", text)
+    return _line_col(text, m.start()) if m else (1, 1)
+
+
 def yaml_available() -> bool:
     """True when PyYAML can be imported (Nuke's own Python does not ship it)."""
     try:
@@ -108,6 +158,7 @@ def load_json_text(text: str, path: Optional[str] = None) -> Any:
     """
     import json
 
+    _check_depth(text, path)
     line_starts = [0]
     for i, ch in enumerate(text):
         if ch == "\n":
@@ -181,6 +232,9 @@ def load_json_text(text: str, path: Optional[str] = None) -> Any:
 
     try:
         data, end = value_at(0)
+    except RecursionError:
+        raise ConfigError("nested too deeply (a hostile or broken file?)", path,
+                          *_deepest(text)) from None
     except ValueError as exc:  # json.JSONDecodeError from scan_once on a bad string/number
         raise ConfigError(f"JSON syntax error: {exc.args[0] if exc.args else exc}", path) from None
     if skip(end) != len(text):
@@ -203,11 +257,19 @@ def load_yaml_text(text: str, path: Optional[str] = None) -> Any:
             "this file is YAML and PyYAML is not installed in this Python; inside Nuke save job "
             "files as JSON, or install PyYAML for Nuke (docs/install.md)", path) from None
 
+    _check_depth(text, path)
     global _LOADER
     if _LOADER is None:
         _LOADER = _loader_class()
     try:
         return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise ConfigError("nested too deeply (a hostile or broken file?)", path,
+                          *_deepest(text)) from None
+    except ValueError as exc:
+        # int() of a number with more than 4,300 digits, or a float/int PyYAML cannot convert.
+        raise ConfigError(f"a value cannot be read as a number: {_short(str(exc))}", path,
+                          *_long_number(text)) from None
     except ConfigError as exc:
         exc.path = None if path is None else str(path)
         raise

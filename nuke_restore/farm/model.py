@@ -67,6 +67,10 @@ class PathMap:
                 raise FarmError(f"--path-map {text!r}: {side} must be an absolute path, got {value!r}")
         if any(ch in source + target for ch in "\"'\n\r\t$`"):
             raise FarmError(f"--path-map {text!r}: quotes, $, ` and control characters are not allowed")
+        if any(ch in target for ch in "[]{};\\") or any(ord(ch) < 32 for ch in target):
+            # TO is written into .nk text as it is: nothing there may become TCL.
+            raise FarmError(f"--path-map {text!r}: TO may not contain [ ] {{ }} ; or a backslash "
+                            "(it is written into the scripts; use / on the farm)")
         source = source.rstrip("/\\") or source
         target = target.rstrip("/\\") or target
         return cls(source, target)

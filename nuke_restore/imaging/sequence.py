@@ -19,6 +19,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +63,90 @@ def _oiio():
     from .._optional import require
 
     return require("OpenImageIO", "imaging")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Decoded-image memory budget. Every decode is checked against it from the header, before any pixel
+# is read: a 27 MB file can decode to gigabytes (five 16k x 16k EXRs would need 22 GB). The budget
+# counts the float32 images read_image has returned that are still alive (released when numpy frees
+# them) plus the one being decoded. Set it with ``nuke-restore --memory-budget 8G`` or the
+# environment variable NUKE_RESTORE_MEMORY_BUDGET (bytes, or a number with K/M/G/T); the default is
+# half of the machine's physical memory (4 GiB when that cannot be found).
+
+BUDGET_ENV = "NUKE_RESTORE_MEMORY_BUDGET"
+_budget_lock = threading.Lock()
+_budget_live = [0]
+_budget_override: List[Optional[int]] = [None]
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``8G``, ``512M``, ``1.5T``, ``1000000`` (binary units); ValueError otherwise."""
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?)i?B?\s*", str(text), re.IGNORECASE)
+    if not m:
+        raise ValueError(f"{text!r} is not a size like 8G, 512M or 1000000")
+    scale = 1024 ** " KMGT".index((m.group(2) or " ").upper())
+    value = float(m.group(1)) * scale
+    if not (1 <= value < 2**62):
+        raise ValueError(f"{text!r} is out of range")
+    return int(value)
+
+
+def set_memory_budget(size: Optional[int]) -> None:
+    """Use ``size`` bytes as the decoded-image budget (None: back to the environment/default)."""
+    _budget_override[0] = size
+
+
+def memory_budget() -> int:
+    """The decoded-image budget in bytes (see above)."""
+    if _budget_override[0] is not None:
+        return _budget_override[0]
+    env = os.environ.get(BUDGET_ENV)
+    if env:
+        try:
+            return parse_size(env)
+        except ValueError as exc:
+            raise ImagingError(f"{BUDGET_ENV}: {exc}") from None
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        total = 0
+    return total // 2 if total > 0 else 4 * 1024**3
+
+
+def _fmt_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def _reserve(nbytes: int, transient: int, path: str, where: str, size: str) -> None:
+    budget = memory_budget()
+    with _budget_lock:
+        live = _budget_live[0]
+        if live + nbytes + transient > budget:
+            raise ImagingError(
+                f"{where}decoding this {size} image needs {_fmt_bytes(nbytes + transient)}; with "
+                f"{_fmt_bytes(live)} of images already in memory that exceeds the memory budget "
+                f"of {_fmt_bytes(budget)} (raise it with --memory-budget or {BUDGET_ENV}, or use "
+                "smaller images)", path=path)
+        _budget_live[0] = live + nbytes
+
+
+def _release(nbytes: int) -> None:
+    with _budget_lock:
+        _budget_live[0] = max(0, _budget_live[0] - nbytes)
+
+
+def _check_finite(arr: np.ndarray, path: str, where: str) -> None:
+    """Refuse NaN or infinite pixels: they poison every mean, fit and JSON figure downstream."""
+    if arr.dtype.kind != "f" or np.isfinite(arr).all():
+        return
+    bad = ~np.isfinite(arr).all(axis=2)
+    ys, xs = np.nonzero(bad)
+    raise ImagingError(f"{where}{int(bad.sum())} pixel(s) are NaN or infinite (first at x={xs[0]}, "
+                       f"y={ys[0]} from the top); fix or replace the frame", path=path)
 
 
 def image_spec(path: str, what: str = "cannot read image") -> Tuple[int, int, int]:
@@ -446,12 +532,38 @@ def read_image(path, proxy: int = 1, frame: Optional[int] = None) -> np.ndarray:
         native = str(spec.format) if proxy and proxy > 1 else "float"
         if native not in ("half", "uint8"):
             native = "float"
-        data = inp.read_image(0, 0, 0, min(nch, 3), native)
-        if data is None or inp.has_error:
-            msg = _one_line(inp.geterror()) if inp.has_error else _oiio_error(oiio)
-            raise ImagingError(f"{where}corrupt or truncated image: {msg}", path=p)
+        # The budget, from the header: the decode (in ``native``) is transient; the float32 RGB
+        # result stays counted while it is alive.
+        px = max(0, int(spec.width)) * max(0, int(spec.height)) * max(1, int(spec.depth or 1))
+        step = max(1, int(proxy or 1))
+        result = (max(0, int(spec.width)) // step or 1) * (max(0, int(spec.height)) // step or 1) \
+            * 3 * 4
+        decode = px * min(max(nch, 1), 3) * {"half": 2, "uint8": 1}.get(native, 4)
+        # A full-size float RGB decode is the result itself; anything else is converted after.
+        transient = 0 if (step == 1 and native == "float" and nch >= 3) else decode
+        _reserve(result, transient, p, where, f"{spec.width}x{spec.height}")
+        try:
+            data = inp.read_image(0, 0, 0, min(nch, 3), native)
+            if data is None or inp.has_error:
+                msg = _one_line(inp.geterror()) if inp.has_error else _oiio_error(oiio)
+                raise ImagingError(f"{where}corrupt or truncated image: {msg}", path=p)
+        except BaseException:
+            _release(result)
+            raise
     finally:
         inp.close()
+    try:
+        arr = _to_rgb(data, proxy, native)
+        if str(spec.format) in ("half", "float", "double"):  # integer files hold no NaN
+            _check_finite(arr, p, where)
+    except BaseException:
+        _release(result)
+        raise
+    weakref.finalize(arr, _release, result)
+    return arr
+
+
+def _to_rgb(data, proxy: int, native: str) -> np.ndarray:
     arr = np.asarray(data)
     if arr.ndim == 2:
         arr = arr[..., None]

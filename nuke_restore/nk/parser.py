@@ -34,6 +34,7 @@ from .lexer import (
     Source,
     check_not_encrypted,
     decode,
+    read_script_bytes,
 )
 from .model import GROUP_CLASSES, PASTE_INPUT, Directive, Graph, Knob, Node, Script
 from .values import parse_word
@@ -54,6 +55,13 @@ _FIRST_INPUTS = re.compile(r'[ \t\r\n]*inputs[ \t]+([^ \t\n\r\f\v{}"\[\\]+)(?=[ 
 _DIRECTIVES = ("version", "define_window_layout_xml", "add_layer")
 _COMMANDS = frozenset(_DIRECTIVES + ("push", "set", "end_group", "clone"))
 _SLOW_CLASSES = _COMMANDS | frozenset(GROUP_CLASSES) | {"Root"}
+#: The most inputs (mask included) a node may declare: Nuke 17.0v3's largest class, ZMerge,
+#: takes 20,000. Anything larger is refused before a single slot is allocated.
+MAX_INPUTS = 20000
+_HUGE = 10 ** 9
+#: Empty input slots a parse may allocate for nodes declaring more than 64 inputs, beyond this
+#: base plus 2 per byte of text (8 bytes each: memory stays within 20x the file).
+_SLOT_BASE = 1 << 16
 _INPUTS_CACHE = {str(i): (i, 0) for i in range(64)}
 _INPUTS_CACHE.update({f"{i}+{j}": (i, j) for i in range(16) for j in range(1, 4)})
 _ONE_INPUT = (1, 0)
@@ -77,11 +85,16 @@ class Layout:
 
 
 def parse_inputs(value: str) -> Optional[Tuple[int, int]]:
-    """``"2+1"`` -> (2, 1); ``"3"`` -> (3, 0); anything else -> None."""
+    """``"2+1"`` -> (2, 1); ``"3"`` -> (3, 0); anything else -> None.
+
+    Numbers longer than 9 digits read as 10**9 (never converted: a 5,000-digit ``inputs`` must
+    not cost a big-integer parse); the parser refuses any count past ``MAX_INPUTS``.
+    """
     m = _INPUTS.match(value)
     if m is None:
         return None
-    return int(m.group(1)), int(m.group(2) or 0)
+    a, b = m.group(1), m.group(2) or "0"
+    return (int(a) if len(a) <= 9 else _HUGE), (int(b) if len(b) <= 9 else _HUGE)
 
 
 class _Frame:
@@ -109,6 +122,7 @@ class _Parser:
         self.text = src.text
         self.vars: Dict[str, Optional[Node]] = {}
         self.line = 1  # line number at self.pos (kept incrementally; LineIndex is for errors)
+        self.slots = 0  # input slots of nodes declaring more than 64 inputs (a memory bound)
         self._pres: List[str] = []
 
     # -- top level ----------------------------------------------------------------------------------
@@ -166,6 +180,8 @@ class _Parser:
                                 total = declared[0] + declared[1]
                                 if stack and len(stack) < total:
                                     declared = False  # underflow: reported by the general code
+                                elif total > 64:
+                                    declared = False  # bounds: checked by the general code
                         if declared is not False:
                             line = self.line
                             if lead != "\n":
@@ -500,6 +516,17 @@ class _Parser:
             n_in, n_mask = parsed
             explicit = True
         total = n_in + n_mask
+        if total > 64:
+            if inputs_pos == pos:
+                inputs_pos = text.find(inputs_value, text.find("inputs", brace, i), i)
+            if total > MAX_INPUTS:
+                raise src.error(f"inputs {inputs_value.strip()[:20]} on {cls}: more inputs than "
+                                f"any Nuke node takes (at most {MAX_INPUTS})", inputs_pos)
+            self.slots += total
+            if self.slots > _SLOT_BASE + 2 * n:
+                raise src.error(f"inputs {inputs_value.strip()}: the nodes of this file declare "
+                                f"{self.slots} inputs in all, far more than its size allows "
+                                "(a script this small cannot connect them)", inputs_pos)
         node.declared = (n_in, n_mask) if explicit else (1, 0)
         stack = frame.stack
         if total:
@@ -647,13 +674,9 @@ def parse_bytes(data: bytes, path: Optional[Union[str, os.PathLike]] = None, *,
 
 
 def parse_file(path: Union[str, os.PathLike], *, strict: bool = True) -> Script:
-    """Read and parse a .nk/.gizmo file. An unreadable file raises NkSyntaxError too."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise NkSyntaxError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
-    return parse_bytes(data, path, strict=strict)
+    """Read and parse a .nk/.gizmo file. An unreadable file, or anything but a regular file (FIFO,
+    device, folder), raises NkSyntaxError too."""
+    return parse_bytes(read_script_bytes(path), path, strict=strict)
 
 
 def _parse(text: str, path: Optional[str], newline: str, bom: bool, strict: bool) -> Script:

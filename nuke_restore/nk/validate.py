@@ -20,13 +20,15 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tupl
 
 from . import model as _model
 from .gcpause import collector_paused
+from .lexer import LineIndex
 from .model import GROUP_CLASSES, Directive, Graph, Node, Script
 from .schema import ClassInfo, Schema, is_expression, load_schema
+from .untrusted import CALLBACK_KNOBS, scan_text
 from .values import parse_word
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CODES", "Diagnostic", "Rule", "diagnostic_from_error", "summarize", "validate_file",
+__all__ = ["CODES", "UNTRUSTED_CODES", "Diagnostic", "Rule", "diagnostic_from_error", "summarize", "validate_file",
            "validate_script"]
 
 ERROR = "error"
@@ -54,11 +56,23 @@ CODES: Dict[str, Tuple[str, str]] = {
     "stack-underflow": (WARNING, "a node takes more inputs than the stack holds; the missing ones "
                                  "stay empty (lenient parse)"),
     "duplicate-name": (ERROR, "two nodes with the same name in one group level"),
-    "python-callback": (WARNING, "[untrusted] Python that Nuke runs on load, change or render"),
-    "python-in-tcl": (WARNING, "[untrusted] [python ...] inside a TCL value: runs when evaluated"),
-    "python-button": (WARNING, "[untrusted] Python button or Python user knob"),
-    "tcl-script-button": (WARNING, "[untrusted] TCL script button or command menu"),
+    # --untrusted (nk/untrusted.py): code the script would run; always errors.
+    "python-callback": (ERROR, "[untrusted] Python that Nuke runs on load, change or render"),
+    "python-in-tcl": (ERROR, "[untrusted] [python ...] in a TCL word or a value Nuke evaluates"),
+    "python-button": (ERROR, "[untrusted] Python button or Python knob"),
+    "tcl-script-button": (ERROR, "[untrusted] TCL script button or command menu"),
+    "tcl-command": (ERROR, "[untrusted] a TCL command outside the pure expression commands, in a "
+                           "word or a value Nuke evaluates"),
+    "tcl-dynamic-command": (ERROR, "[untrusted] a command whose name is only known at run time"),
+    "top-level-command": (ERROR, "[untrusted] a top-level command Nuke does not write in scripts "
+                                 "(python, eval, knob root.onScriptSave ...)"),
+    "tcl-unreadable": (ERROR, "[untrusted] text TCL cannot read: what follows cannot be checked"),
 }
+
+#: The codes of the --untrusted analysis (nk/untrusted.py).
+UNTRUSTED_CODES = frozenset({"python-callback", "python-in-tcl", "python-button",
+                             "tcl-script-button", "tcl-command", "tcl-dynamic-command",
+                             "top-level-command", "tcl-unreadable"})
 
 Rule = Callable[[Script], Iterable["Diagnostic"]]
 
@@ -106,20 +120,11 @@ def shorten(value: str, limit: int = 60) -> str:
 # --------------------------------------------------------------------------------------------------
 # Evidence tables
 
-# Python callback knobs Nuke runs by itself: the PythonKnob names of the 17.0v3 scan, plus the Root
-# script callbacks (Root is not in the scan; the knobs share the names of nuke.addOnScriptLoad & co,
-# https://learn.foundry.com/nuke/developers/130/pythondevguide/callbacks.html).
-CALLBACK_KNOBS = frozenset({
-    "autolabel", "knobChanged", "onCreate", "onDestroy", "updateUI", "beforeRender",
-    "beforeFrameRender", "afterFrameRender", "afterRender", "renderProgress", "afterRecording",
-    "afterReplay", "beforeRecording", "beforeReplay", "onScriptLoad", "onScriptSave",
-    "onScriptClose",
-})
-# addUserKnob type ids (nk-format.md section 7): 22 PyScript_Knob (Python button), 52 PythonKnob,
-# 32 Script_Knob (TCL button), 35 Pulldown_Knob (menu of TCL commands).
-_PY_USER_TYPES = {22: "Python button", 52: "Python knob"}
-_TCL_USER_TYPES = {32: "TCL script button", 35: "TCL command menu"}
-_PYTHON_CALL = re.compile(r"\[\s*python\b")
+#: Findings of one code listed per script; past this, one line says how many more there are.
+MAX_FINDINGS_PER_CODE = 1000
+
+# Did-you-mean hints per file (each costs ~1 ms): past this many unknown knobs, none (linear time).
+_MAX_HINTS = 200
 
 # Top-level commands other than node blocks and stack commands (nk-format.md section 1).
 _KNOWN_COMMANDS = frozenset({"#", "version", "define_window_layout_xml", "add_layer", "set"})
@@ -155,12 +160,20 @@ class _Checker:
         self.path = script.path
         self.out: List[Diagnostic] = []
         self.case_index = {c.lower(): c for c in schema.classes()}
+        self._lines_of: Optional[Node] = None
+        self._lines: Dict[str, int] = {}
+        self.hints_left = _MAX_HINTS
+        self.counts: Dict[str, int] = {}
 
     def emit(self, code: str, message: str, node: Optional[Node] = None, knob: Optional[str] = None,
              value: Optional[str] = None, line: Optional[int] = None,
              severity: Optional[str] = None, node_name: Optional[str] = None) -> None:
+        count = self.counts.get(code, 0) + 1
+        self.counts[code] = count
+        if count > MAX_FINDINGS_PER_CODE:
+            return  # counted; one summary line is added at the end (memory stays bounded)
         if line is None and node is not None:
-            line = node.knob_line(knob) if knob else node.line
+            line = self.knob_line(node, knob) if knob else node.line
         self.out.append(Diagnostic(
             code=code,
             severity=severity or CODES[code][0],
@@ -171,6 +184,16 @@ class _Checker:
             knob=knob,
             value=value,
         ))
+
+    def knob_line(self, node: Node, knob: str) -> int:
+        # One {name: line} map per node (Node.knob_line scans every knob: a node with 50,000
+        # unknown knobs made validation quadratic).
+        if self._lines_of is not node:
+            lines: Dict[str, int] = {}
+            for k in node.knobs:
+                lines[k.name] = k.line or node.line
+            self._lines_of, self._lines = node, lines
+        return self._lines.get(knob, node.line)
 
     # -- graph levels ------------------------------------------------------------------------------
     def graph(self, graph: Graph) -> None:
@@ -214,12 +237,9 @@ class _Checker:
         for knob in node.knobs:
             name = knob.name
             if name == "addUserKnob":
-                self.user_knob(node, knob.value, knob.line)
-                continue
+                continue  # code in user knobs: the untrusted analysis (untrusted.py)
             if name == "inputs":
                 continue
-            if self.untrusted:
-                self.code_in_knob(node, name, knob.value)
             if name in user or info is None:
                 continue
             self.knob(node, info, name, knob.value)
@@ -260,7 +280,8 @@ class _Checker:
                           f"({info.dynamic})", node, name, raw, severity=INFO)
             else:
                 hint = difflib.get_close_matches(name, self.schema.knob_order(node.cls), n=1,
-                                                 cutoff=0.75)
+                                                 cutoff=0.75) if self.hints_left > 0 else []
+                self.hints_left -= 1
                 extra = f" (did you mean {hint[0]!r}?)" if hint else ""
                 self.emit("unknown-knob", f"{node.cls} has no knob {name!r}{extra}", node, name,
                           raw)
@@ -357,39 +378,6 @@ class _Checker:
             return sum(1 for n in group.nodes if n.cls == "Input") + node.mask_inputs
         return info.inputs[1]
 
-    # -- untrusted code ----------------------------------------------------------------------------
-    def code_in_knob(self, node: Node, name: str, raw: str) -> None:
-        if name in CALLBACK_KNOBS:
-            if _model.unquote(raw).strip():
-                self.emit("python-callback", f"{name} runs Python "
-                          f"{'when the script loads' if name.startswith('onScript') else 'by itself'}",
-                          node, name, raw)
-            return
-        k = self.schema.knob(node.cls, name)
-        if k is not None and k.is_python and _model.unquote(raw).strip():
-            self.emit("python-button", f"{k.type} holds Python", node, name, raw)
-            return
-        if _PYTHON_CALL.search(raw):
-            self.emit("python-in-tcl", "[python ...] runs when the value is evaluated", node, name,
-                      raw)
-
-    def user_knob(self, node: Node, definition: str, line: int) -> None:
-        parts = _user_knob_parts(definition)
-        if parts is None:
-            return
-        ktype, kname = parts
-        if not self.untrusted:
-            return
-        if ktype in _PY_USER_TYPES:
-            self.emit("python-button", f"user knob type {ktype} ({_PY_USER_TYPES[ktype]}) holds "
-                      "Python", node, kname, definition, line=line or None)
-        elif ktype in _TCL_USER_TYPES:
-            self.emit("tcl-script-button", f"user knob type {ktype} ({_TCL_USER_TYPES[ktype]}) "
-                      "holds TCL", node, kname, definition, line=line or None)
-        elif _PYTHON_CALL.search(definition):
-            self.emit("python-in-tcl", "[python ...] in a user knob definition", node, kname,
-                      definition, line=line or None)
-
 
 def _qualified(node: Node) -> str:
     names = [node.name or node.cls]
@@ -422,23 +410,32 @@ def _user_knobs(node: Node) -> Set[str]:
 
 
 def validate_script(script: Script, *, untrusted: bool = False, strict: bool = False,
-                    rules: Iterable[Rule] = (), schema: Optional[Schema] = None) -> List[Diagnostic]:
+                    rules: Iterable[Rule] = (), schema: Optional[Schema] = None,
+                    source: Optional[str] = None) -> List[Diagnostic]:
     """Validate ``script`` and return its findings in file order.
 
     Args:
         script: a parsed or built script.
-        untrusted: also report code the script would run (callbacks, ``[python]``, script buttons).
+        untrusted: also report, as errors, code the script would run (see ``untrusted.py``).
         strict: report warnings as errors.
         rules: extra callables ``rule(script) -> Iterable[Diagnostic]`` (workflow graph rules).
         schema: the schema to check against (default: the packaged one).
+        source: the decoded text ``script`` was parsed from. The untrusted analysis reads it with
+            TCL's rules; without it, the script is written out (``writer.write_script``) first.
     """
-    checker = _Checker(script, schema or load_schema(), untrusted)
+    schema = schema or load_schema()
+    checker = _Checker(script, schema, untrusted)
     found = [diagnostic_from_error(err) for err in getattr(script, "warnings", ())]
     # Every knob is decoded: with the collector paused it does not rescan the growing heap of knobs
     # (a 200,000-node script: 6.4-7.6 s -> 5.0-5.6 s CPU).
     with collector_paused():
         checker.graph(script)
     found.extend(checker.out)
+    for code, count in sorted(checker.counts.items()):
+        if count > MAX_FINDINGS_PER_CODE:
+            found.append(_more(code, count, script.path))
+    if untrusted:
+        found.extend(untrusted_diagnostics(script, schema, source))
     for rule in rules:
         found.extend(rule(script))
     if strict:
@@ -448,13 +445,45 @@ def validate_script(script: Script, *, untrusted: bool = False, strict: bool = F
     return found
 
 
+def _more(code: str, count: int, path: Optional[str]) -> Diagnostic:
+    return Diagnostic(code=code, severity=CODES[code][0], path=path, line=None,
+                      message=f"... and {count - MAX_FINDINGS_PER_CODE} more {code} findings "
+                              f"({count} in all; only the first {MAX_FINDINGS_PER_CODE} are "
+                              "listed)")
+
+
+def untrusted_diagnostics(script: Script, schema: Schema,
+                          source: Optional[str] = None) -> List[Diagnostic]:
+    """The ``--untrusted`` findings (all errors) of ``script``, read from ``source`` or from the
+    script written out."""
+    if source is None:
+        from .writer import write_script
+
+        source = write_script(script)
+    lines = LineIndex(source)
+    out: List[Diagnostic] = []
+    counts: Dict[str, int] = {}
+    for f in scan_text(source, schema):
+        counts[f.code] = counts.get(f.code, 0) + 1
+        if counts[f.code] <= MAX_FINDINGS_PER_CODE:
+            out.append(Diagnostic(code=f.code, severity=CODES[f.code][0], message=f.message,
+                                  path=script.path, line=lines.locate(f.offset)[0], node=f.node,
+                                  knob=f.knob, value=f.value))
+    out.extend(_more(code, n, script.path) for code, n in sorted(counts.items())
+               if n > MAX_FINDINGS_PER_CODE)
+    return out
+
+
 def validate_file(path, *, untrusted: bool = False, strict: bool = False,
                   rules: Iterable[Rule] = ()) -> List[Diagnostic]:
     """Parse ``path`` leniently and validate it. Raises NkSyntaxError when it cannot be read."""
-    from .parser import parse_file
+    from .lexer import decode, read_script_bytes
+    from .parser import parse_bytes
 
-    return validate_script(parse_file(path, strict=False), untrusted=untrusted, strict=strict,
-                           rules=rules)
+    data = read_script_bytes(path)
+    script = parse_bytes(data, path, strict=False)
+    return validate_script(script, untrusted=untrusted, strict=strict, rules=rules,
+                           source=decode(data)[0] if untrusted else None)
 
 
 def diagnostic_from_error(err: Exception) -> Diagnostic:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, Optional
 
 # A bare word is safe when it has no whitespace and nothing TCL would act on.
 _BARE_SAFE = re.compile(r'^[^\s"{}\[\]$\\;#]+\Z')
@@ -127,3 +127,97 @@ def _unescape(text: str) -> str:
 
 def parse_bool(raw: str) -> bool:
     return parse_word(raw).strip().lower() in ("true", "1", "yes", "on")
+
+
+# ---------------------------------------------------------------------------------------------------
+# User text that reaches .nk text: the one gate.
+#
+# Nuke evaluates TCL inside many string knobs after loading (file paths, labels, ModifyMetaData
+# values, ``modelFile``, ``customOCIOConfigPath``...): ``[cmd]`` runs a command and ``$name(...)``
+# substitutes a variable whose array index is itself substituted. A saved file writes such a live
+# expression as ``"\[cmd]"``, so escaping a ``[`` when writing does not make it literal: it IS the
+# saved form of a live expression. No quoting makes ``[`` inert in those knobs, so text from a job
+# config, a template, the command line or a dialog may not carry ``[``, ``$`` or a backslash (which
+# could build either) into a script at all. The kinds:
+#
+# * ``ident``: node/file-name parts: ``[A-Za-z_][A-Za-z0-9_]*``, matched in full, at most 128.
+# * ``version``: the ``version`` line: ``15.1 v1`` (``N.N vN``), matched in full.
+# * ``name``: one-line names (OCIO configs, colourspaces, enumeration values): no ``[ $ \``,
+#   no control characters, at most 1,000 characters.
+# * ``path``: file paths: as ``name``, at most 4,096 characters (backslashes are refused: use ``/``).
+# * ``text``: free text (titles, citations, notes): as ``name`` but newlines and tabs are allowed
+#   (written as ``\n``/``\t`` inside quotes, as Nuke writes them), at most 10,000 characters.
+#
+# Everything else (quotes, braces, ``;``, ``#``, any printable Unicode) is written quoted and
+# escaped by ``quote`` and reads back as the same literal text.
+
+TEXT_KINDS = ("ident", "version", "name", "path", "text")
+_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_VERSION_RE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3} v[0-9]{1,3}")
+_MAX_LEN = {"ident": 128, "version": 16, "name": 1000, "path": 4096, "text": 10000}
+_LIVE = {
+    "[": "'[' (Nuke runs [...] as a TCL command in this value)",
+    "$": "'$' (Nuke substitutes $... as a TCL variable in this value)",
+    "\\": "a backslash (a TCL escape in this value; use / in paths)",
+}
+# Invisible direction overrides make text read differently from what it is.
+_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+# Every character the loop in text_problem may refuse (a superset: the loop decides).
+_SUSPECT_LINE = re.compile("[\\[$\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                           "\ud800-\udfff]")
+_SUSPECT_TEXT = re.compile("[\\[$\\\\\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e"
+                           "\u2066-\u2069\ud800-\udfff]")
+
+
+class UnsafeTextError(ValueError):
+    """User text that may not reach .nk text (see ``text_problem``)."""
+
+
+def text_problem(value: Any, kind: str = "text") -> Optional[str]:
+    """Why ``value`` may not be written into a script as ``kind`` (see above), or None when it may.
+
+    >>> text_problem("SH010", "ident"), text_problem("SH010\\n", "ident") is not None
+    (None, True)
+    >>> text_problem("plates/x[python {1}]/a.####.exr", "path")
+    "contains '[' (Nuke runs [...] as a TCL command in this value)"
+    >>> text_problem("15.1 v1\\npython {x}", "version")
+    "'15.1 v1\\\\npython {x}' is not a Nuke version like 15.1 v1"
+    """
+    if kind not in _MAX_LEN:
+        raise ValueError(f"unknown text kind {kind!r}")
+    if not isinstance(value, str):
+        return f"expected text, got {type(value).__name__}"
+    shown = repr(value) if len(value) <= 60 else repr(value[:57]) + "..."
+    if kind == "ident" and not _IDENT_RE.fullmatch(value):
+        return (f"{shown} must start with a letter or _ and contain only letters, digits "
+                "and _ (it becomes part of node and file names)")
+    if kind == "version" and not _VERSION_RE.fullmatch(value):
+        return f"{shown} is not a Nuke version like 15.1 v1"
+    if len(value) > _MAX_LEN[kind]:
+        return f"is {len(value)} characters long; at most {_MAX_LEN[kind]} are allowed here"
+    if kind in ("ident", "version"):
+        return None
+    if not (_SUSPECT_TEXT if kind == "text" else _SUSPECT_LINE).search(value):
+        return None  # the common case, decided in C
+    for i, ch in enumerate(value):
+        if ch in _LIVE:
+            return f"contains {_LIVE[ch]}"
+        if ch in "\n\t" and kind == "text":
+            continue
+        code = ord(ch)
+        if code < 32 or 0x7F <= code < 0xA0 or ch in "\u2028\u2029" or ch in _BIDI:
+            what = "a line break" if ch in "\n\r\u2028\u2029" else f"control character U+{code:04X}"
+            return f"contains {what} at character {i + 1}; not allowed here"
+        if 0xD800 <= code <= 0xDFFF:
+            return f"contains an unpaired surrogate U+{code:04X} (not valid Unicode text)"
+    return None
+
+
+def check_text(value: Any, kind: str = "text", where: str = "") -> str:
+    """``value`` when ``text_problem`` finds nothing, else UnsafeTextError (``where: problem``)."""
+    problem = text_problem(value, kind)
+    if problem is not None:
+        raise UnsafeTextError(f"{where}: {problem}" if where else problem)
+    return value

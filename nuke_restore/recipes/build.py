@@ -10,11 +10,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import __version__
 from ..config import JobConfig, Procedure
-from ..errors import NukeRestoreError, OutputExistsError
-from ..fileio import check_output, write_atomic
+from ..errors import NukeRestoreError, OutputError, OutputExistsError
+from ..fileio import OutputTransaction
 from ..nk.gcpause import collector_paused
 from ..nk.model import Node, Script
-from ..nk.values import Raw
+from ..nk.values import Raw, UnsafeTextError, check_text
 from ..nk.writer import write_script
 from . import provenance as pv
 from .chains import PIPELINE, Ctx, Paths, StageInfo
@@ -57,7 +57,12 @@ def build_scripts(config: JobConfig, shots: Optional[Sequence[str]] = None,
     where the scripts are meant to be saved. ``versions`` maps (unit, procedure) to a version number.
     """
     with collector_paused():  # building allocates many small objects and frees none
-        return _build_scripts(config, shots, outdir, version, versions)
+        try:
+            return _build_scripts(config, shots, outdir, version, versions)
+        except UnsafeTextError as exc:
+            # Text the config checks could not see (a path made relative to the output folder,
+            # a preset value) would reach the script as live TCL: refuse the whole build.
+            raise NukeRestoreError(f"refusing to build: {exc}", config.path) from None
 
 
 def _build_scripts(config: JobConfig, shots: Optional[Sequence[str]],
@@ -136,10 +141,12 @@ def _new_ctx(cfg: JobConfig, proc: Procedure, unit: Unit, paths: Paths, version:
     else:
         root_knobs.append(("OCIO_config", p.ocio_config))
     root_knobs.append(("workingSpaceLUT", p.working_space))
-    script = Script.new(p.nuke_version)
+    script = Script.new(check_text(p.nuke_version, "version", "project.nuke_version"))
     root = script.root
     root.knobs = []
     for k, v in root_knobs:
+        if type(v) is str:
+            check_text(v, "path" if k == "customOCIOConfigPath" else "text", f"Root.{k}")
         root.set(k, v)
     # The mark rules_for() looks for: an invisible Root user tab + string knob (evidenced shape:
     # `addUserKnob {20 Stem +INVISIBLE}` on Root in real files).
@@ -483,15 +490,55 @@ def build_to_dir(config: JobConfig, outdir: os.PathLike, shots: Optional[Sequenc
                  built_out: Optional[List[BuiltScript]] = None) -> List[Path]:
     """Build, validate and write every script (plus sidecars and an experiments-log entry).
 
-    Nothing is written if any script fails validation. An existing script is never overwritten
-    without ``force``: its unit/procedure gets the next version (``_v002``) instead, and the
-    version is carried into the render names. Returns the written (or, with ``dry_run``, planned)
-    paths; ``built_out``, when given, receives the BuiltScripts.
+    A transaction (``fileio.OutputTransaction``): everything is built and validated first, then
+    written into a staging folder inside ``outdir`` and moved into place at the end, under a lock
+    that refuses a second writer; any failure or interrupt leaves nothing of this build. An
+    existing script is never overwritten without ``force``: its unit/procedure gets the next
+    version (``_v002``) instead, and the version is carried into the render names. Every path
+    stays inside ``outdir`` and no symbolic link inside it is followed. Returns the written (or,
+    with ``dry_run``, planned) paths; ``built_out``, when given, receives the BuiltScripts.
     """
     out = Path(outdir)
+    if dry_run:
+        built = _build_checked(config, shots, out, force, validate, _exists_in(out))
+        if built_out is not None:
+            built_out.extend(built)
+        return [out / rel for rel, _t in _planned(built)]
+    with OutputTransaction(out) as tx:
+        # Versions are chosen under the lock, so two builds cannot pick the same names.
+        built = _build_checked(config, shots, out, force, validate, tx.exists)
+        if built_out is not None:
+            built_out.extend(built)
+        written = [tx.write(rel, text) for rel, text in _planned(built)]
+        # The pipeline folder layout, and model weights kept out of git.
+        for folder in PIPELINE.values():
+            tx.mkdir(folder)
+        ignore = f"{PIPELINE['training']}/.gitignore"
+        if not tx.exists(ignore):
+            written.append(tx.write(ignore, "# CopyCat checkpoints and training data stay out of "
+                                            "git\n*.cat\n*.catnc\n*.png\n"))
+        log_rel = config.experiments_log
+        old = tx.read(log_rel)
+        try:
+            old_text = None if old is None else old.decode("utf-8")
+        except UnicodeDecodeError:
+            raise OutputError("the experiments log is not UTF-8 text; refusing to rewrite it",
+                              path=str(out / log_rel)) from None
+        written.append(tx.write(log_rel, _log_text(old_text, built)))
+        tx.commit()
+    logger.info("wrote %d scripts to %s", len(built), out)
+    return written
+
+
+def _exists_in(out: Path):
+    return lambda rel: os.path.lexists(out / rel)
+
+
+def _build_checked(config: JobConfig, shots: Optional[Sequence[str]], out: Path, force: bool,
+                   validate: bool, exists) -> List[BuiltScript]:
     built = build_scripts(config, shots, outdir=out)
     if not force:
-        versions = _free_versions(built, out)
+        versions = _free_versions(built, exists)
         if any(v != 1 for v in versions.values()):
             built = build_scripts(config, shots, outdir=out, versions=versions)
     if validate:
@@ -503,50 +550,29 @@ def build_to_dir(config: JobConfig, outdir: os.PathLike, shots: Optional[Sequenc
         if problems:
             raise NukeRestoreError("refusing to write: generated scripts failed validation:\n  "
                                    + "\n  ".join(problems), config.path)
-    if built_out is not None:
-        built_out.extend(built)
-    planned: List[Tuple[Path, str]] = []
-    for b in built:
-        planned.append((out / b.relpath, b.text))
-        for rel, text in b.sidecars.items():
-            planned.append((out / rel, text))
-    if dry_run:
-        return [p for p, _t in planned]
     if not force:
-        for p, _t in planned:
-            if p.suffix == ".nk" and p.exists():
-                raise OutputExistsError("exists; use --force to overwrite", path=str(p))
-    # Everything this build writes is checked first, so a file where a folder should be (or a
-    # read-only folder) stops it before the first script is written, not half way.
-    log_path = out / config.experiments_log
-    for p in [p for p, _t in planned] + [log_path] + [out / f / ".keep" for f in PIPELINE.values()]:
-        check_output(p, force=True)
-    written = []
-    for p, text in planned:
-        write_atomic(p, text)
-        written.append(p)
-    # The pipeline folder layout, and model weights kept out of git.
-    for folder in PIPELINE.values():
-        (out / folder).mkdir(parents=True, exist_ok=True)
-    ignore = out / PIPELINE["training"] / ".gitignore"
-    if not ignore.exists():
-        write_atomic(ignore, "# CopyCat checkpoints and training data stay out of git\n"
-                             "*.cat\n*.catnc\n*.png\n")
-        written.append(ignore)
-    _append_log(log_path, built)
-    written.append(log_path)
-    logger.info("wrote %d scripts to %s", len(built), out)
-    return written
+        for b in built:
+            if exists(b.relpath):
+                raise OutputExistsError("exists; use --force to overwrite", path=str(out / b.relpath))
+    return built
 
 
-def _free_versions(built: List[BuiltScript], out: Path) -> Dict[Tuple[str, str], int]:
+def _planned(built: List[BuiltScript]) -> List[Tuple[str, str]]:
+    planned: Dict[str, str] = {}  # a sidecar shared by two scripts of a unit is written once
+    for b in built:
+        planned[b.relpath] = b.text
+        planned.update(b.sidecars)
+    return list(planned.items())
+
+
+def _free_versions(built: List[BuiltScript], exists) -> Dict[Tuple[str, str], int]:
     groups: Dict[Tuple[str, str], List[str]] = {}
     for b in built:
         groups.setdefault((b.unit, b.procedure), []).append(b.relpath)
     versions = {}
     for key, rels in groups.items():
         v = 1
-        while any((out / _versioned(r, v)).exists() for r in rels):
+        while any(exists(_versioned(r, v)) for r in rels):
             v += 1
         versions[key] = v
     return versions
@@ -559,7 +585,8 @@ def _versioned(relpath: str, v: int) -> str:
     return f"{stem}_v{v:03d}{ext}"
 
 
-def _append_log(path: Path, built: List[BuiltScript]) -> None:
+def _log_text(old: Optional[str], built: List[BuiltScript]) -> str:
+    """The experiments log with this build's entries appended (``old``: its current text)."""
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     entries = []
     groups: Dict[Tuple[str, str], List[BuiltScript]] = {}
@@ -569,8 +596,8 @@ def _append_log(path: Path, built: List[BuiltScript]) -> None:
         main = next((b for b in bs if b.kind != "training"), bs[0])
         outputs = [w[1] for b in bs for w in b.write_nodes]
         entries.append(pv.log_entry(main.metadata, [b.relpath for b in bs], date, None, outputs))
-    old = path.read_text(encoding="utf-8") if path.exists() else \
-        "# Experiments log\n\nOne entry per build (nuke-restore build).\n\n"
+    if old is None:
+        old = "# Experiments log\n\nOne entry per build (nuke-restore build).\n\n"
     # A rebuild of the same scripts with the same settings (e.g. --force) is not a new experiment:
     # its entry is not repeated. A changed build gets its own entry.
     seen = {_entry_key(e) for e in _entries(old)}
@@ -579,8 +606,7 @@ def _append_log(path: Path, built: List[BuiltScript]) -> None:
         if _entry_key(e) not in seen:
             seen.add(_entry_key(e))
             fresh.append(e)
-    if fresh or not path.exists():
-        write_atomic(path, old + "".join(fresh))
+    return old + "".join(fresh)
 
 
 def _entries(text: str) -> List[str]:

@@ -484,7 +484,8 @@ class Ctx:
 
 def metadata_value(fields: Dict[str, str]) -> Raw:
     """ModifyMetaData ``metadata`` knob: one ``{set key value}`` per line, as real files write it."""
-    from ..nk.values import quote
+    from ..nk.values import check_text, quote
 
-    lines = [f"  {{set {quote(k)} {quote(v)}}}" for k, v in fields.items()]
+    lines = [f"  {{set {quote(check_text(k, 'name', 'ModifyMetaData key'))} "
+             f"{quote(check_text(v, 'text', 'ModifyMetaData.' + k))}}}" for k, v in fields.items()]
     return Raw("{\n" + "\n".join(lines) + "\n }")

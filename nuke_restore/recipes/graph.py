@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..nk.model import Knob, Node, Script
-from ..nk.values import Expr, Raw, format_value
+from ..nk.values import Expr, Raw, UnsafeTextError, format_value, text_problem
 from .knobdefs import is_default, sort_index
 
 LANE_W = 160  # horizontal distance between lanes (a node is ~80 px wide plus its label)
@@ -86,6 +86,17 @@ def sticky_size(text: str) -> Tuple[int, int]:
     return (int(math.ceil(width)), int(len(lines) * NOTE_FONT * 1.3 + 20))
 
 
+_problem = lru_cache(maxsize=1 << 16)(text_problem)  # the same texts recur per shot
+
+
+def _checked(value: str, kind: str, node: str, knob: str = "") -> str:
+    """``value`` when it passes the gate (``nk.values.text_problem``), else UnsafeTextError."""
+    problem = _problem(value, kind)
+    if problem is not None:
+        raise UnsafeTextError(f"{node}{'.' + knob if knob else ''}: {problem}")
+    return value
+
+
 @lru_cache(maxsize=1 << 16)
 def _fmt_cached(kind: type, value: Any) -> str:
     return format_value(kind(value) if kind in (Raw, Expr) else value)
@@ -127,16 +138,19 @@ class Builder:
             label: Optional[str] = None) -> Node:
         """A node with only its non-default knobs (values are Python values or ``Raw``/``Expr``)."""
         node = self.script.add(cls, None, list(inputs))
-        node.knobs.append(Knob("name", fmt(self.unique(name))))
+        node.knobs.append(Knob("name", fmt(_checked(self.unique(name), "ident", "node name"))))
         for k, v in knobs:
             if v is None:
                 continue
+            if type(v) is str:
+                # The one gate (nk.values.text_problem): no text reaches a knob as live TCL.
+                _checked(v, "text", name, k)
             text = fmt(v)
             if is_default(cls, k, text):
                 continue
             node.knobs.append(Knob(k, text))
         if label:
-            node.knobs.append(Knob("label", fmt(label)))
+            node.knobs.append(Knob("label", fmt(_checked(label, "text", name, "label"))))
         self._place(node, lane, label)
         return node
 
@@ -202,7 +216,7 @@ class Builder:
             bd = self.script.add("BackdropNode", None, [], name=f"BackdropNode{i + 1}")
             bd.set("inputs", 0)
             bd.set_raw("tile_color", f"0x{color:08x}")
-            bd.set("label", label)
+            bd.set("label", _checked(label, "text", "BackdropNode", "label"))
             bd.set("note_font_size", BACKDROP_FONT)
             bd.set("xpos", x)
             bd.set("ypos", y)
@@ -213,7 +227,7 @@ class Builder:
             self.script.items.insert(at + i, bd)
         sticky = self.script.add("StickyNote", None, [], name="StickyNote_nuke_restore")
         sticky.set("inputs", 0)
-        sticky.set("label", note)
+        sticky.set("label", _checked(note, "text", "StickyNote", "label"))
         sticky.set("note_font_size", NOTE_FONT)
         sticky.set("xpos", max_x + BAND_PAD * 2)
         sticky.set("ypos", 0)

@@ -129,10 +129,10 @@ def test_untrusted_flag(tmp_path, capsys):
     path, lines = _write(tmp_path, s)
     assert main(["validate", str(path)]) == 0
     assert "python-callback" not in capsys.readouterr().out
-    assert main(["validate", "--untrusted", str(path)]) == 0
+    assert main(["validate", "--untrusted", str(path)]) == 1  # code that runs is an error
     out = capsys.readouterr().out
     line = _line_of(lines, 'onCreate "import os"')
-    assert f"{path}:{line}: warning[python-callback] R.onCreate=" in out
+    assert f"{path}:{line}: error[python-callback] R.onCreate=" in out
 
 
 def test_folder_argument_validates_every_script(tmp_path, capsys):

@@ -244,7 +244,7 @@ def test_untrusted_reports_code_that_runs():
     assert ("tcl-script-button", "N", "tcl") in got
     root = [d for d in diags if d.knob == "onScriptLoad"]
     assert root and "loads" in root[0].message
-    assert all(d.severity == "warning" for d in diags)
+    assert all(d.severity == "error" for d in diags)  # --untrusted findings are errors
 
 
 def test_trusted_mode_is_quiet_about_code():

@@ -1,0 +1,536 @@
+"""Temporal conform: which reference frame shows each scanned film frame, cleanly or not at all.
+
+A source scan (film frames, one per frame) and its reference (a DVD or telecine) differ in
+numbering, in rate and cadence, and in splices. This module answers, for every source frame, the
+reference frame that shows the same film frame cleanly - or none, with the reason - and reports
+the cadence and where it breaks. The answer is a :class:`~nuke_restore.framemap.FrameMap`.
+
+Method (the numbers behind the choices are in docs/conform.md):
+
+1. **Descriptors** (:mod:`.conform_features`): every frame read once, luma on a small grid of its
+   active picture, high-passed and normalised (colour, grade, fade, grain, dust, resolution and
+   letterbox drop out); one descriptor per *field* for the reference.
+2. **Similarities**: normalised correlations of every source frame with every reference field
+   (two matrix products).
+3. **Cadence models**: a cadence maps film frames to reference frames periodically - ``p`` film
+   frames to ``q`` video frames, each film frame shown cleanly by one frame, only in two fields of
+   two woven frames (2:3 pulldown), or only in a blend of two film frames. 1:1 (PAL, a plain
+   offset), 2:3 with either field first, and blended 4:5 (24 -> 30) and 5:6 (25 -> 30) are
+   modelled. A state is (cadence, phase, offset); its mapping for source frame ``i`` is exact.
+4. **Global alignment**: a Viterbi pass over the source frames chooses one state per frame;
+   staying costs nothing, any change (a splice, a dropped or repeated frame, an edit, a cadence
+   change) costs ``break_cost``, and "not in the reference" costs ``none_cost`` per frame. The
+   evidence for a state at frame ``i`` is the correlation of what the state says the reference
+   shows (a clean frame, two fields of woven frames, a blend with the neighbouring film frame)
+   with source frame ``i``. Dozens of frames vote for the phase and offset together, so frames
+   that barely move still land right, and a woven or blended frame is never taken for clean.
+5. **Read-out**: per source frame, the clean reference frame (checked again on its own) with a
+   confidence, or none with ``field-mixed``, ``blended``, ``not-in-reference``,
+   ``outside-reference`` or ``poor-match``; the cadence segments (with the field matches of
+   field-mixed frames) and the breaks between them.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..errors import ImagingError
+from ..framemap import FrameMap, FrameMatch
+from .conform_features import descriptors, read_small, warp_small
+
+logger = logging.getLogger(__name__)
+
+FIELD_NAMES = ("upper", "lower")
+
+
+# -- cadence models -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Position:
+    """Where one film frame of a cadence cycle appears, relative to the cycle's first video frame.
+
+    kind ``clean``: video frame ``offset`` shows it. ``fields``: field ``fields[0]`` of video frame
+    ``offset`` and field ``fields[1]`` of frame ``offset + 1``. ``blend``: video frame ``offset``
+    shows ``(1 - weight) *`` it ``+ weight *`` the source frame ``delta`` away.
+    """
+
+    kind: str
+    offset: int
+    fields: Tuple[int, int] = (0, 0)
+    delta: int = 0
+    weight: float = 0.0
+
+
+@dataclass(frozen=True)
+class Cadence:
+    name: str
+    p: int                      # film frames per cycle
+    q: int                      # video frames per cycle
+    positions: Tuple[Position, ...]
+    field_order: str = ""
+
+    def describe(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"kind": self.name}
+        if self.field_order:
+            out["field_order"] = self.field_order
+        return out
+
+
+def _blend_cadence(p: int, q: int) -> Cadence:
+    """Frame blending, video frame j at film time j*p/q: each film frame where it weighs most."""
+    best: Dict[int, Tuple[float, int, int]] = {}
+    for j in range(q):
+        t = j * p / q
+        lo = int(np.floor(t + 1e-9))
+        w = t - lo
+        for film, weight, other in ((lo, 1 - w, lo + 1), (lo + 1, w, lo)):
+            if film >= p or weight <= 1e-9:
+                continue
+            if film not in best or weight > best[film][0] + 1e-9:
+                best[film] = (weight, j, other - film)
+    pos = []
+    for c in range(p):
+        weight, j, delta = best[c]
+        if weight > 1 - 1e-9:
+            pos.append(Position("clean", j))
+        else:
+            pos.append(Position("blend", j, delta=delta, weight=round(1 - weight, 6)))
+    return Cadence(f"blend {p}:{q}", p, q, tuple(pos))
+
+
+#: The cadences conform knows. 2:3: A B C D -> AA BB BC CD DD; C only ever shows in fields.
+CADENCES: Tuple[Cadence, ...] = (
+    Cadence("1:1", 1, 1, (Position("clean", 0),)),
+    Cadence("2:3", 4, 5, (Position("clean", 0), Position("clean", 1),
+                          Position("fields", 2, fields=(1, 0)), Position("clean", 4)), "tff"),
+    Cadence("2:3", 4, 5, (Position("clean", 0), Position("clean", 1),
+                          Position("fields", 2, fields=(0, 1)), Position("clean", 4)), "bff"),
+    _blend_cadence(4, 5),
+    _blend_cadence(5, 6),
+)
+
+
+@dataclass
+class ConformOptions:
+    """Tuning of :func:`conform` (defaults chosen on ConformBench, see docs/conform.md)."""
+
+    grid_width: int = 64
+    none_cost: float = 0.3       # per frame "not in the reference" (1 - correlation units)
+    poor_match: float = 0.5      # a clean match the path chose is refused below this correlation
+    break_cost: float = 1.0      # per change of cadence state
+    cap: float = 0.9             # evidence of one frame is capped (a damaged frame cannot rule)
+    cadences: Tuple[str, ...] = ("1:1", "2:3", "blend 4:5", "blend 5:6")
+    reframe: bool = True         # measure and undo the reference's scale/offset against the source
+    threads: Optional[int] = None
+    progress: bool = False
+
+
+@dataclass
+class ConformResult:
+    frame_map: FrameMap
+    source_frames: List[int]
+    reference_frames: List[int]
+    stats: Dict[str, Any] = field(default_factory=dict)
+
+
+# -- the alignment --------------------------------------------------------------------------------
+class _States:
+    """All (cadence, phase a, offset b) states laid out in one vector; index 0 is "none"."""
+
+    def __init__(self, cadences: Sequence[Cadence], n: int, m: int):
+        self.cadences = list(cadences)
+        self.blocks = []      # (cadence index, a, start index, bmin, count)
+        idx = 1
+        self.pad_left = 0
+        self.pad_right = 0
+        for ci, cad in enumerate(self.cadences):
+            kmax = (n - 1 + cad.p - 1) // cad.p
+            bmin = -(cad.q * (kmax + 1))
+            bmax = m
+            count = bmax - bmin + 1
+            for a in range(cad.p):
+                self.blocks.append((ci, a, idx, bmin, count))
+                idx += count
+            self.pad_left = max(self.pad_left, -bmin + cad.q + 2)
+            self.pad_right = max(self.pad_right, cad.q * (kmax + 2) + 2)
+        self.size = idx
+
+    def decode(self, s: int) -> Optional[Tuple[int, int, int]]:
+        """(cadence index, a, b) of state ``s``; None for the "none" state."""
+        if s == 0:
+            return None
+        for ci, a, start, bmin, count in self.blocks:
+            if start <= s < start + count:
+                return ci, a, bmin + (s - start)
+        raise IndexError(s)
+
+
+def _where(cad: Cadence, a: int, b: int, i: int) -> Tuple[Position, int]:
+    """The cadence position of source index i and the video frame its position is counted from."""
+    u = i + a
+    k, c = divmod(u, cad.p)
+    pos = cad.positions[c]
+    return pos, cad.q * k + pos.offset + b
+
+
+def _film_time(cad: Cadence, a: int, b: int, i: int) -> float:
+    """Reference time (in reference frames) at which the state shows source index i."""
+    return cad.q * (i + a) / cad.p + b
+
+
+class _Evidence:
+    """Costs (1 - correlation, capped) of "source frame i shows as ..." for every reference index."""
+
+    def __init__(self, src: np.ndarray, ref: np.ndarray, opts: ConformOptions, pad: Tuple[int, int]):
+        self.n, self.m = len(src), len(ref)
+        # correlations of source frames with reference fields: n x m each
+        src = np.ascontiguousarray(src)
+        self.cf = [src @ np.ascontiguousarray(ref[:, f]).T for f in (0, 1)]
+        self.cframe = 0.5 * (self.cf[0] + self.cf[1])
+        self.adj = np.einsum("ij,ij->i", src[:-1], src[1:]) if len(src) > 1 else np.zeros(0)
+        self.cap = opts.cap
+        self.none = opts.none_cost
+        self.pad = pad
+
+    def _padded(self, corr_row: np.ndarray, shift: int = 0) -> np.ndarray:
+        left, right = self.pad
+        out = np.full(left + self.m + right + 1, self.none, np.float64)
+        cost = np.minimum(1.0 - corr_row, self.cap)
+        out[left - shift: left - shift + self.m] = cost
+        return out
+
+    def rows(self, i: int) -> Dict[Any, np.ndarray]:
+        """Padded cost rows for source index i, keyed by position kind."""
+        out: Dict[Any, np.ndarray] = {"clean": self._padded(self.cframe[i])}
+        for f0, f1 in ((1, 0), (0, 1)):
+            # field f0 of frame j and field f1 of frame j + 1, indexed by j
+            row = np.full(self.m, -1.0)
+            row[: self.m - 1] = 0.5 * (self.cf[f0][i, :-1] + self.cf[f1][i, 1:])
+            out[("fields", f0, f1)] = self._padded(row)
+        return out
+
+    def blend_row(self, i: int, delta: int, weight: float) -> np.ndarray:
+        k = i + delta
+        if not 0 <= k < self.n:
+            return self._padded(self.cframe[i])
+        rho = float(self.adj[min(i, k)])
+        norm = np.sqrt((1 - weight) ** 2 + weight ** 2 + 2 * weight * (1 - weight) * rho)
+        corr = ((1 - weight) * self.cframe[i] + weight * self.cframe[k]) / max(norm, 1e-6)
+        return self._padded(corr)
+
+
+def _viterbi(states: _States, ev: _Evidence, opts: ConformOptions, progress: bool
+             ) -> Tuple[List[int], float]:
+    from .progress import progress_bar
+
+    n = ev.n
+    left = states.pad_left
+    emis = np.empty(states.size, np.float64)
+    switched_bits = []
+    argmins = []
+    cost = None
+    bar = progress_bar(total=n, desc="align", enabled=progress)
+    blend_cache: Dict[Tuple[int, float], np.ndarray] = {}
+    for i in range(n):
+        rows = ev.rows(i)
+        blend_cache.clear()
+        emis[0] = opts.none_cost
+        for ci, a, start, bmin, count in states.blocks:
+            cad = states.cadences[ci]
+            pos, base = _where(cad, a, bmin, i)
+            if pos.kind == "clean":
+                row = rows["clean"]
+            elif pos.kind == "fields":
+                row = rows[("fields",) + pos.fields]
+            else:
+                key = (pos.delta, pos.weight)
+                if key not in blend_cache:
+                    blend_cache[key] = ev.blend_row(i, pos.delta, pos.weight)
+                row = blend_cache[key]
+            lo = left + base
+            emis[start: start + count] = row[lo: lo + count]
+        if cost is None:
+            cost = emis.copy()
+            switched_bits.append(np.packbits(np.zeros(states.size, bool)))
+            argmins.append(0)
+        else:
+            best = int(np.argmin(cost))
+            jump = cost[best] + opts.break_cost
+            sw = jump < cost
+            argmins.append(best)
+            switched_bits.append(np.packbits(sw))
+            np.minimum(cost, jump, out=cost)
+            cost += emis
+        bar.update(1)
+    bar.close()
+    s = int(np.argmin(cost))
+    total = float(cost[s])
+    path = [0] * n
+    for i in range(n - 1, -1, -1):
+        path[i] = s
+        if i and np.unpackbits(switched_bits[i], count=states.size)[s]:
+            s = argmins[i]
+    return path, total
+
+
+# -- entry point ----------------------------------------------------------------------------------
+def conform(source, reference, source_frames: Optional[Sequence[int]] = None,
+            reference_frames: Optional[Sequence[int]] = None,
+            options: Optional[ConformOptions] = None) -> ConformResult:
+    """Find the reference frame that shows each source frame (see the module docstring).
+
+    Args:
+        source, reference: :class:`~.sequence.FrameSequence` objects (every frame in range must
+            exist: check them first).
+        source_frames, reference_frames: the frames to use (default every frame).
+        options: tuning.
+    """
+    import time
+
+    opts = options or ConformOptions()
+    sf = list(source.frames if source_frames is None else source_frames)
+    rf = list(reference.frames if reference_frames is None else reference_frames)
+    if len(sf) < 2 or len(rf) < 2:
+        raise ImagingError(f"need at least 2 frames on each side, got {len(sf)} source and "
+                           f"{len(rf)} reference frames")
+    t0 = time.perf_counter()
+    ref_small, ref_active, grid = read_small(reference, rf, None, opts.grid_width, fields=True,
+                                             threads=opts.threads, progress=opts.progress,
+                                             desc="reference")
+    # the source's grid is the reference's: the same cells over each one's active picture
+    src_small, src_active, _ = read_small(source, sf, grid, opts.grid_width, fields=False,
+                                          threads=opts.threads, progress=opts.progress,
+                                          desc="source")
+    t1 = time.perf_counter()
+    cads = [c for c in CADENCES if c.name in opts.cadences]
+    if not cads:
+        raise ImagingError(f"no known cadence among {list(opts.cadences)}")
+    states = _States(cads, len(sf), len(rf))
+    src_desc = descriptors(src_small, grid)[:, 0]
+    framing = None
+    if opts.reframe:
+        # pass 1, blurred descriptors: only to find a few sure pairs for the framing
+        coarse = ConformOptions(**{**opts.__dict__, "none_cost": 0.5})
+        # on a grid half as fine: blurred and 4x cheaper
+        half = (max(8, grid[0] // 2), max(4, grid[1] // 2))
+        ev1 = _Evidence(descriptors(src_small, half, highpass=2.0, smooth=0.75)[:, 0],
+                        descriptors(ref_small, half, highpass=2.0, smooth=0.75), coarse,
+                        (states.pad_left, states.pad_right))
+        path1, _ = _viterbi(states, ev1, coarse, False)
+        framing = _estimate_framing(path1, states, ev1, src_small, ref_small)
+    if framing is not None:
+        ref_small = warp_small(ref_small, framing["sampling"])
+    ev = _Evidence(src_desc, descriptors(ref_small, grid), opts, (states.pad_left, states.pad_right))
+    path, total = _viterbi(states, ev, opts, opts.progress)
+    t2 = time.perf_counter()
+    fmap = _read_out(path, states, ev, sf, rf, opts)
+    stats = {"seconds_read": round(t1 - t0, 3), "seconds_align": round(t2 - t1, 3),
+             "path_cost": round(total, 4), "grid": list(grid),
+             "source_active": src_active.as_dict(), "reference_active": ref_active.as_dict(),
+             "framing": None if framing is None else {
+                 k: v for k, v in framing.items() if k != "sampling"}}
+    return ConformResult(fmap, sf, rf, stats)
+
+
+def _estimate_framing(path, states: _States, ev: _Evidence, src_small: np.ndarray,
+                      ref_small: np.ndarray, pairs: int = 6, reach: int = 1,
+                      tolerance: float = 0.6) -> Optional[Dict[str, Any]]:
+    """Scale and offset of the reference's picture against the source's.
+
+    One sure clean pair of the first pass from each of ``pairs`` stretches of the source is
+    registered (:func:`.align.estimate`, similarity, on the small rasters) against its reference
+    frame and the ``reach`` frames either side. A pan is itself a shift of the picture, so one
+    pair cannot tell a reframed reference from a neighbouring frame; but the framing is the same
+    in every shot and the motion is not, so the framing is the one most pairs agree on (within
+    ``tolerance`` small-raster pixels). None when nothing needs correcting or nothing agrees.
+    """
+    from .align import AlignOptions, estimate
+
+    n = len(path)
+    best: Dict[int, Tuple[float, int, int]] = {}
+    for i, s in enumerate(path):
+        st = states.decode(s)
+        if st is None:
+            continue
+        cad = states.cadences[st[0]]
+        pos, j = _where(cad, st[1], st[2], i)
+        if pos.kind == "clean" and 0 <= j < ev.m:
+            corr = float(ev.cframe[i, j])
+            chunk = i * pairs // n
+            if corr >= 0.5 and (chunk not in best or corr > best[chunk][0]):
+                best[chunk] = (corr, i, j)
+    if len(best) < 2:
+        return None
+    h, w = src_small.shape[-2:]
+    opts = AlignOptions(model="similarity", max_rotate=1.0, max_scale=1.12, residual=False,
+                        coarse_size=64, max_points=2000, iterations=(10, 4))
+
+    def params(g):
+        scale = float(np.sqrt(abs(np.linalg.det(g[:2, :2]))))
+        shift = g[:2, :2] @ np.array([w / 2, h / 2]) + g[:2, 2] - np.array([w / 2, h / 2])
+        return np.array([(scale - 1.0) * max(w, h) / 2, shift[0], shift[1]])
+
+    sure = [best[k][1:] for k in sorted(best)]
+    found: List[List[Tuple[int, np.ndarray, np.ndarray, float]]] = [[] for _ in sure]
+
+    def register(p: int, d: int) -> None:
+        i, j = sure[p]
+        if not 0 <= j + d < ev.m:
+            return
+        try:
+            res = estimate(src_small[i, 0].astype(np.float64),
+                           ref_small[j + d].mean(axis=0).astype(np.float64), opts)
+        except ImagingError:
+            return
+        found[p].append((abs(d), params(res.sampling), res.sampling, res.ncc))
+
+    def consensus():
+        # the framing most pairs agree on (ties: nearer the first pass's frame, then better ncc)
+        have = [q for q in found if q]
+        best_key, best_set = None, None
+        for mine in have:
+            for d, par, _g, ncc in mine:
+                agree = [min(q, key=lambda x: np.abs(x[1] - par).max()) for q in have]
+                agree = [x for x in agree if np.abs(x[1] - par).max() <= tolerance]
+                key = (len(agree), -d, ncc)
+                if best_key is None or key > best_key:
+                    best_key, best_set = key, agree
+        return len(have), best_set or []
+
+    # the first pass's own frames first: when (nearly) all agree, that is the framing
+    for p in range(len(sure)):
+        register(p, 0)
+    n_pairs, best_set = consensus()
+    if n_pairs < 2:
+        return None
+    if len(best_set) < n_pairs - 1:
+        for p in range(len(sure)):
+            for d in range(1, reach + 1):
+                register(p, -d)
+                register(p, d)
+        n_pairs, best_set = consensus()
+    if len(best_set) < max(2, (n_pairs + 1) // 2):
+        return None
+    g = np.median(np.stack([x[2] for x in best_set]), axis=0)
+    par = params(g)
+    # below a tenth of a descriptor cell (a small raster pixel is half a cell or less): no change
+    if float(np.abs(par).max()) < 0.2:
+        return None
+    return {"sampling": g, "scale": round(float(1.0 + par[0] / (max(w, h) / 2)), 4),
+            "shift": [round(float(par[1]) / w, 4), round(float(par[2]) / h, 4)],
+            "pairs": len(best_set), "of": n_pairs,
+            "ncc": round(float(np.median([x[3] for x in best_set])), 3)}
+
+
+def _read_out(path: List[int], states: _States, ev: _Evidence, sf: List[int], rf: List[int],
+              opts: ConformOptions) -> FrameMap:
+    m = len(rf)
+    matches: Dict[int, FrameMatch] = {}
+    decoded = [states.decode(s) for s in path]
+    field_matches: Dict[int, List[List[Any]]] = {}
+    for i, st in enumerate(decoded):
+        src = sf[i]
+        if st is None:
+            matches[src] = FrameMatch(None, 0.0, "not-in-reference")
+            continue
+        ci, a, b = st
+        cad = states.cadences[ci]
+        pos, j = _where(cad, a, b, i)
+        if pos.kind == "clean":
+            if not 0 <= j < m:
+                matches[src] = FrameMatch(None, 0.0, "outside-reference")
+                continue
+            corr = float(ev.cframe[i, j])
+            if corr < opts.poor_match:
+                matches[src] = FrameMatch(None, 0.0, "poor-match")
+                continue
+            matches[src] = FrameMatch(rf[j], round(min(1.0, max(0.0, corr)), 4))
+        elif pos.kind == "fields":
+            inside = [(jj, fld) for jj, fld in ((j, pos.fields[0]), (j + 1, pos.fields[1]))
+                      if 0 <= jj < m]
+            if not inside:
+                matches[src] = FrameMatch(None, 0.0, "outside-reference")
+                continue
+            matches[src] = FrameMatch(None, 0.0, "field-mixed")
+            field_matches[i] = [[src, rf[jj], FIELD_NAMES[fld]] for jj, fld in inside]
+        else:
+            matches[src] = FrameMatch(None, 0.0, "blended" if 0 <= j < m else "outside-reference")
+    cadence, breaks = _segments(decoded, states, sf, rf, matches, field_matches)
+    return FrameMap(matches, cadence=cadence, breaks=breaks)
+
+
+def _segments(decoded, states: _States, sf, rf, matches, field_matches
+              ) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    n = len(decoded)
+    runs: List[Tuple[int, int]] = []
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or decoded[i] != decoded[start]:
+            runs.append((start, i - 1))
+            start = i
+    cadence = []
+    for lo, hi in runs:
+        st = decoded[lo]
+        if st is None:
+            continue
+        ci, a, b = st
+        cad = states.cadences[ci]
+        refs = [matches[sf[i]].reference for i in range(lo, hi + 1)
+                if matches[sf[i]].reference is not None]
+        seg: Dict[str, Any] = {"source": [sf[lo], sf[hi]]}
+        seg.update(cad.describe())
+        seg["reference"] = [min(refs), max(refs)] if refs else None
+        if cad.p == 1:
+            seg["offset"] = _offset(rf, sf, b)
+        else:
+            seg["phase"] = (lo + a) % cad.p
+            seg["clean"] = len(refs)
+        fm = [x for i in range(lo, hi + 1) for x in field_matches.get(i, [])]
+        if fm:
+            seg["field_matches"] = fm
+        cadence.append(seg)
+    breaks = []
+    for r, (lo, hi) in enumerate(runs):
+        if r == 0:
+            continue
+        prev = decoded[runs[r - 1][1]]
+        cur = decoded[lo]
+        entry: Dict[str, Any] = {"source": sf[lo]}
+        if cur is None:
+            d = hi - lo + 1
+            nxt = decoded[runs[r + 1][0]] if r + 1 < len(runs) else None
+            kind = "not-in-reference"
+            if nxt is not None and prev is not None:
+                jump = _jump(states, prev, nxt, hi + 1)
+                if jump == -d:
+                    kind = "reference-missing"
+            entry.update(kind=kind, frames=d)
+        elif prev is None:
+            entry.update(kind="resume")
+        else:
+            jump = _jump(states, prev, cur, lo)
+            if prev[0] != cur[0] and states.cadences[prev[0]].name != states.cadences[cur[0]].name:
+                entry.update(kind="cadence-change", film_frames=jump)
+            elif jump > 0:
+                entry.update(kind="source-missing", frames=jump)
+            elif jump < 0:
+                entry.update(kind="source-repeat", frames=-jump)
+            else:
+                entry.update(kind="cadence-change", film_frames=0)
+        breaks.append(entry)
+    return cadence, breaks
+
+
+def _offset(rf, sf, b) -> int:
+    """reference frame number - source frame number for a 1:1 state (reference index = i + b)."""
+    return int(rf[0] + b - sf[0]) if len(rf) and len(sf) else 0
+
+
+def _jump(states: _States, x, y, i: int) -> int:
+    """Film frames the mapping jumps at source index i going from state x to state y."""
+    cx, cy = states.cadences[x[0]], states.cadences[y[0]]
+    tx = _film_time(cx, x[1], x[2], i)
+    ty = _film_time(cy, y[1], y[2], i)
+    return int(round((ty - tx) * cy.p / cy.q))

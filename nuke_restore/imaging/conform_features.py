@@ -1,0 +1,292 @@
+"""Per-frame descriptors for the temporal conform: small, colour-blind pictures of structure.
+
+Each frame is read once with OpenImageIO in its own pixel type (8-bit JPEG, 16-bit DPX, half EXR),
+reduced to luma, cropped to its active picture (letterbox and pillarbox bars found per sequence),
+and area-resampled onto a small grid (``grid`` cells across, the active picture's aspect down).
+A reference frame gives one descriptor per field (even rows, odd rows): a woven 2:3 frame shows
+two film frames, one per field; a progressive frame gives two equal ones. The source gives one
+descriptor of the whole frame on the same grid.
+
+On the grid the luma is high-passed (minus a wide blur: fades, vignetting, a flicker gradient and a
+different grade's low frequencies go), then made zero-mean and unit-norm, so the dot product of two
+descriptors is a normalised correlation: colour, exposure, contrast and any affine grade drop out,
+grain and dust average away inside the cells, JPEG blocks are smaller than a cell, and a few
+percent of reframing moves the picture by less than a cell.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..errors import ImagingError
+from .cuts import LINEAR_EXTENSIONS
+from .progress import progress_bar
+
+_LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+
+@dataclass
+class Active:
+    """The active picture of a sequence in pixels: rows ``top..bottom``, columns ``left..right``
+    (end exclusive), and the full frame size."""
+
+    top: int
+    bottom: int
+    left: int
+    right: int
+    width: int
+    height: int
+
+    @property
+    def letterboxed(self) -> bool:
+        return (self.top, self.bottom, self.left, self.right) != (0, self.height, 0, self.width)
+
+    def as_dict(self):
+        return {"top": self.top, "bottom": self.bottom, "left": self.left, "right": self.right,
+                "width": self.width, "height": self.height}
+
+
+def read_pixels(path: str, frame: Optional[int] = None) -> np.ndarray:
+    """Pixels of an image (H x W x C) in the file's own type: uint8, uint16, half or float."""
+    from .sequence import _oiio, _oiio_error, _one_line
+
+    oiio = _oiio()
+    where = f"frame {frame}: " if frame is not None else ""
+    inp = oiio.ImageInput.open(path)
+    if inp is None:
+        raise ImagingError(f"{where}cannot read image: {_oiio_error(oiio)}", path=path)
+    try:
+        spec = inp.spec()
+        fmt = str(spec.format)
+        native = fmt if fmt in ("uint8", "uint16", "half", "float") else "float"
+        data = inp.read_image(0, 0, 0, min(spec.nchannels, 3), native)
+        if data is None or inp.has_error:
+            msg = _one_line(inp.geterror()) if inp.has_error else _oiio_error(oiio)
+            raise ImagingError(f"{where}corrupt or truncated image: {msg}", path=path)
+    finally:
+        inp.close()
+    arr = np.asarray(data)
+    return arr[..., None] if arr.ndim == 2 else arr
+
+
+def to_luma(arr: np.ndarray, linear: bool) -> np.ndarray:
+    """float32 luma of native pixels (integers scaled to 0..1; linear data square-rooted)."""
+    scale = {np.dtype(np.uint8): 1 / 255.0, np.dtype(np.uint16): 1 / 65535.0}.get(arr.dtype, 1.0)
+    a = arr.astype(np.float32)
+    if a.shape[2] >= 3:
+        y = a[..., 0] * (_LUMA[0] * scale) + a[..., 1] * (_LUMA[1] * scale) + \
+            a[..., 2] * (_LUMA[2] * scale)
+    else:
+        y = a[..., 0] * np.float32(scale)
+    if linear:
+        np.sqrt(np.clip(y, 0.0, None, out=y), out=y)
+    return y
+
+
+def read_luma(path: str, frame: Optional[int] = None) -> np.ndarray:
+    """Luma (float32, H x W) of an image file."""
+    return to_luma(read_pixels(path, frame), path.lower().endswith(LINEAR_EXTENSIONS))
+
+
+def find_active(lumas: Sequence[np.ndarray], black: float = 0.035) -> Active:
+    """Letterbox/pillarbox bars: edge rows and columns that stay dark and flat in every sample."""
+    h, w = lumas[0].shape
+    rows = np.max([y.mean(axis=1) for y in lumas], axis=0)
+    rstd = np.max([y.std(axis=1) for y in lumas], axis=0)
+    cols = np.max([y.mean(axis=0) for y in lumas], axis=0)
+    cstd = np.max([y.std(axis=0) for y in lumas], axis=0)
+
+    def edges(mean, std, n):
+        dark = (mean < black) & (std < black)
+        a = 0
+        while a < n and dark[a]:
+            a += 1
+        b = n
+        while b > a and dark[b - 1]:
+            b -= 1
+        if b - a < n // 3:  # a dark sequence, not bars
+            return 0, n
+        # one more row/column each side: the edge of a bar is soft after scaling and JPEG
+        if a:
+            a = min(a + 1, b - 1)
+        if b < n:
+            b = max(b - 1, a + 1)
+        return a, b
+
+    top, bottom = edges(rows, rstd, h)
+    left, right = edges(cols, cstd, w)
+    return Active(top, bottom, left, right, w, h)
+
+
+def _blur_matrix(n: int, sigma: float) -> np.ndarray:
+    x = np.arange(n)
+    k = np.exp(-0.5 * ((x[:, None] - x[None, :]) / sigma) ** 2)
+    return (k / k.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+class Sampler:
+    """Luma of a frame's active picture on a small raster (``size`` = (w, h)), per field or whole.
+
+    ``k`` x ``k`` pixels are sampled per small cell on a regular lattice over the active picture
+    (no full-size float copy is made: a 960x540 frame costs about a millisecond).
+    """
+
+    def __init__(self, active: Active, size: Tuple[int, int], fields: bool, k: int = 2):
+        self.active = active
+        self.size = size
+        self.fields = fields
+        self.k = k
+        sw, sh = size
+        a = active
+        self.cols = np.clip(np.floor(a.left + (np.arange(sw * k) + 0.5) * (a.right - a.left)
+                                     / (sw * k)).astype(np.intp), 0, a.width - 1)
+        pos = a.top + (np.arange(sh * k) + 0.5) * (a.bottom - a.top) / (sh * k)
+        if fields:
+            self.rows = []
+            for par in (0, 1):
+                fr = np.floor((pos - par) / 2.0).astype(np.intp)
+                rows = np.clip(2 * fr + par, par, a.height - 1 - ((a.height - 1 - par) % 2))
+                self.rows.append(rows)
+        else:
+            self.rows = [np.clip(np.floor(pos).astype(np.intp), 0, a.height - 1)]
+
+    def __call__(self, arr: np.ndarray, linear: bool) -> np.ndarray:
+        a = self.active
+        if arr.shape[:2] != (a.height, a.width):
+            raise ImagingError(f"frame is {arr.shape[1]}x{arr.shape[0]}, the sequence's first "
+                               f"frame is {a.width}x{a.height}")
+        sw, sh = self.size
+        k = self.k
+        out = np.empty((len(self.rows), sh, sw), np.float32)
+        for fi, rows in enumerate(self.rows):
+            y = to_luma(arr[rows[:, None], self.cols[None, :]], linear)
+            acc = y[0::k]
+            for r in range(1, k):
+                acc = acc + y[r::k]
+            acc = acc.reshape(sh, sw, k)
+            cell = acc[:, :, 0]
+            for c in range(1, k):
+                cell = cell + acc[:, :, c]
+            out[fi] = cell * np.float32(1.0 / (k * k))
+        return out
+
+
+def grid_for(active: Active, grid_width: int, fields: bool = True) -> Tuple[int, int]:
+    """(gw, gh) of the descriptor grid: ``grid_width`` across (fewer on small pictures: a cell
+    spans at least 2 columns and 2 rows of a field), the picture's aspect down."""
+    aw, ah = active.right - active.left, active.bottom - active.top
+    aspect = aw / max(1, ah)
+    rows = ah // 2 if fields else ah
+    gw = max(8, min(int(grid_width), aw // 2, int(rows // 2 * aspect)))
+    return gw, max(4, int(round(gw / aspect)))
+
+
+def small_factor(grid: Tuple[int, int]) -> int:
+    """Small raster = this many times the grid: at least 2, and at least 56 rows (enough for
+    registering the framing with :func:`.align.estimate`)."""
+    return max(2, -(-56 // grid[1]))
+
+
+def read_small(seq, frames: Sequence[int], grid: Optional[Tuple[int, int]], grid_width: int,
+               fields: bool, threads: Optional[int] = None, progress: bool = False,
+               desc: str = "read") -> Tuple[np.ndarray, Active, Tuple[int, int]]:
+    """Every frame once: small luma rasters (n x fields x f*gh x f*gw, f from :func:`small_factor`),
+    the active area and the grid.
+
+    ``grid`` defaults to :func:`grid_for` of the sequence's own active picture.
+    """
+    frames = list(frames)
+    linear = seq.path(frames[0]).lower().endswith(LINEAR_EXTENSIONS)
+    # letterbox/pillarbox bars: from up to 12 frames spread over the range
+    pick = sorted({frames[int(k)] for k in np.linspace(0, len(frames) - 1, min(12, len(frames)))})
+    decoded = {f: read_pixels(seq.path(f), f) for f in pick}   # reused below: read once
+    first = [to_luma(decoded[f][::2, ::2], linear) for f in pick]
+    if len({s.shape for s in first}) > 1:
+        bad = next(f for f, s in zip(pick, first) if s.shape != first[0].shape)
+        raise ImagingError(f"frame {bad} is {first[pick.index(bad)].shape[1]}x"
+                           f"{first[pick.index(bad)].shape[0]}, frame {pick[0]} is "
+                           f"{first[0].shape[1]}x{first[0].shape[0]}", path=seq.path(bad))
+    h, w = decoded[pick[0]].shape[:2]
+    half = find_active(first)
+    active = Active(2 * half.top, min(h, 2 * half.bottom), 2 * half.left, min(w, 2 * half.right),
+                    w, h)
+    grid = grid or grid_for(active, grid_width, fields)
+    gw, gh = grid
+    f = small_factor(grid)
+    sampler = Sampler(active, (f * gw, f * gh), fields)
+    out = np.empty((len(frames), 2 if fields else 1, f * gh, f * gw), np.float32)
+
+    def one(i):
+        f = frames[i]
+        try:
+            arr = decoded.pop(f, None)
+            out[i] = sampler(read_pixels(seq.path(f), f) if arr is None else arr, linear)
+        except ImagingError as exc:
+            if exc.path:
+                raise
+            raise ImagingError(f"frame {f}: {exc.message}", path=seq.path(f)) from None
+
+    threads = threads or min(2, os.cpu_count() or 2)
+    bar = progress_bar(total=len(frames), desc=desc, enabled=progress)
+    try:
+        if threads <= 1:
+            for i in range(len(frames)):
+                one(i)
+                bar.update(1)
+        else:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                for _ in pool.map(one, range(len(frames))):
+                    bar.update(1)
+    finally:
+        bar.close()
+    return out, active, grid
+
+
+def warp_small(small: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Resample every raster of ``small`` (... x h x w) so that output p takes the value at G p
+    (image coordinates, bilinear, edges clamped)."""
+    h, w = small.shape[-2:]
+    uu, vv = np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5)
+    den = g[2, 0] * uu + g[2, 1] * vv + g[2, 2]
+    x = (g[0, 0] * uu + g[0, 1] * vv + g[0, 2]) / den - 0.5
+    y = (g[1, 0] * uu + g[1, 1] * vv + g[1, 2]) / den - 0.5
+    x = np.clip(x, 0, w - 1.001)
+    y = np.clip(y, 0, h - 1.001)
+    x0, y0 = x.astype(np.intp), y.astype(np.intp)
+    fx, fy = (x - x0).astype(np.float32), (y - y0).astype(np.float32)
+    # pixels first: each gather then takes whole contiguous rows (all rasters at once)
+    flat = np.ascontiguousarray(small.reshape(-1, h * w).T)
+    i00 = (y0 * w + x0).ravel()
+    fx, fy = fx.ravel()[:, None], fy.ravel()[:, None]
+    a = np.take(flat, i00, axis=0)
+    b = np.take(flat, i00 + 1, axis=0)
+    top = a + (b - a) * fx
+    a = np.take(flat, i00 + w, axis=0)
+    b = np.take(flat, i00 + w + 1, axis=0)
+    bot = a + (b - a) * fx
+    out = top + (bot - top) * fy
+    return np.ascontiguousarray(out.T).reshape(small.shape)
+
+
+def descriptors(small: np.ndarray, grid: Tuple[int, int], highpass: float = 4.0,
+                smooth: float = 0.7) -> np.ndarray:
+    """Unit-norm, zero-mean descriptors (n x fields x gh*gw) of small rasters: cell means on the
+    ``grid`` (gw, gh), high-pass (minus a wide blur), light smoothing."""
+    n, f, hs, ws = small.shape
+    gh, gw = grid[1], grid[0]
+    k = min(hs // gh, ws // gw)
+    small = small[:, :, : k * gh, : k * gw]   # a coarser grid may leave a sliver at the edges
+    g = small.reshape(n, f, gh, k, gw, k).mean(axis=(3, 5))
+    bw, bh = _blur_matrix(gw, highpass), _blur_matrix(gh, highpass)
+    sw, sh = _blur_matrix(gw, smooth), _blur_matrix(gh, smooth)
+    lw = (sw @ (np.eye(gw, dtype=np.float32) - bw)).T
+    lh = sh @ (np.eye(gh, dtype=np.float32) - bh)
+    v = (g.reshape(n * f * gh, gw) @ lw).reshape(n * f, gh, gw)
+    v = np.matmul(lh[None], v).reshape(n, f, gh * gw)
+    v -= v.mean(axis=2, keepdims=True)
+    norm = np.sqrt((v * v).sum(axis=2, keepdims=True))
+    return (v / np.maximum(norm, 1e-6)).astype(np.float32)

@@ -1,0 +1,169 @@
+"""Temporal conform on footage made like a real job, with known truth.
+
+A film of camera moves over scikit-image's photographs (4 shots, 256x144); the source is a faded,
+grainy, dusty log DPX scan of it; references are JPEG video transfers at 3/4 resolution, graded
+differently, reframed (2 % crop, 1 % shift) or letterboxed: PAL 1:1 with an offset, 2:3 telecine
+woven from fields (either field first), a blended 4:5 conversion, splices on both sides and a
+different cut. Every case must come out exactly: every clean match right, every frame without one
+reported as none, no match onto a woven or blended frame, cadence phase and breaks exact.
+"""
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("OpenImageIO")
+pytest.importorskip("scipy")
+
+from nuke_restore.framemap import FrameMap  # noqa: E402
+from nuke_restore.imaging import conform as cf  # noqa: E402
+from nuke_restore.imaging import conform_synth as cs  # noqa: E402
+from nuke_restore.imaging.sequence import FrameSequence  # noqa: E402
+
+SHOT = 14
+
+
+@pytest.fixture(scope="module")
+def film():
+    return cs.render_film([SHOT] * 4, (256, 144), seed=5)
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return tmp_path_factory.mktemp("conform")
+
+
+REFRAMED = cs.RefLook(size=(192, 108), crop=0.02, shift=(0.01, 0.0))
+LETTERBOX = cs.RefLook(size=(192, 144), letterbox=18, quality=60, gains=(0.95, 1.0, 1.1),
+                       gamma=0.9)
+
+
+def _run(case):
+    src = FrameSequence.from_path(case.source)
+    ref = FrameSequence.from_path(case.reference)
+    return cf.conform(src, ref)
+
+
+def _exact(case, result):
+    sc = cs.score(case, result.frame_map)
+    truth = case.truth()
+    wrong = {f: (result.frame_map.match(f), truth[f]) for f in sc["wrong"]}
+    assert not wrong
+    assert sc["right"] == sc["matchable"] and sc["none"] == sc["unmatchable"]
+    assert sc["false_mixed"] == 0
+    assert sc["breaks_found"] == sc["breaks_true"], sc
+    return sc
+
+
+def test_pal_offset_reframed(film, root):
+    case = cs.make_conform_case(root, "pal", film, range(3, 40), cs.one_to_one(range(42)),
+                                REFRAMED)
+    res = _run(case)
+    _exact(case, res)
+    fm = res.frame_map
+    assert fm.offset == 1 - 1001 + 3          # reference 4 shows source 1001
+    assert [s["kind"] for s in fm.cadence] == ["1:1"] and fm.breaks == []
+    framing = res.stats["framing"]
+    assert framing is not None and abs(framing["scale"] - 1 / 0.96) < 0.01
+    assert all(0.5 <= m.confidence <= 1.0 for _f, m in fm)
+
+
+@pytest.mark.parametrize("phase,order", [(1, "tff"), (2, "bff")])
+def test_ntsc_2_3_telecine(film, root, phase, order):
+    case = cs.make_conform_case(root, f"ntsc{phase}{order}", film, range(2, 40),
+                                cs.telecine(range(42), phase=phase, field_order=order),
+                                LETTERBOX)
+    res = _run(case)
+    _exact(case, res)
+    fm = res.frame_map
+    (seg,) = fm.cadence
+    assert seg["kind"] == "2:3" and seg["field_order"] == order
+    truth = case.truth()
+    first_mixed = next(i for i, t in enumerate(truth.values()) if t["reason"] == "field-mixed")
+    assert seg["phase"] == (2 - first_mixed) % 4
+    mixed = [f for f, t in truth.items() if t["reason"] == "field-mixed"]
+    assert len(mixed) >= 8
+    assert all(fm.match(f).reason == "field-mixed" for f in mixed)
+    # each field-mixed frame's two fields are reported in the cadence info
+    fields = {}
+    for src, ref, fld in seg["field_matches"]:
+        fields.setdefault(src, []).append((ref, fld))
+    assert sorted(fields) == sorted(mixed)
+    woven = set(case.field_mixed_refs())
+    for pair in fields.values():
+        assert [r for r, _ in pair] == [pair[0][0], pair[0][0] + 1]
+        assert all(r in woven for r, _ in pair)
+        assert {f for _, f in pair} == {"upper", "lower"}
+    assert res.stats["reference_active"]["top"] >= 18   # the letterbox bars were found
+
+
+def test_blended_conversion(film, root):
+    case = cs.make_conform_case(root, "blend", film, range(2, 40),
+                                cs.blended(range(42), 4, 5, phase=1), REFRAMED)
+    res = _run(case)
+    sc = _exact(case, res)
+    (seg,) = res.frame_map.cadence
+    assert seg["kind"] == "blend 4:5"
+    assert sc["matchable"] >= 8 and sc["unmatchable"] >= 25
+    assert {m.reason for _f, m in res.frame_map if m.reference is None} == {"blended"}
+
+
+def test_splices_on_both_sides(film, root):
+    src = [f for f in range(42) if not 10 <= f < 12]       # source lacks film frames 10, 11
+    src = src[:25] + src[23:]                              # and repeats two
+    refs = [f for f in range(42) if not 32 <= f < 35]      # the reference lacks 32-34
+    case = cs.make_conform_case(root, "splice", film, src, cs.one_to_one(refs), REFRAMED)
+    res = _run(case)
+    _exact(case, res)
+    kinds = [(b["source"], b["kind"], b.get("frames")) for b in res.frame_map.breaks]
+    assert kinds == [(1011, "source-missing", 2), (1026, "source-repeat", 2),
+                     (1033, "reference-missing", 3), (1036, "resume", None)]
+    # the repeated source frames map to the same reference frames as their first showing
+    assert res.frame_map.reference(1026) == res.frame_map.reference(1024)
+
+
+def test_different_cut(film, root):
+    refs = list(range(0, SHOT)) + list(range(3 * SHOT, 4 * SHOT)) + list(range(2 * SHOT, 3 * SHOT))
+    case = cs.make_conform_case(root, "recut", film, range(0, 3 * SHOT), cs.one_to_one(refs),
+                                REFRAMED)
+    res = _run(case)
+    _exact(case, res)
+    fm = res.frame_map
+    missing = range(1001 + SHOT, 1001 + 2 * SHOT)
+    assert all(fm.match(f).reason == "not-in-reference" for f in missing)
+    assert [b["kind"] for b in fm.breaks] == ["not-in-reference", "resume"]
+
+
+def test_linear_exr_source_and_2_3_reference_at_half_size(film, root):
+    # scene-linear half-float EXR scans; a 2:3 reference at half size woven from fields
+    look = cs.RefLook(size=(128, 72), quality=75)
+    case = cs.make_conform_case(root, "exr", film, range(4, 38),
+                                cs.telecine(range(42), phase=3), look, source_ext="exr")
+    assert case.source.endswith(".exr")
+    res = _run(case)
+    _exact(case, res)
+    assert [s["kind"] for s in res.frame_map.cadence] == ["2:3"]
+
+
+def test_source_beyond_reference_and_determinism(film, root):
+    # the source runs on past the reference's end: those frames are outside it, not a break
+    case = cs.make_conform_case(root, "short", film, range(0, 30), cs.one_to_one(range(5, 24)),
+                                REFRAMED)
+    res = _run(case)
+    _exact(case, res)
+    a = res.frame_map
+    assert {a.match(f).reason for f in (1001, 1002, 1025, 1030)} == {"outside-reference"}
+    b = _run(case).frame_map
+    assert a.dumps() == b.dumps()
+    # the contract round-trips
+    assert FrameMap.from_json(__import__("json").loads(a.dumps())) == a
+
+
+def test_cadence_models_are_consistent():
+    for cad in cf.CADENCES:
+        assert len(cad.positions) == cad.p
+        offsets = [p.offset for p in cad.positions]
+        assert offsets == sorted(offsets) and all(0 <= o < cad.q for o in offsets)
+    blend = next(c for c in cf.CADENCES if c.name == "blend 4:5")
+    assert [p.kind for p in blend.positions] == ["clean", "blend", "blend", "blend"]
+    # 24 -> 30: video frame 1 is 0.2 A + 0.8 B, so B weighs 0.8 and its neighbour 0.2
+    assert blend.positions[1].weight == pytest.approx(0.2) and blend.positions[1].delta == -1
