@@ -5,7 +5,7 @@ its reference, a JPEG "DVD" at half resolution numbered from 1, with a different
 (reference = source - 1000 in the first shot, source - 990 after the cut: a splice in the transfer).
 Made from photographs shipped in scikit-image (imaging/samples.py); small, so the test stays fast.
 
-The chain: frame map (written as `nuke-restore conform` writes it) -> curate -> align with the
+The chain: `nuke-restore conform` (the frame map) -> curate -> align with the
 curation -> job config -> build -> baseline to scene-linear EXR -> qc; then `nuke-restore farm` and its
 `run_all.sh` with a fake `nuke` that trains by writing CopyCat-style checkpoints and renders by
 writing EXRs, running on to QC. The baseline's ΔE2000 against the reference must beat the untouched
@@ -27,8 +27,11 @@ pytest.importorskip("scipy", reason="the imaging extra (scipy) is not installed"
 pytest.importorskip("OpenImageIO", reason="the imaging extra (OpenImageIO) is not installed")
 pytest.importorskip("PyOpenColorIO", reason="the imaging extra (opencolorio) is not installed")
 
+import numpy as np  # noqa: E402
+
 from nuke_restore.cli import main  # noqa: E402
-from nuke_restore.framemap import FrameMap, FrameMatch  # noqa: E402
+from nuke_restore.framemap import load_frame_map  # noqa: E402
+from nuke_restore.imaging.sequence import write_image  # noqa: E402
 
 OFFSETS = (-1000, -990)  # reference frame = source frame + offset, per shot
 
@@ -111,15 +114,16 @@ def job(tmp_path_factory):
     gt = samples.make_shot_sequence(root / "footage", n_shots=2, frames_per_shot=12, seed=1,
                                     dissolves=(), events=False, source_format="dpx",
                                     reference_scale=2, reference_offset=OFFSETS)
-    # The frame map, as `nuke-restore conform` writes it: per source frame, its reference frame.
-    # (Written from the footage's known offsets; conform's own accuracy is tested with conform.)
-    table = {}
-    for (first, last), off in zip([(1001, 1012), (1013, 1024)], OFFSETS):
-        for f in range(first, last + 1):
-            table[f] = FrameMatch(f + off, 0.99)
-    FrameMap(table, cadence=[{"kind": "1:1"}], breaks=[{"frame": 1013, "kind": "splice"}]).save(
-        root / "conform.json")
-    return {"root": root, "source": gt["source"], "reference": gt["reference"], "truth": gt}
+    # The DVD carries ten frames the print lost at the splice (reference 13-22): material of its
+    # own, here textured grey frames, so the reference is a whole numbered sequence as a DVD is.
+    rng = np.random.default_rng(5)
+    for r in range(13, 23):
+        write_image(root / "footage" / "reference" / f"reference.{r:04d}.jpg",
+                    np.clip(0.4 + 0.1 * rng.standard_normal((96, 128, 3)), 0, 1).astype(np.float32),
+                    "uint8", force=True)
+    truth = {f: f + (OFFSETS[0] if f < 1013 else OFFSETS[1]) for f in range(1001, 1025)}
+    return {"root": root, "source": gt["source"], "reference": gt["reference"], "truth": gt,
+            "map": truth}
 
 
 def _fake_nuke(folder: Path) -> Path:
@@ -138,6 +142,11 @@ def test_real_footage_end_to_end(job, capsys):
     # Plainly numbered footage does not line up at all: the two elements share no frame numbers
     # in the second shot's range, which is why the frame map exists.
     assert job["truth"]["reference_offsets"] == list(OFFSETS)
+
+    # 0. conform: which reference frame shows each scan frame (the offset changes at the splice)
+    assert main(["conform", src, ref, "-o", str(root / "conform.json")]) == 0
+    found = load_frame_map(root / "conform.json")
+    assert {f: found.reference(f) for f in range(1001, 1025)} == job["map"]
 
     # 1. curate: cuts, training and preview frames, only where the map has a clean match
     cur = root / "curation.json"
