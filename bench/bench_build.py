@@ -1,17 +1,28 @@
-"""Benchmark: build the chroma scripts (training + inference) of a 1,000-shot job.
+"""Benchmark: `nuke-restore build` of a 1,000-shot job (2,000 chroma scripts) against the 10 s CPU limit.
 
-Prints the time against the 10 s limit (issue 3) and checks that two builds give identical bytes.
-Both wall-clock and CPU time are printed: on a shared machine (load average above the core count)
-the wall time measures the neighbours, so the verdict uses the CPU time of this process and the
-load average is printed with it.
-Usage: .venv/bin/python bench/bench_build.py [--shots 1000] [--procedure chroma]
+Two figures, both printed against the limit:
+
+* **whole command**: ``nuke-restore build job.yaml -o DIR`` run as a user runs it, in a child
+  process: start-up, YAML loading, building, parsing and validating every script, writing 2,000
+  scripts and their sidecars atomically. CPU = user + system time of the child.
+* **in-memory build**: ``build_scripts`` only (no validation, no files), best of 2 runs in this
+  process; also checks that two builds give identical bytes.
+
+On a shared machine (load average above the core count) wall time measures the neighbours, so the
+verdict uses CPU time and the load average is printed with it; system time (file creation) swings
+most with other processes' disk traffic.
+Usage: .venv/bin/python bench/bench_build.py [--shots 1000] [--procedure chroma] [--runs 2]
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
 import os
+import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 
 LIMIT_S = 10.0
@@ -43,40 +54,66 @@ def build_once(data: dict):
     return dt, dc, len(built), digest
 
 
+def whole_command(data: dict, runs: int):
+    """CPU (user, system) and wall seconds of `nuke-restore build` in a child; best run by CPU."""
+    import yaml
+
+    best = None
+    digests = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        job_path = os.path.join(tmp, "job.yaml")
+        with open(job_path, "w", encoding="utf-8") as fh:
+            yaml.safe_dump(data, fh, sort_keys=False)
+        for i in range(runs):
+            out = os.path.join(tmp, f"out{i}")
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "nuke_restore", "build", job_path,
+                                   "-o", out], capture_output=True, text=True)
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if proc.returncode != 0:
+                raise SystemExit(f"nuke-restore build failed:\n{proc.stderr}")
+            user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+            h = hashlib.sha256()
+            names = sorted(n for n in os.listdir(out) if n.endswith(".nk"))
+            for name in names:
+                with open(os.path.join(out, name), "rb") as fh:
+                    h.update(name.encode() + b"\0" + fh.read())
+            digests.add(h.hexdigest())
+            if best is None or user + system < best[0] + best[1]:
+                best = (user, system, wall, len(names))
+            shutil.rmtree(out)
+    return best, digests
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--shots", type=int, default=1000)
     ap.add_argument("--procedure", default="chroma")
-    ap.add_argument("--to-dir", action="store_true",
-                    help="also time build_to_dir (validation and writing) once")
+    ap.add_argument("--runs", type=int, default=2, help="runs of each measurement (best is kept)")
     args = ap.parse_args(argv)
     data = job(args.shots, args.procedure)
     from nuke_restore.recipes import build_scripts  # noqa: F401 - imports outside the timing
 
-    t1, c1, n, d1 = build_once(data)
-    t2, c2, _n, d2 = build_once(data)
-    wall, cpu = min(t1, t2), min(c1, c2)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"built {n} scripts for {args.shots} shots ({args.procedure}), best of 2 runs:")
-    print(f"  wall {wall:.2f} s = {wall / LIMIT_S:.2f} x the {LIMIT_S:.0f} s limit "
-          f"(load average {load:.1f} on {os.cpu_count()} cores)")
-    print(f"  cpu  {cpu:.2f} s = {cpu / LIMIT_S:.2f} x the {LIMIT_S:.0f} s limit; "
-          f"{1000 * cpu / args.shots:.2f} ms per shot")
-    print(f"identical bytes across runs: {d1 == d2} (sha256 {d1[:16]})")
-    if args.to_dir:
-        import tempfile
-
-        from nuke_restore.config import config_from_dict
-        from nuke_restore.recipes import build_to_dir
-
-        with tempfile.TemporaryDirectory() as tmp:
-            cfg = config_from_dict(data, path=os.path.join(tmp, "job.yaml"))
-            t0, c0 = time.perf_counter(), time.process_time()
-            paths = build_to_dir(cfg, os.path.join(tmp, "out"))
-            tw, cw = time.perf_counter() - t0, time.process_time() - c0
-        print(f"build_to_dir (build + parse + validate + atomic writes of {len(paths)} files): "
-              f"wall {tw:.2f} s, cpu {cw:.2f} s (for information; the limit applies to building)")
-    ok = d1 == d2 and cpu <= LIMIT_S
+    print(f"{args.shots} shots ({args.procedure}); load average {load:.1f} on {os.cpu_count()} cores; "
+          f"best of {args.runs} runs each")
+    (user, system, wall, n_files), cmd_digests = whole_command(data, args.runs)
+    cpu_cmd = user + system
+    print(f"whole command `nuke-restore build` ({n_files} scripts validated and written):")
+    print(f"  cpu  {cpu_cmd:.2f} s (user {user:.2f} + system {system:.2f}) = "
+          f"{cpu_cmd / LIMIT_S:.2f} x the {LIMIT_S:.0f} s limit; wall {wall:.2f} s")
+    runs = [build_once(data) for _ in range(args.runs)]
+    wall_b = min(r[0] for r in runs)
+    cpu_b = min(r[1] for r in runs)
+    digests = {r[3] for r in runs}
+    print(f"in-memory build (build_scripts, {runs[0][2]} scripts, no validation, no files):")
+    print(f"  cpu  {cpu_b:.2f} s = {cpu_b / LIMIT_S:.2f} x the {LIMIT_S:.0f} s limit; "
+          f"wall {wall_b:.2f} s; {1000 * cpu_b / args.shots:.2f} ms per shot")
+    same = len(digests) == 1 and len(cmd_digests) == 1
+    print(f"identical bytes across runs: {same} (sha256 {sorted(digests)[0][:16]})")
+    ok = same and cpu_cmd <= LIMIT_S and cpu_b <= LIMIT_S
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import heapq
 import json
 import re
 import sys
@@ -31,7 +30,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
-GENERATOR = "compile_schema 1"
+GENERATOR = "compile_schema 2"
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_SHARED = PROJECT.parent / "shared"
 DEFAULT_OUT = PROJECT / "nuke_restore" / "nk" / "data" / "schema.json"
@@ -133,10 +132,16 @@ def _unbrace(word: str) -> str:
     return word
 
 
-def scan_nodes(text: str) -> Iterator[Tuple[str, List[str], List[str], bool]]:
-    """Yield (class, knob names in order, user knob names, is_clone) for every node block."""
+def scan_nodes(text: str, file_types: Optional[Dict[int, str]] = None
+               ) -> Iterator[Tuple[str, List[str], List[str], bool]]:
+    """Yield (class, knob names in order, user knob names, is_clone) for every node block.
+
+    With ``file_types`` (a dict), the ``file_type`` value of a node is stored under the number of
+    nodes yielded before it (the index of the node in this file's sequence).
+    """
     clone_class: Dict[str, str] = {}
     last_class = ""
+    count = 0
     for cmd in _commands(text):
         head = cmd[0][0]
         if head == "set" and len(cmd) >= 3 and last_class:
@@ -161,6 +166,8 @@ def scan_nodes(text: str) -> Iterator[Tuple[str, List[str], List[str], bool]]:
         user: List[str] = []
         for kcmd in _commands(text, body_start + 1, body_start + len(body_word) - 1):
             name = _unbrace(kcmd[0][0])
+            if name == "file_type" and len(kcmd) >= 2 and file_types is not None:
+                file_types[count] = _unbrace(kcmd[1][0]).strip()
             if name == "addUserKnob" and len(kcmd) >= 2:
                 parts = _unbrace(kcmd[1][0]).split()
                 if len(parts) >= 2:
@@ -169,6 +176,7 @@ def scan_nodes(text: str) -> Iterator[Tuple[str, List[str], List[str], bool]]:
             knobs.append(name)
         if cls:
             last_class = cls
+            count += 1
             yield cls, knobs, user, is_clone
 
 
@@ -196,15 +204,22 @@ class CorpusEvidence:
         self.class_files: Dict[str, set] = defaultdict(set)
         self.knob_files: Dict[Tuple[str, str], set] = defaultdict(set)
         self.max_inputs: Dict[str, int] = defaultdict(int)
+        # (Read/Write class, file_type value) -> knob -> files that write it on such a node
+        self.file_type_knobs: Dict[Tuple[str, str], Dict[str, set]] = defaultdict(
+            lambda: defaultdict(set))
 
     def add_file(self, name: str, text: str) -> None:
-        for cls, knobs, user, _is_clone in scan_nodes(text):
+        file_types: Dict[int, str] = {}
+        for i, (cls, knobs, user, _is_clone) in enumerate(scan_nodes(text, file_types)):
             self.class_files[cls].add(name)
             own = set(user)
             seq = [k for k in knobs if k != "inputs" and k not in own]
             self.sequences[cls].append(seq)
             for k in seq:
                 self.knob_files[(cls, k)].add(name)
+            if i in file_types and cls in _DYNAMIC and _DYNAMIC[cls] != _KERNEL:
+                for k in seq:
+                    self.file_type_knobs[(cls, file_types[i])][k].add(name)
 
     def class_repos(self, cls: str) -> set:
         # Corpus files are named <owner>__<repo>__<path>.
@@ -224,18 +239,70 @@ class CorpusEvidence:
         return counts
 
 
+def _follows(seqs: List[List[str]]) -> Dict[Tuple[str, str], int]:
+    """How often knob b is written straight after knob a (the corpus's bigrams)."""
+    counts: Dict[Tuple[str, str], int] = defaultdict(int)
+    for seq in seqs:
+        for a, b in zip(seq, seq[1:]):
+            counts[(a, b)] += 1
+    return counts
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _siblings(names: List[str], local: Dict[Tuple[str, str], int]) -> Dict[Tuple[str, str], int]:
+    """Order evidence for knobs real files never wrote, by analogy with a numbered sibling.
+
+    ``in2`` of Shuffle2 is in no corpus file, but ``in1`` is, between ``fromInput1`` and
+    ``fromInput2``/``mappings``: replacing the number gives ``fromInput2`` before ``in2`` and
+    ``in2`` before ``mappings`` (numbers in the other knob's name shift by the same amount, so
+    ``in1`` before ``fromInput2`` says nothing about ``fromInput3``, which does not exist). An edge
+    is kept only when the renamed knob exists.
+    """
+    present = set(names)
+    seen = {k for pair in local for k in pair}
+    extra: Dict[Tuple[str, str], int] = defaultdict(int)
+    for k in names:
+        m = list(_DIGITS.finditer(k))
+        if k in seen or len(m) != 1:
+            continue
+        digit = m[0].group()
+        for (a, b), n in local.items():
+            for known, other, first in ((a, b, True), (b, a, False)):
+                km = list(_DIGITS.finditer(known))
+                if len(km) != 1 or known[:km[0].start()] != k[:m[0].start()] or \
+                        known[km[0].end():] != k[m[0].end():]:
+                    continue
+                shift = int(digit) - int(km[0].group())
+                om = list(_DIGITS.finditer(other))
+                renamed = other
+                if len(om) == 1:  # fromInput1 -> fromInput2 for in1 -> in2, fromInput2 -> 3
+                    renamed = other[:om[0].start()] + str(int(om[0].group()) + shift) + \
+                        other[om[0].end():]
+                if renamed not in present or renamed == k:
+                    continue
+                extra[(k, renamed) if first else (renamed, k)] += n
+    return extra
+
+
 def _order_knobs(names: List[str], local: Dict[Tuple[str, str], int],
-                 world: Dict[Tuple[str, str], int], common: set) -> List[str]:
+                 world: Dict[Tuple[str, str], int], common: set,
+                 follows: Optional[Dict[Tuple[str, str], int]] = None) -> List[str]:
     """Order knob names the way Nuke writes them, as far as the corpus shows.
 
     Evidence becomes "a before b" edges, strongest first, skipping any edge that would contradict
     the ones already taken (older and newer Nukes disagree now and then): first this class's corpus
-    nodes, then all corpus nodes for pairs of node-common knobs (name, label, xpos...). The edges
-    are then sorted topologically; where evidence says nothing, class knobs come before the
-    node-common ones and otherwise alphabetically (the scan has no order).
+    nodes, then knobs never written in a file by analogy with a numbered sibling (``in2`` where
+    ``in1`` stands), then all corpus nodes for pairs of node-common knobs (name, label, xpos...).
+    The edges are then sorted topologically. Where evidence says nothing about two knobs, class
+    knobs come before the node-common ones; then the one real files write straight after the knob
+    just placed (Copy: ``from1`` after ``to0``, as files write it, rather than ``bbox``); otherwise
+    alphabetically (the scan has no order).
     """
     present = set(names)
     succ: Dict[str, set] = {k: set() for k in names}
+    follows = follows or {}
 
     def reaches(a: str, b: str) -> bool:
         stack, seen = [a], {a}
@@ -258,22 +325,25 @@ def _order_knobs(names: List[str], local: Dict[Tuple[str, str], int],
                 succ[a].add(b)
 
     add_edges(local, lambda a, b: True)
+    add_edges(_siblings(names, local), lambda a, b: True)
     add_edges(world, lambda a, b: a in common and b in common)
 
     indegree = {k: 0 for k in names}
     for a in names:
         for b in succ[a]:
             indegree[b] += 1
-    ready = sorted((k in common, k) for k in names if indegree[k] == 0)
+    ready = {k for k in names if indegree[k] == 0}
     order: List[str] = []
-    heapq.heapify(ready)
+    last = None
     while ready:
-        _, k = heapq.heappop(ready)
+        k = min(ready, key=lambda c: (c in common, -follows.get((last, c), 0), c))
+        ready.discard(k)
         order.append(k)
+        last = k
         for b in succ[k]:
             indegree[b] -= 1
             if indegree[b] == 0:
-                heapq.heappush(ready, (b in common, b))
+                ready.add(b)
     return order
 
 
@@ -353,11 +423,12 @@ def compile_schema(shared: Path) -> Tuple[dict, dict]:
                 report["corpus_knobs"][cls] = extra
         else:
             fk = {}
+            extra = []
             names = seen
             entry = {"src": "corpus", "repos": len(evidence.class_repos(cls))}
             report["corpus_classes"][cls] = len(evidence.class_repos(cls))
         knobs = []
-        for k in _order_knobs(names, local, world, common):
+        for k in _order_knobs(names, local, world, common, _follows(seqs)):
             info = fk.get(k)
             if info is None:
                 knobs.append([k, None, None, None, "corpus"])
@@ -380,6 +451,13 @@ def compile_schema(shared: Path) -> Tuple[dict, dict]:
                 row.pop()
             knobs.append(row)
         entry["knobs"] = knobs
+        # File-type knobs: knobs the scan lacks that real files write on this class when
+        # `file_type` names the format (EXR Write: first_part, metadata, datatype...).
+        ftk = {ft: sorted(k for k in per if k in extra)
+               for (c, ft), per in evidence.file_type_knobs.items() if c == cls and ft}
+        ftk = {ft: ks for ft, ks in sorted(ftk.items()) if ks}
+        if ftk:
+            entry["ftk"] = ftk
         classes[cls] = entry
 
     shared_rows = _share_rows(classes)

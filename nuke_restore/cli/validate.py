@@ -108,6 +108,7 @@ def _check(path: Path, args, rules_for) -> Tuple[bool, List[Diagnostic]]:
     from ..nk.parser import parse_bytes
     from ..nk.validate import validate_script
 
+    data = None
     try:
         data = read_script_bytes(path)  # regular files only: FIFOs and devices are refused
         # Lenient: what Nuke only reports (an unknown `push $var`) becomes a finding, not a stop.
@@ -116,6 +117,14 @@ def _check(path: Path, args, rules_for) -> Tuple[bool, List[Diagnostic]]:
         d = diagnostic_from_error(exc)
         if args.untrusted and isinstance(exc, EncryptedScriptError):
             d = replace(d, message=d.message + "; its content cannot be checked for code")
+        elif args.untrusted and data is not None:
+            # Unreadable for our parser is not harmless for Nuke's TCL: list the code anyway.
+            from ..nk.model import Script
+            from ..nk.schema import load_schema
+            from ..nk.validate import untrusted_diagnostics
+
+            stub = Script(kind="script", path=str(path))
+            return False, [d] + untrusted_diagnostics(stub, load_schema(), decode(data)[0])
         return False, [d]
     rules = rules_for(script) if rules_for is not None else ()
     findings = validate_script(script, untrusted=args.untrusted, strict=args.strict, rules=rules,
@@ -166,10 +175,12 @@ def run(args) -> int:
         return code
     shown = _SEVERITIES[:_SEVERITIES.index(args.show) + 1]
     for path, ok, findings in results:
-        for d in findings:
-            if not ok:
+        for i, d in enumerate(findings):
+            if not ok and i == 0:
                 loc = ":".join(str(x) for x in (d.path or path, d.line, d.column) if x)
                 print(_printable(f"{loc}: unreadable: {d.message}"), file=sys.stderr)
+            elif not ok and d.code not in UNTRUSTED_CODES:
+                print(_printable(f"{d.path or path}: unreadable: {d.message}"), file=sys.stderr)
             elif d.severity in shown:
                 print(_printable(str(d)))
     summary = (f"{len(results)} file(s): {counts[ERROR]} error(s), {counts[WARNING]} warning(s), "

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple, Uni
 
 from .gcpause import collector_paused
 from .lexer import KNOB_FAST
-from .values import format_value
+from .values import format_value, parse_word
 
 KnobSpec = Union[Sequence[Tuple[str, Any]], "dict[str, Any]", None]
 
@@ -519,6 +519,4 @@ def _knob_items(knobs: KnobSpec) -> Iterable[Tuple[str, Any]]:
 
 def unquote(raw: str) -> str:
     """The string a raw TCL word stands for (``"a b"`` -> ``a b``, ``{x}`` -> ``x``), without evaluating."""
-    from .values import parse_word
-
     return parse_word(raw)

@@ -269,8 +269,18 @@ class _Parser:
                 pos = end
                 continue
             if c == "}":
-                raise src.error("unexpected '}' with no open node or brace group (unbalanced "
+                err = src.error("unexpected '}' with no open node or brace group (unbalanced "
                                 "leftover from hand-editing?)", pos)
+                if self.strict:
+                    raise err
+                # Nuke reports a stray top-level '}' and loads the rest; so does lenient mode,
+                # keeping it as a directive so the file is written back byte for byte.
+                self.warnings.append(err)
+                d = Directive("}", line=self.line)
+                frame.graph.append(d)
+                frame.layout.ops.append(("dir", d, lead, None))
+                pos += 1
+                continue
             m = head_fast(text, pos)
             if m is not None and m.group(1) not in _COMMANDS:
                 # ``Class {`` - the common case, without the general word scanner.

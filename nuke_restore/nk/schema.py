@@ -127,6 +127,18 @@ class Schema:
         info = self.class_info(cls)
         return [] if info is None else [k.name for k in info.knobs]
 
+    def file_type_knobs(self, cls: str, file_type: str) -> Tuple[str, ...]:
+        """Knobs real files write on ``cls`` (Read/Write) when ``file_type`` is that format.
+
+        These are the format's own knobs (EXR Write: ``first_part``, ``metadata``, ``datatype``;
+        JPEG Write: ``_jpeg_quality``, ``_jpeg_sub_sampling``), which the 17.0v3 scan of a fresh
+        node could not list. Only knobs a real Nuke-saved file writes on such a node are known.
+        """
+        raw = self._raw.get(cls)
+        if raw is None:
+            return ()
+        return tuple(raw.get("ftk", {}).get(file_type, ()))
+
     def enum_values(self, cls: str, knob: str) -> Optional[Tuple[str, ...]]:
         """The script values an enumeration knob accepts (menu labels stripped), or None."""
         info = self.knob(cls, knob)

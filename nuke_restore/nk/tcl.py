@@ -149,6 +149,7 @@ class _Reader:
         self.text = text
         self.n = len(text)
         self.lenient = lenient
+        self.sink = None  # set: top-level substitutions of parse_subst go there, not into subs
 
     # -- scripts -----------------------------------------------------------------------------------
     def script(self, pos: int, depth: int, nested: bool) -> Tuple[List[Command], int]:
@@ -290,7 +291,10 @@ class _Reader:
                 parts.append(value)
             elif ch == "[":
                 cmds, pos = self.script(j + 1, depth + 1, True)
-                _add_subs(w, cmds)
+                if self.sink is not None and depth == 0:
+                    self.sink(cmds)  # checked now, not kept (200k substitutions in one value)
+                else:
+                    _add_subs(w, cmds)
                 w.static = False
             elif ch == "$":
                 end = self.variable(w, j, depth)
@@ -376,10 +380,13 @@ def parse_script(text: str, lenient: bool = False) -> List[Command]:
     return _Reader(text, lenient).script(0, 0, False)[0]
 
 
-def iter_commands(text: str, lenient: bool = False):
+def iter_commands(text: str, lenient: bool = False, sink=None):
     """The commands of a script one at a time (memory: one command), as ``parse_script`` reads
-    them. A syntax error is raised where it occurs, after the commands before it."""
+    them. A syntax error is raised where it occurs, after the commands before it. ``sink``: called
+    with the commands of each ``[...]`` in the words of these commands as soon as it is read;
+    they are then not kept in the words' ``subs``."""
     reader = _Reader(text, lenient)
+    reader.sink = sink
     pos = 0
     n = len(text)
     while True:
@@ -403,14 +410,18 @@ def parse_script_partial(text: str) -> Tuple[List[Command], Optional[TclSyntaxEr
         return exc.ran, exc
 
 
-def parse_subst(text: str) -> Word:
+def parse_subst(text: str, sink=None) -> Word:
     """``text`` read the way ``subst`` (and Nuke evaluating a knob's text) reads it: backslash
     escapes, ``$`` variables and ``[...]`` substitutions, braces and quotes being plain text.
     Raises TclSyntaxError; its ``ran`` then holds every command that runs before the error (the
-    substitutions before it, and the commands before the failing one in its own ``[...]``)."""
+    substitutions before it, and the commands before the failing one in its own ``[...]``).
+    ``sink``: called with the commands of each top-level ``[...]`` as soon as it is read, which
+    then are not kept in ``subs`` (nor in ``ran``: they were handed over already)."""
     w = Word(0, "bare")
+    reader = _Reader(text)
+    reader.sink = sink
     try:
-        w.end = _Reader(text).substituted(w, 0, 0, _SUBST_STOP, None)
+        w.end = reader.substituted(w, 0, 0, _SUBST_STOP, None)
     except TclSyntaxError as exc:
         exc.ran = w.subs + exc.ran
         raise
@@ -595,8 +606,11 @@ def check_subst(text: str, base: int = 0, out: Optional[List[Finding]] = None,
     found: List[Finding] = [] if out is None else out
     if "[" not in text:
         return found
+    def sink(commands: List[Command]) -> None:
+        check_commands(commands, base, text, found, depth)
+
     try:
-        commands = parse_subst(text).subs
+        commands = parse_subst(text, sink).subs
     except TclTooDeep as exc:
         found.append(Finding("syntax", "", base + exc.offset, f"not analysed: {exc.message}"))
         commands = exc.ran

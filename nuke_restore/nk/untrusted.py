@@ -106,10 +106,22 @@ class _Scan:
 
     # -- top level ---------------------------------------------------------------------------------
     def run(self) -> List[UntrustedFinding]:
-        commands, error = tcl.parse_script_partial(self.text)
-        for cmd in commands:
-            self.top_command(cmd)
-        if error is not None:
+        # One top-level command at a time: a million `push 0` lines must not become a million
+        # objects held at once; substitutions in their words are checked as they are read.
+        pending: List[tcl.Finding] = []
+
+        def sink(commands: List[tcl.Command]) -> None:
+            tcl.check_commands(commands, 0, self.text, pending)
+
+        try:
+            for cmd in tcl.iter_commands(self.text, sink=sink):
+                if pending:
+                    self.findings(pending, "in a top-level command, run when the script loads",
+                                  value=self.text[cmd.start:cmd.words[-1].end])
+                    pending.clear()
+                self.top_command(cmd)
+        except tcl.TclSyntaxError as error:
+            self.findings(pending, "in a top-level command, run when the script loads")
             self.add("tcl-unreadable", f"not readable as TCL from here on ({error.message}): what "
                      "follows cannot be checked", error.offset)
         return self.out
@@ -181,9 +193,18 @@ class _Scan:
         name = None
         user_types: Dict[str, int] = {}
         previous = None
+        pending: List[tcl.Finding] = []
+
+        def sink(commands: List[tcl.Command]) -> None:
+            tcl.check_commands(commands, base, inner, pending)
+
         try:
-            for c in tcl.iter_commands(inner, lenient=True):
+            for c in tcl.iter_commands(inner, lenient=True, sink=sink):
                 words = c.words
+                if pending:  # load time: the TCL reader substitutes quoted and bare words
+                    self.findings(pending, "in a knob as the script is read", placeholder,
+                                  words[0].literal, inner[c.start:words[-1].end])
+                    pending.clear()
                 for k, v in zip(words[0::2], words[1::2]):
                     if k.static and k.literal == "name" and v.static:
                         name = v.literal
@@ -195,6 +216,7 @@ class _Scan:
                                   placeholder, words[0].literal, inner[c.start:words[-1].end])
                 previous = c
         except tcl.TclSyntaxError as exc:
+            self.findings(pending, "in a knob as the script is read", placeholder)
             self.add("tcl-unreadable", f"the knobs of this {cls or 'clone'} are not readable as "
                      f"TCL ({exc.message}): the rest of the node cannot be checked",
                      base + exc.offset, placeholder)

@@ -16,12 +16,13 @@ import difflib
 import logging
 import re
 from dataclasses import asdict, dataclass, replace
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from . import model as _model
 from .gcpause import collector_paused
 from .lexer import LineIndex
 from .model import GROUP_CLASSES, Directive, Graph, Node, Script
+from .ocio import names_for as ocio_names_for
 from .schema import ClassInfo, Schema, is_expression, load_schema
 from .untrusted import CALLBACK_KNOBS, scan_text
 from .values import parse_word
@@ -53,6 +54,8 @@ CODES: Dict[str, Tuple[str, str]] = {
     "unclosed-group": (ERROR, "a Group/Gizmo with no end_group"),
     "unknown-command": (ERROR, "a top-level line that is neither a node block nor a command Nuke "
                                "writes"),
+    "stray-brace": (WARNING, "a '}' closing nothing at the top level (a leftover from hand-editing; "
+                             "Nuke reports it and loads the rest)"),
     "stack-underflow": (WARNING, "a node takes more inputs than the stack holds; the missing ones "
                                  "stay empty (lenient parse)"),
     "duplicate-name": (ERROR, "two nodes with the same name in one group level"),
@@ -143,6 +146,20 @@ _DYNAMIC_MENU_KNOB = re.compile(r"(?i)(colou?rspace|lut$|^view$|^display$|viewer
                                 r"outputtransform|^file_type$|codec|^gpuName$|^font)")
 
 
+# OCIO roles (https://opencolorio.readthedocs.io/en/latest/guides/authoring/overview.html#roles):
+# a menu holding them lists the config's colourspaces.
+_OCIO_ROLES = frozenset({"scene_linear", "color_picking", "compositing_log", "color_timing", "data",
+                         "matte_paint", "texture_paint", "reference"})
+
+
+def _ocio_menu(knob: str, values: Sequence[str]) -> bool:
+    """A colourspace menu filled from the OCIO config in OCIO mode (Read/Write ``colorspace``,
+    OCIOColorSpace ``in_colorspace``...): its default menu holds roles, or the file LUT list."""
+    if knob == "colorspace" and "default" in values and "linear" in values:
+        return True
+    return any(v in _OCIO_ROLES for v in values)
+
+
 def _dynamic_menu(knob: str, values: Sequence[str]) -> bool:
     if _DYNAMIC_MENU_KNOB.search(knob):
         return True
@@ -159,11 +176,18 @@ class _Checker:
         self.untrusted = untrusted
         self.path = script.path
         self.out: List[Diagnostic] = []
-        self.case_index = {c.lower(): c for c in schema.classes()}
         self._lines_of: Optional[Node] = None
         self._lines: Dict[str, int] = {}
         self.hints_left = _MAX_HINTS
         self.counts: Dict[str, int] = {}
+        self._case_index: Optional[Dict[str, str]] = None
+        self._ocio: Optional[Tuple[Optional[FrozenSet[str]], str]] = None
+
+    def ocio(self) -> Tuple[Optional[FrozenSet[str]], str]:
+        """(colourspace names, config label) of the script's OCIO config; see ``ocio.names_for``."""
+        if self._ocio is None:
+            self._ocio = ocio_names_for(self.script)
+        return self._ocio
 
     def emit(self, code: str, message: str, node: Optional[Node] = None, knob: Optional[str] = None,
              value: Optional[str] = None, line: Optional[int] = None,
@@ -217,7 +241,8 @@ class _Checker:
 
     def directives(self, graph: Graph) -> None:
         for item in graph.items:
-            if isinstance(item, Directive) and item.command not in _KNOWN_COMMANDS:
+            if isinstance(item, Directive) and item.command not in _KNOWN_COMMANDS \
+                    and item.text != "}":  # a stray brace: reported by the parser (stray-brace)
                 word = item.command or item.text.strip()[:20]
                 self.emit("unknown-command", f"{word!r} is not a command Nuke writes in a script "
                           "(not a node block: no '{' on the same line?)", line=item.line or None,
@@ -248,7 +273,9 @@ class _Checker:
 
     def unknown_class(self, node: Node) -> None:
         cls = node.cls
-        exact = self.case_index.get(cls.lower())
+        if self._case_index is None:  # built only when a class is unknown (rare)
+            self._case_index = {c.lower(): c for c in self.schema.classes()}
+        exact = self._case_index.get(cls.lower())
         if exact is not None:
             self.emit("unknown-class", f"unknown class {cls!r}: Nuke class names are case-"
                       f"sensitive, did you mean {exact!r}?", node, severity=ERROR)
@@ -286,11 +313,18 @@ class _Checker:
                 self.emit("unknown-knob", f"{node.cls} has no knob {name!r}{extra}", node, name,
                           raw)
             return
-        if k.source == "corpus" and info.source == "facts":
+        if k.source == "corpus" and info.source == "facts" and not self._file_type_knob(node, name):
             self.emit("legacy-knob", f"{name!r} is not a {node.cls} knob in Nuke 17.0v3; older "
                       "Nukes wrote it", node, name, raw)
         if k.enum is not None and k.type == "Enumeration_Knob":
             self.enum(node, name, raw, k.enum)
+
+    def _file_type_knob(self, node: Node, name: str) -> bool:
+        """True for a knob of the node's file format (EXR Write ``metadata``), as real files write."""
+        file_type = node.knob("file_type")
+        if file_type is None:
+            return False
+        return name in self.schema.file_type_knobs(node.cls, parse_word(file_type).strip())
 
     def _derived_knob(self, cls: str, name: str):
         # `white_panelDropped` (UI state of a color knob) and `shadows.gamma` (a sub-knob).
@@ -313,6 +347,19 @@ class _Checker:
                 return
             text = parts[1]
         value = parse_word(text)
+        if _ocio_menu(name, values):
+            names, label = self.ocio()
+            if names is not None:
+                if value in names or value == "default" or value.startswith("default (") \
+                        or re.fullmatch(r"\d+", value):
+                    return
+                hint = difflib.get_close_matches(value, sorted(names), n=1, cutoff=0.6)
+                extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+                self.emit("bad-enum-value", f"{value!r} is not a colourspace, alias or role of "
+                          f"the OCIO config {label}{extra}", node, name, raw, severity=WARNING)
+                return
+            if label:
+                return  # OCIO with a config that cannot be read here: no evidence either way
         if value in values:
             return
         folded = {v.lower(): v for v in values}
@@ -495,6 +542,8 @@ def diagnostic_from_error(err: Exception) -> Diagnostic:
         code = "unclosed-group"
     elif "stack underflow" in message:
         code = "stack-underflow"
+    elif message.startswith("unexpected '}' with no open node"):
+        code = "stray-brace"
     else:
         code = "syntax-error"
     return Diagnostic(code=code, severity=CODES[code][0], message=message,

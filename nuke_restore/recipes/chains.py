@@ -28,9 +28,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..config import JobConfig, Procedure, Stage, resolve_crop_size, training_schedule
 from ..nk.model import Node
-from ..nk.values import Raw, format_number
+from ..nk.values import Raw, format_curve, format_number
 from .gizmos import F_ALIGN_CLASS
 from .graph import Builder
+from .knobdefs import file_type_for
 from .units import Unit
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,11 @@ PIPELINE = {
 
 
 def anim(keys: Dict[int, Sequence[float]], size: int) -> Raw:
-    """A knob value keyed per frame: ``{{curve x1001 1 x1010 2} ...}``, plain when constant."""
+    """A knob value keyed per frame: ``{{curve x1001 1 x1010 2} ...}``, plain when constant.
+
+    Curves are written as Nuke writes them (``values.format_curve``: ``x`` only where the interval
+    between keys changes).
+    """
     frames = sorted(keys)
     cols = []
     for i in range(size):
@@ -60,8 +65,7 @@ def anim(keys: Dict[int, Sequence[float]], size: int) -> Raw:
         if len(set(vals)) == 1:
             cols.append(format_number(vals[0]))
         else:
-            cols.append("{curve " + " ".join(f"x{f} {format_number(v)}"
-                                             for f, v in zip(frames, vals)) + "}")
+            cols.append(format_curve(zip(frames, vals)))
     if size == 1:
         return Raw(cols[0] if not cols[0].startswith("{") else "{" + cols[0] + "}")
     return Raw("{" + " ".join(cols) + "}")
@@ -165,7 +169,7 @@ class Ctx:
         name = f"Read_{side}" + (f"_{clip}" if len(self.unit.clips) > 1 else "")
         first, last = range_ or (c.first, c.last)
         return self.b.add("Read", [
-            ("file_type", "exr" if path.lower().endswith(".exr") else None),
+            ("file_type", file_type_for("Read", path)),
             ("file", self.paths.rel(path)),
             ("format", fmt.nk),
             ("first", first), ("last", last),
@@ -245,7 +249,7 @@ class Ctx:
         moved = self.b.add("Transform", tknobs, [print_b], name=f"Transform_PRINT_B{sfx}",
                            lane=lane - 1, label="register print B to print A")
         matte = self.b.add("Read", [
-            ("file_type", "exr" if comp.matte.lower().endswith(".exr") else None),
+            ("file_type", file_type_for("Read", comp.matte)),
             ("file", self.paths.rel(comp.matte)), ("format", fmt.nk),
             ("first", lo), ("last", hi), ("origfirst", lo), ("origlast", hi), ("origset", True),
             ("raw", True)], [], name=f"Read_MATTE{sfx}", lane=lane - 2,

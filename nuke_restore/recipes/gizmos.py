@@ -28,6 +28,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from ..nk.model import Graph, Node, Script
 from ..nk.values import Expr, Raw, quote
 from ..nk.writer import write_script
+from .knobdefs import on_save
 
 #: The ``version`` line of every generated gizmo file (the oldest Nuke we support, see docs/install.md).
 GIZMO_NUKE_VERSION = "14.0 v1"
@@ -107,7 +108,10 @@ def _input(body: Graph, name: str, number: int, x: int, y: int) -> Node:
 
 def _node(body: Graph, cls: str, name: str, knobs: Sequence[Tuple[str, object]],
           inputs: Sequence[Optional[Node]], x: int, y: int) -> Node:
-    node = body.add(cls, list(knobs) + [("name", name), ("xpos", x), ("ypos", y)], inputs=inputs)
+    given = list(knobs)
+    extra = on_save(cls, {k: str(v) for k, v in given})
+    node = body.add(cls, given + [(k, Raw(v)) for k, v in extra]
+                    + [("name", name), ("xpos", x), ("ypos", y)], inputs=inputs)
     return node
 
 

@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..nk.model import Knob, Node, Script
 from ..nk.values import Expr, Raw, UnsafeTextError, format_value, text_problem
-from .knobdefs import is_default, sort_index
+from .knobdefs import is_default, on_save, sort_index
 
 LANE_W = 160  # horizontal distance between lanes (a node is ~80 px wide plus its label)
 ROW_H = 40  # vertical step for an ordinary node (18 px tall)
@@ -148,6 +148,8 @@ class Builder:
             text = fmt(v)
             if is_default(cls, k, text):
                 continue
+            node.knobs.append(Knob(k, text))
+        for k, text in on_save(cls, {kn.name: kn.value for kn in node.knobs}):
             node.knobs.append(Knob(k, text))
         if label:
             node.knobs.append(Knob("label", fmt(_checked(label, "text", name, "label"))))

@@ -57,6 +57,58 @@ ALWAYS = {"name", "xpos", "ypos", "inputs", "label", "addUserKnob"}
 # so a box or centre that happens to equal it never depends on the project format.
 ALWAYS_FOR = {"Crop": {"box"}, "Transform": {"center"}}
 
+# Knobs Nuke writes on save even at their default: every such node of the real Nuke-saved files in
+# the test corpus writes them (tests/nk/test_fidelity.py checks each against those files):
+# FrameRange `time ""` (13 of 13 nodes), AppendClip `meta_from_first false` and `time ""` (2 of 2),
+# MatchGrade `serializeKnob` (2 of 2; an unanalysed MatchGrade writes the scan's default, below).
+MATCHGRADE_SERIALIZE_DEFAULT = '"0 0 0 0 0 0 1 1 1 0 18446744073709551615 18446744073709551615"'
+ON_SAVE: Dict[str, Tuple[Tuple[str, str], ...]] = {
+    "FrameRange": (("time", '""'),),
+    "AppendClip": (("meta_from_first", "false"), ("time", '""')),
+    "MatchGrade": (("serializeKnob", MATCHGRADE_SERIALIZE_DEFAULT),),
+}
+# The same per file format: an EXR Write writes `first_part rgba` (6 of the 7 EXR Writes of the
+# corpus; the 7th chose `none`).
+ON_SAVE_FILE_TYPE: Dict[Tuple[str, str], Tuple[Tuple[str, str], ...]] = {
+    ("Write", "exr"): (("first_part", "rgba"),),
+}
+# Root in OCIO mode: the viewer/LUT knobs every real Nuke-saved OCIO script of the corpus writes
+# (6 of 6 files, whatever the config: OCIO roles).
+ROOT_OCIO_LUTS: Tuple[Tuple[str, str], ...] = (
+    ("defaultViewerLUT", "OCIO LUTs"), ("workingSpaceLUT", "scene_linear"),
+    ("int8Lut", "matte_paint"), ("int16Lut", "texture_paint"), ("logLut", "compositing_log"),
+    ("floatLut", "scene_linear"),
+)
+# Read `file_type` from the file's suffix. Nuke 13 and later write it on every Read with a file
+# (corpus: `input_seq_####.jpg` -> `file_type jpeg`, .png -> png, .exr -> exr); the value must be an
+# item of the 17.0v3 Read file_type menu, where `.jpg`/`.tif` are `jpeg`/`tiff`.
+_SUFFIX_TYPE = {"jpg": "jpeg", "tif": "tiff"}
+
+
+def file_type_for(cls: str, path: str) -> Optional[str]:
+    """The ``file_type`` Nuke writes for ``path`` on ``cls`` (Read/Write), or None if not evidenced."""
+    base = path.rsplit("/", 1)[-1]
+    if "." not in base:
+        return None
+    suffix = base.rsplit(".", 1)[-1].lower()
+    value = _SUFFIX_TYPE.get(suffix, suffix)
+    schema = _schema()
+    menu = schema.enum_values(cls, "file_type") if schema is not None else None
+    if menu is None:
+        return value if value in ("exr", "jpeg", "png", "dpx", "tiff") else None
+    return value if value in menu else None
+
+
+def on_save(cls: str, present: Dict[str, str]) -> List[Tuple[str, str]]:
+    """The (knob, raw value) pairs Nuke writes on save for ``cls`` that ``present`` lacks."""
+    out = [kv for kv in ON_SAVE.get(cls, ()) if kv[0] not in present]
+    file_type = present.get("file_type")
+    if file_type:
+        out += [kv for kv in ON_SAVE_FILE_TYPE.get((cls, file_type.strip('"')), ())
+                if kv[0] not in present]
+    return out
+
+
 # Generic order: class knobs first (in the order set), then these, as real files write them.
 _TAIL = ["name", "tile_color", "label", "note_font", "note_font_size", "note_font_color",
          "selected", "xpos", "ypos", "bdwidth", "bdheight", "z_order"]

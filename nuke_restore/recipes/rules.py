@@ -12,7 +12,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Set
 
 from ..nk.model import Graph, Node
 from ..nk.validate import Diagnostic
-from ..nk.values import parse_word
+from ..nk.values import curve_keys, parse_word
 
 Rule = Callable[[Graph], Iterable[Diagnostic]]
 MARKER_KNOB = "nuke_restore_recipe"
@@ -374,7 +374,7 @@ def rule_matchgrade(script: Graph) -> Iterator[Diagnostic]:
     stacks = _stacks(script).get("", {})
     n_pairs = len(_frames(stacks["SRC"])) if "SRC" in stacks else 0
     raw = fits[0].knob("sourceRefFrames") or ""
-    n_refs = len(re.findall(r"\bx-?\d", raw))
+    n_refs = len(curve_keys(raw))
     if n_refs != n_pairs:
         yield _diag("NR009", f"MatchGrade has {n_refs} reference frames for {n_pairs} pairs",
                     fits[0], "sourceRefFrames", script=script)

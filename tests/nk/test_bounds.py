@@ -23,9 +23,9 @@ COMMANDS = (["validate"], ["validate", "--untrusted"], ["fmt"], ["graph"])
 def _run_all(path, capsys):
     out = []
     for cmd in COMMANDS:
-        t = time.perf_counter()
+        t = time.process_time()
         code = main([*cmd, str(path)])
-        spent = time.perf_counter() - t
+        spent = time.process_time() - t
         captured = capsys.readouterr()
         out.append((cmd, code, spent, captured.out, captured.err))
     return out
@@ -59,10 +59,10 @@ def test_many_wide_nodes_hit_the_slot_budget():
 def test_unknown_knobs_validate_in_linear_time():
     def cost(n):
         text = "Blur {\n" + "".join(f" k{i} {i}\n" for i in range(n)) + " name B\n}\n"
-        t = time.perf_counter()
+        t = time.process_time()
         script = parse_text(text)
         found = validate_script(script, untrusted=True, source=text)
-        spent = time.perf_counter() - t
+        spent = time.process_time() - t
         listed = [d for d in found if d.code == "unknown-knob"]
         assert len(listed) == min(n, 1000) + (n > 1000)  # first 1,000, then one summary line
         assert n <= 1000 or any(f"{n} in all" in d.message for d in listed)

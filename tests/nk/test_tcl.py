@@ -147,9 +147,9 @@ def test_linear_time_on_long_values():
 
     def cost(n):
         text = "[value a] \\[x\\] " * n
-        t = time.perf_counter()
+        t = time.process_time()
         tcl.check_subst(text)
-        return time.perf_counter() - t
+        return time.process_time() - t
 
     small, big = min(cost(5000) for _ in range(3)), min(cost(20000) for _ in range(3))
-    assert big / small < 8, (small, big)
+    assert big / small < 10, (small, big)  # quadratic would be ~16
