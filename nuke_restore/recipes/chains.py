@@ -205,7 +205,8 @@ class Ctx:
                                         f"{'+' if offset >= 0 else '-'} {abs(offset)}\n({src})")
             else:
                 pairs = c.refmap.pairs(range(c.first, c.last + 1))
-                curve = "{{curve K " + " ".join(f"x{f} {r}" for f, r in pairs) + "}}"
+                # Constant interpolation (K) between keys, written as Nuke writes curves.
+                curve = "{" + format_curve(pairs).replace("{curve ", "{curve K ", 1) + "}"
                 node = self.b.add("FrameHold", [("firstFrame", Raw(curve))], [node],
                                   name=f"FrameHold_REF_MAP{sfx}", lane=lane,
                                   label=f"frame map {src}:\nreference frame per source frame")

@@ -7,7 +7,6 @@ dataset FrameHold on the Reference side shows the mapped reference frame.
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
@@ -15,6 +14,7 @@ from nuke_restore.config import load_config
 from nuke_restore.errors import ConfigError
 from nuke_restore.nk.parser import parse_text
 from nuke_restore.nk.validate import validate_script
+from nuke_restore.nk.values import curve_keys
 from nuke_restore.recipes import build_scripts, rules_for
 
 JOB = """\
@@ -98,9 +98,10 @@ def test_table_map_holds_the_mapped_frame_and_skips_unmatched(tmp_path):
     s = parse_text(tr.text)
     hold = _node(s, "FrameHold_REF_MAP")
     curve = hold.knob("firstFrame")
-    assert curve.startswith("{{curve K x1002 2 ") and "x1013 23" in curve and "x1018" not in curve
+    assert curve.startswith("{{curve K x1002 2 3 4 ")
+    keys = dict((int(f), int(r)) for f, r in curve_keys(curve))
+    assert keys[1013] == 23 and 1018 not in keys and 1001 not in keys and keys[1024] == 34
     assert (_node(s, "Read_REF").knob("first"), _node(s, "Read_REF").knob("last")) == ("2", "34")
-    keys = dict((int(a), int(b)) for a, b in re.findall(r"x(\d+) (\d+)", curve))
     for n in _node(s, "AppendClip_REF").inputs:
         f = int(n.knob("firstFrame"))
         assert f"reference frame {keys[f]}" in n.knob("label")
@@ -190,7 +191,8 @@ def test_per_shot_offsets_make_a_table(tmp_path):
     built = build_scripts(cfg, outdir=tmp_path)
     tr = parse_text(next(b for b in built if b.kind == "training" and b.unit == "SH020").text)
     curve = _node(tr, "FrameHold_REF_MAP").knob("firstFrame")
-    assert "x1012 12 x1013 23" in curve
+    keys = dict((int(f), int(r)) for f, r in curve_keys(curve))
+    assert (keys[1012], keys[1013]) == (12, 23) and len(keys) == 24
     assert (_node(tr, "Read_REF").knob("last")) == "34"
     for b in built:
         assert _errors(b.text) == [], b.relpath
