@@ -3,7 +3,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
-"$here/scripts/setup.sh" imaging,test
+"$here/scripts/setup.sh" imaging,test,ml
 "$here/scripts/setup-qt.sh"   # PySide6 in .venv, PySide2 for /usr/bin/python3 (dialog tests)
 py="$here/.venv/bin/python"
 echo "== ruff"

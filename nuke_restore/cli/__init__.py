@@ -59,6 +59,10 @@ COMMANDS = (
     "baseline",
     "qc",
     "farm",
+    "train",
+    "export",
+    "catfile",
+    "evaluate",
 )
 
 logger = logging.getLogger("nuke_restore")

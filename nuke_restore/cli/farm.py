@@ -73,6 +73,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="OpenCue host tags for every layer, e.g. gpu|nuke")
     p.add_argument("--cue-show", default="testing", help="OpenCue show (default: testing)")
     p.add_argument("--cue-user", help="OpenCue user (default: $USER)")
+    p.add_argument("--trainer", choices=("copycat", "torch"), default="copycat",
+                   help="copycat (default): CopyCat in Nuke; torch: `nuke-restore train` (headless "
+                        "PyTorch, first stage, one GPU per job; the --qc-tool executable)")
     p.add_argument("--qc-tool", default="nuke-restore", metavar="PATH",
                    help="nuke-restore on the farm, for the QC metrics (default: nuke-restore)")
     p.add_argument("--no-qc-metrics", dest="qc_metrics", action="store_false",
@@ -123,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
         deadline_group=args.group,
         cue_user=_safe(args.cue_user or os.environ.get("USER") or os.environ.get("LOGNAME")
                        or "nuke-restore"),
+        trainer=args.trainer, tool=args.qc_tool,
+        config_path=str(Path(args.config).resolve()),
     ).validate()
     if args.batch_size is not None:
         _override_batch(config, args.batch_size)

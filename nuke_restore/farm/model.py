@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ..errors import FarmError
 
 MANAGERS = ("deadline", "opencue", "shell")
+TRAINERS = ("copycat", "torch")
 
 # Sanity bound: a world size in the thousands is a typo, not a farm.
 MAX_WORLD_SIZE = 256
@@ -152,6 +153,10 @@ class FarmSettings:
     cue_tags: Tuple[str, ...] = ()
     deadline_pool: Optional[str] = None
     deadline_group: Optional[str] = None
+    # "torch": `nuke-restore train` (headless PyTorch, one GPU per job) instead of CopyCat in Nuke.
+    trainer: str = "copycat"
+    tool: str = "nuke-restore"
+    config_path: Optional[str] = None
 
     def validate(self) -> FarmSettings:
         if not isinstance(self.world_size, int) or self.world_size < 1:
@@ -189,6 +194,12 @@ class FarmSettings:
                 raise FarmError(f"--cue-tags: {tag!r} is not a valid OpenCue tag (letters and "
                                 "digits only)")
         check_path_maps(self.path_maps)
+        if self.trainer not in TRAINERS:
+            raise FarmError(f"--trainer {self.trainer!r}: choose from {', '.join(TRAINERS)}")
+        if self.trainer == "torch" and self.world_size != 1:
+            raise FarmError("--trainer torch trains on one GPU per job: use --world-size 1")
+        if self.trainer == "torch" and not self.config_path:
+            raise FarmError("--trainer torch needs the job config's path")
         return self
 
     @property
@@ -371,7 +382,8 @@ def _check_training(task: TrainingTask, settings: FarmSettings) -> None:
     first = task.ranks[0]
     for spec in task.ranks:
         argv = list(spec.argv)
-        if task.script_path not in argv or task.copycat_node not in argv:
+        if settings.trainer == "copycat" and (task.script_path not in argv
+                                              or task.copycat_node not in argv):
             raise FarmError(f"{task.name}: rank {spec.rank} does not run the same script and node")
         if strip_gpu(argv) != strip_gpu(list(first.argv)):
             raise FarmError(f"{task.name}: rank {spec.rank} runs a different command than rank 0")

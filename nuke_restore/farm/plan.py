@@ -229,8 +229,32 @@ def _task_name(shot: str, procedure: str, step: str, node: str, nodes: int) -> s
     return safe_name("_".join(p for p in parts if p))
 
 
+def torch_training_argv(settings: FarmSettings, spec: ScriptSpec, data_dir: str
+                        ) -> Tuple[str, ...]:
+    """``nuke-restore train CONFIG --shot S --procedure P --device cuda|cpu -o DATA_DIR``."""
+    device = "cuda" if settings.use_gpu else "cpu"
+    return (settings.tool, "train", remap(settings.config_path or "", settings.path_maps),
+            "--shot", spec.shot, "--procedure", spec.procedure, "--device", device,
+            "-o", data_dir)
+
+
 def _training(spec: ScriptSpec, settings: FarmSettings, node: str, script: str, name: str,
               port: int) -> TrainingTask:
+    if settings.trainer == "torch" and len(spec.copycat_nodes) > 1:
+        # A later stage learns from the earlier stage's Inference render in Nuke: CopyCat it is.
+        logger.warning("%s: multi-stage; --trainer torch trains single-stage procedures only, "
+                       "%s trains with CopyCat", spec.relpath, node)
+    elif settings.trainer == "torch":
+        data_dir = spec.data_directory or find_data_directory(spec.text, node) or name
+        data_dir = remap(posixpath.normpath(posixpath.join(posixpath.dirname(script), data_dir)),
+                         settings.path_maps)
+        gpu = settings.gpu_for_rank(0)
+        env = (("CUDA_VISIBLE_DEVICES", str(gpu)),) if gpu is not None else ()
+        return TrainingTask(
+            shot=spec.shot, name=name, script_path=script, copycat_node=node,
+            batch_size=spec.batch_size, batch_field=spec.batch_field, data_directory=data_dir,
+            ranks=(RankSpec(rank=0, env=env, argv=torch_training_argv(settings, spec, data_dir),
+                            gpu=gpu),))
     ranks = tuple(
         RankSpec(rank=rank, env=rank_env(settings, rank, settings.main_addr, port),
                  argv=training_argv(settings, node, script, settings.gpu_for_rank(rank)),

@@ -156,6 +156,11 @@ class Ctx:
             if key and key in self.cfg.inference.model_files:
                 return self.paths.rel(self.cfg.inference.model_files[key])
         ext = "catnc" if self.cfg.project.non_commercial else "cat"
+        # A headless model (`nuke-restore train` -> export -> catfile -> .cat made in Nuke) in the
+        # stage folder wins over the CopyCat checkpoint name (docs/ml.md).
+        torch_cat = f"{self.stage_dir(k)}/{self.unit.name}_{self.proc.name}{suffix}_torch.cat"
+        if (self.paths.out_dir / torch_cat).is_file():
+            return torch_cat
         return f"{self.stage_dir(k)}/{self.unit.name}_{self.proc.name}{suffix}.{steps}.{ext}"
 
     def output_name(self, tag: str, checkpoint: str) -> str:
