@@ -66,6 +66,8 @@ ON_SAVE: Dict[str, Tuple[Tuple[str, str], ...]] = {
     "FrameRange": (("time", '""'),),
     "AppendClip": (("meta_from_first", "false"), ("time", '""')),
     "MatchGrade": (("serializeKnob", MATCHGRADE_SERIALIZE_DEFAULT),),
+    # the one TimeOffset of the corpus (NST_X_Aton_Examples.nk) writes `time ""` after time_offset
+    "TimeOffset": (("time", '""'),),
 }
 # The same per file format: an EXR Write writes `first_part rgba` (6 of the 7 EXR Writes of the
 # corpus; the 7th chose `none`).
