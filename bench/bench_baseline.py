@@ -1,8 +1,8 @@
-"""FadeBench (science.md §10.1): colour baselines and training-target builds against ground truth.
+"""FadeBench: colour baselines and training-target builds against ground truth.
 
 Data: the bundled real photographs (scikit-image wheel). Each photograph makes one "shot" of 8
 frames (different crops, own grain); 4 frames are fitted on, the other 4 scored. The source is
-a density-domain dye fade (science.md §11; crosstalk M, retention C/M/Y 0.45/0.90/0.65, blue
+a density-domain dye fade (crosstalk M, retention C/M/Y 0.45/0.90/0.65, blue
 stain, density grain), uniform or with the retention loss modulated +-35 % by a smooth random
 field ("spatial"). The reference is the truth degraded like a DVD: 0.5x, 4:2:0, JPEG q80, bicubic
 back up; pixel-aligned (registration is RegBench's job).

@@ -1,7 +1,7 @@
 """ShotBench: our cut/dissolve detector against PySceneDetect on the same frames, same run.
 
 Ground truth is built at run time from real photographs shipped in the scikit-image wheel
-(science.md §10): slow camera moves over the photos, hard cuts (some between two moves over the
+: slow camera moves over the photos, hard cuts (some between two moves over the
 same photo), dissolves, flash frames inside shots, exposure flicker, density grain and a dye fade.
 Frames are kept in memory as 8-bit pictures (what a decoder would hand over), so every detector
 sees identical pixels and no decoding is timed.

@@ -187,7 +187,7 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        # One corpus file has GBK bytes in a quoted value (nk-format.md trap 3).
+        # One corpus file has GBK bytes in a quoted value.
         return data.decode("latin-1")
 
 

@@ -1,6 +1,6 @@
 """Registration of a reference onto a source, reported as Nuke Transform / CornerPin2D values.
 
-The reference moves, the source never does (workflow-spec §4). The method is built for the pairs
+The reference moves, the source never does. The method is built for the pairs
 this project sees: a faded, grainy film scan against a soft, compressed telecine/DVD reference.
 
 1. Both frames are reduced to luma and a 2x box pyramid is built down to ~96 px.

@@ -1,11 +1,11 @@
 """MatchGrade-like colour baselines fitted on aligned pairs, and training-target construction.
 
 A baseline maps the source's colours onto the reference's with one global function fitted on the
-curated pairs of a shot (science.md §2): what any CopyCat model has to beat.
+curated pairs of a shot: what any CopyCat model has to beat.
 
 * ``poly``: polynomial regression with a constant term (degree 2 by default: 10 terms per
-  channel), lightly ridge-regularised and re-weighted once against misaligned pixels. science.md
-  §2.3 measured it as the strongest shot-level map (34.8 dB uniform fade).
+  channel), lightly ridge-regularised and re-weighted once against misaligned pixels. FadeBench
+  (bench/bench_baseline.py) measures it as the strongest shot-level map (34.8 dB uniform fade).
 * ``lut3d``: paired 3D LUT (MatchGrade "3D LUT" transform): targets are splatted trilinearly into
   an N^3 lattice; each node's weighted mean is shrunk toward the polynomial fit with weight
   ``w / (w + 0.5)``, so empty cells fall back to the polynomial instead of staying identity.
@@ -18,7 +18,7 @@ Unpaired per-frame transfers for comparison: :func:`reinhard` (Lab mean/std),
 Values are fitted in a *working encoding* (sRGB-encoded 0..1 by default, a perceptually even
 domain like MatchGrade's logarithmic pre-LUT); :func:`encode` / :func:`decode` convert.
 
-Targets (science.md §2.3): :func:`chroma_target` is the template's "source Y + reference CbCr";
+Targets: :func:`chroma_target` is the template's "source Y + reference CbCr";
 :func:`matched_target` is the frequency split "reference low-pass Y + source high-pass Y +
 reference CbCr", which keeps the source's grain and detail but takes tone from the reference.
 """
@@ -372,7 +372,7 @@ def matched_target(src: np.ndarray, ref: np.ndarray, sigma: float = 2.0,
                    matrix: str = "rec709") -> np.ndarray:
     """Frequency-split ground truth: G(ref Y') + (src Y' - G(src Y')) + reference CbCr.
 
-    ``sigma`` (source pixels) should be about the reference's blur radius (science.md §11).
+    ``sigma`` (source pixels) should be about the reference's blur radius.
     """
     ys = rgb_to_ycbcr(src, matrix)
     yr = rgb_to_ycbcr(ref, matrix)

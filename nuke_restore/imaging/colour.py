@@ -1,6 +1,6 @@
 """Colour maths for the Y'CbCr split that the CopyCat graphs make with Nuke's Colorspace node.
 
-Y'CbCr convention (full range, floats; science.md §8.1):
+Y'CbCr convention (full range, floats):
 
     Y' = Kr R + Kg G + Kb B            (Kg = 1 - Kr - Kb)
     Cb = (B - Y') / (2 (1 - Kb)) + offset
@@ -12,7 +12,7 @@ matrix inverse, so a round trip returns the input up to float rounding.
 
 What Nuke's Colorspace node does with ``colorspace_out YCbCr`` is NOT documented: the Foundry
 reference page gives neither the coefficients, nor the Cb/Cr offset, nor whether a transfer curve is
-applied before the matrix (science.md §8.2, "not found this session"). Natron's look-alike
+applied before the matrix (not documented by Foundry). Natron's look-alike
 RGBToYCbCr709/601 plugins apply the sRGB/Rec.709 OETF first, which is suggestive only. So every
 choice is a parameter here:
 

@@ -1,6 +1,6 @@
 """Dataset curation: which frames become CopyCat training pairs, and which one is the Preview.
 
-Rules (workflow-spec §3, science.md §6):
+Rules:
 
 * shots come from :mod:`.cuts` (hard cuts and dissolves); a training frame never straddles a cut and
   dissolve frames (mixes of two shots) are never picked;
@@ -36,7 +36,7 @@ from .sequence import FrameSequence
 
 logger = logging.getLogger(__name__)
 
-#: Training frames per unit by granularity (workflow-spec §3: shot 3-4, scene ~16, sequence 33+).
+#: Training frames per unit by granularity (shot 3-4, scene ~16, sequence 33+).
 DEFAULT_TRAIN = {"shot": 4, "scene": 16, "sequence": 33}
 GRANULARITIES = tuple(DEFAULT_TRAIN)
 
@@ -60,7 +60,7 @@ class CurateOptions:
             off-by-one frame.
         validation: hold-out share (0 to 0.5; the spec suggests 0.15-0.25): per shot,
             ceil(share x training frames) usable frames that are neither trained nor the Preview,
-            spread through the shot like the training frames (workflow-spec §3, R3).
+            spread through the shot like the training frames.
         scene_threshold: shot-signature distance under which consecutive shots share a scene.
         cut_params: detector tuning.
         progress: progress bars.

@@ -26,7 +26,7 @@ about ``w^2 var A + (1-w)^2 var B``, while a camera move keeps the contrast of i
 contrast dip is what separated dissolves from camera moves in tuning; the mix residual alone did
 not (slow moves are near-linear on a thumbnail). Cuts found inside a dissolve are dropped.
 
-Reference: science.md §4 (PySceneDetect's content/adaptive detectors use an HSV frame difference
+Background: (PySceneDetect's content/adaptive detectors use an HSV frame difference
 and a rolling-average ratio; the idea of a rolling ratio is used here on our own distance).
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Image-quality metrics that need no downloaded weights (science.md §1.2).
+"""Image-quality metrics that need no downloaded weights.
 
 All functions take float arrays (H x W x 3 RGB or H x W) and return plain floats or numpy arrays.
 Colour metrics expect sRGB-encoded values in 0..1 unless they say otherwise; use

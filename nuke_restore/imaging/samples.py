@@ -1,14 +1,14 @@
 """Sample footage with known ground truth, made at run time from real photographs.
 
 The photographs ship inside the scikit-image wheel (``skimage/data``: astronaut, coffee, chelsea,
-rocket, motorcycle_left; science.md §10). They are read straight from the installed package with
+rocket, motorcycle_left). They are read straight from the installed package with
 OpenImageIO, so nothing is downloaded and ``skimage`` itself is never imported.
 
 A "shot" is a slow camera move (Ken Burns: pan, zoom, a little roll) over one photograph. From the
 clean render three sequences are written:
 
 * ``truth/truth.####.exr`` - the clean picture, scene-linear (sRGB primaries), half float;
-* ``source/source.####.exr`` - a faded film scan of it: density-domain dye fade (science.md §11:
+* ``source/source.####.exr`` - a faded film scan of it: density-domain dye fade (
   crosstalk matrix, per-dye retention, blue stain), density grain, per-frame exposure flicker,
   a slight softening; linear, half float;
 * ``reference/reference.####.jpg`` - a video-like reference with correct colour: rendered with a
@@ -57,13 +57,13 @@ PHOTOS: Dict[str, str] = {
     "motorcycle_left": "motorcycle_left.png",
 }
 
-#: Dye-density crosstalk (rows R, G, B density; columns cyan, magenta, yellow dye), science.md §2.3.
+#: Dye-density crosstalk (rows R, G, B density; columns cyan, magenta, yellow dye).
 CROSSTALK = np.array([[1.00, 0.10, 0.02], [0.25, 1.00, 0.08], [0.10, 0.35, 1.00]])
 
 
 @dataclass
 class FadeParams:
-    """Density-domain dye fade (science.md §11). Retention is per dye: cyan, magenta, yellow."""
+    """Density-domain dye fade Retention is per dye: cyan, magenta, yellow."""
 
     retention: Tuple[float, float, float] = (0.45, 0.90, 0.65)
     stain: float = 0.03
@@ -171,7 +171,7 @@ def warp(img: np.ndarray, out_to_in: np.ndarray, size: Tuple[int, int], supersam
 # -- degradations ---------------------------------------------------------------------------------
 def fade_linear(lin: np.ndarray, params: FadeParams, rng: np.random.Generator,
                 retention_scale: float = 1.0, gain: float = 1.0) -> np.ndarray:
-    """Density-domain dye fade of linear transmittance ``lin`` (science.md §11)."""
+    """Density-domain dye fade of linear transmittance ``lin``."""
     t = np.clip(lin * gain, 1e-3, 1.0)
     dens = -np.log10(t)
     dyes = np.einsum("...c,dc->...d", dens, np.linalg.inv(CROSSTALK).astype(np.float32))

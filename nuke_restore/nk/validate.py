@@ -129,7 +129,7 @@ MAX_FINDINGS_PER_CODE = 1000
 # Did-you-mean hints per file (each costs ~1 ms): past this many unknown knobs, none (linear time).
 _MAX_HINTS = 200
 
-# Top-level commands other than node blocks and stack commands (nk-format.md section 1).
+# Top-level commands other than node blocks and stack commands (as real Nuke-saved files have them).
 _KNOWN_COMMANDS = frozenset({"#", "version", "define_window_layout_xml", "add_layer", "set"})
 
 # Inputs a node cannot do its job without, by class: {class: {index: label}}. Evidence: CopyCat's

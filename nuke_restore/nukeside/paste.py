@@ -1,7 +1,7 @@
 """Paste generated .nk text into the open script: one undo step, beside the selection, unwired.
 
 ``nuke.nodePaste(path)`` reads a file in the clipboard shape that ``nuke.nodeCopy`` writes
-(``set cut_paste_input [stack 0]`` / ``version`` / nodes; see design/nk-format.md §4). A full script
+(``set cut_paste_input [stack 0]`` / ``version`` / nodes; the form Nuke's own copy writes). A full script
 from the recipes starts with ``#!``, ``version`` and ``Root {...}``: pasting the Root would overwrite
 the artist's project settings, so only the node part is kept (``clipboard_text``). The node part is
 the harness-validated text byte for byte; only header commands are dropped. Nothing pushes

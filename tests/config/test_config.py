@@ -54,7 +54,7 @@ def test_good_config_and_spec_defaults(tmp_path):
     cfg = load_config(write(tmp_path, GOOD))
     proc = cfg.procedures[0]
     cc = proc.copycat
-    # workflow-spec §2.1 defaults: GPU on, Medium, batch Manual 3, checkpoint 10000, sheet 100.
+    # the workflow's CopyCat defaults: GPU on, Medium, batch Manual 3, checkpoint 10000, sheet 100.
     assert (cc.gpu, cc.model_size, cc.batch_size, cc.checkpoint_interval,
             cc.contact_sheet_interval, cc.multi_resolution) == (True, "Medium", 3, 10000, 100, True)
     assert cfg.shots[0].train == [471, 478, 492, 499] and cfg.shots[0].preview == 485

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from nuke_restore.errors import ImagingError
 from nuke_restore.imaging import colour
 
-# science.md §8.1, full range, written out independently of the code's Kr/Kb derivation.
+# Full range, written out independently of the code's Kr/Kb derivation.
 REC709 = np.array([[0.2126, 0.7152, 0.0722],
                    [-0.114572, -0.385428, 0.5],
                    [0.5, -0.454153, -0.045847]])

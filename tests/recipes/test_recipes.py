@@ -1,4 +1,4 @@
-"""Recipes: every built script validates; the R12 rules catch broken graphs; layout, determinism,
+"""Recipes: every built script validates; the workflow rules catch broken graphs; layout, determinism,
 evidence (classes/knobs/enums), provenance and the per-procedure structure."""
 from __future__ import annotations
 
