@@ -10,10 +10,17 @@ PROJECT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("NUKE_RESTORE_SHARED", PROJECT.parent / "shared"))
 
 
+#: What a test that needs the evidence folder says when it is not there.
+MISSING_EVIDENCE = (
+    f"evidence folder not found at {SHARED}: these tests compare against 99 real Nuke-saved "
+    "scripts (nk-corpus/) and the scan of Nuke 17.0v3's knobs (nuke-facts/knobs-17.0v3.json), "
+    "which are not part of the project; set NUKE_RESTORE_SHARED to the folder that holds them")
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not (SHARED / "nk-corpus").is_dir():
-        pytest.skip("../shared (nk-corpus, nuke-facts) is not present")
+        pytest.skip(MISSING_EVIDENCE)
     return SHARED
 
 
@@ -28,7 +35,8 @@ def corpus_files(shared_dir):
 def knob_facts_path(shared_dir) -> Path:
     p = shared_dir / "nuke-facts" / "knobs-17.0v3.json"
     if not p.is_file():
-        pytest.skip("nuke-facts/knobs-17.0v3.json is not present")
+        pytest.skip(f"{p} not found: the scan of Nuke 17.0v3's knobs (nuke-facts/) is missing "
+                    "from the evidence folder")
     return p
 
 

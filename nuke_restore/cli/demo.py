@@ -70,12 +70,16 @@ def run(args: argparse.Namespace) -> int:
         # Never overwrite without --force, not even a previous demo: its job.yaml may have been
         # edited since.
         if (out / steps.MARKER).exists():
-            raise NukeRestoreError("holds a previous demo; pass --force to overwrite it or choose "
+            what = "an interrupted demo" if _interrupted(out / steps.MARKER) else \
+                "a previous demo"
+            raise NukeRestoreError(f"holds {what}; pass --force to overwrite it or choose "
                                    "another folder", path=str(out))
         raise NukeRestoreError(
             "folder exists and is not a previous demo; choose another or pass --force",
             path=str(out))
     out.mkdir(parents=True, exist_ok=True)
+    # Marked before the first step, so an interrupted demo is still known as one (and rerun).
+    (out / steps.MARKER).write_text(json.dumps({"complete": False, "steps": []}) + "\n")
     # Work inside DIR with relative paths, so every file the demo writes is the same wherever DIR is.
     # Images carry a fixed DateTime (SOURCE_DATE_EPOCH) unless the user set one.
     previous, epoch = os.getcwd(), os.environ.get("SOURCE_DATE_EPOCH")
@@ -105,4 +109,12 @@ def _run_steps(steps, args: argparse.Namespace) -> None:
     if use_imaging:
         runner.run("baseline", lambda: steps.baseline(state))
         runner.run("qc", lambda: steps.qc(state))
-    Path(steps.MARKER).write_text(json.dumps({"steps": [r[0] for r in runner.rows]}) + "\n")
+    Path(steps.MARKER).write_text(json.dumps({"complete": True,
+                                              "steps": [r[0] for r in runner.rows]}) + "\n")
+
+
+def _interrupted(marker: Path) -> bool:
+    try:
+        return json.loads(marker.read_text()).get("complete") is False
+    except (OSError, ValueError, AttributeError):
+        return False

@@ -317,17 +317,24 @@ def _qc_builder(args, config, settings, out: Path):
         clip = getattr(config, "clips", {}).get(unit.clip) if unit else None
         if args.qc_metrics and clip is not None and clip.reference:
             baselines = [o for r in renders if r.kind == "baseline" for o in r.outputs]
+            jobs = []
             for render in renders:
                 proc = procedures.get(render.procedure)
                 if render.kind != "inference" or not render.outputs or not proc or not proc.stages:
                     continue
-                mode = proc.stages[-1].pair
+                jobs.append((render, proc.stages[-1].pair))
+            if not jobs and baselines:
+                # A job with only the MatchGrade baseline still gets its numbers.
+                jobs.append((next(r for r in renders if r.kind == "baseline"), "chroma"))
+            for render, mode in jobs:
                 report = f"{farm_out}/{shot}/qc/{render.name}"
                 argv = [args.qc_tool, "qc", "--source", clip_path(clip.source),
-                        "--reference", clip_path(clip.reference), "--output", render.outputs[0],
-                        "--mode", mode]
+                        "--reference", clip_path(clip.reference), "--mode", mode]
+                if render.kind == "inference":
+                    argv += ["--output", render.outputs[0]]
                 if mode == "chroma" and baselines:
                     argv += ["--baseline", baselines[0]]
+                argv += _qc_colour_and_frames(config, clip, clip_path)
                 if getattr(config.alignment, "mode", "none") != "none":
                     argv.append("--align")
                 argv += ["-o", f"{report}.html", "--json", f"{report}.json", "--force"]
@@ -340,6 +347,26 @@ def _qc_builder(args, config, settings, out: Path):
     return build
 
 
+def _qc_colour_and_frames(config, clip, clip_path) -> List[str]:
+    """The QC options that make it read the footage as the built scripts do: the OCIO config and
+    the Reads' colour spaces, the renders' (the Writes' output transform), and the Reference's
+    frame numbering (offset or frame map)."""
+    project = config.project
+    argv = ["--ocio-config", clip_path(project.ocio_config_path) if project.ocio_config_path
+            else project.ocio_config,
+            "--source-colourspace", clip.colorspace or project.read_colorspace,
+            "--reference-colourspace", clip.reference_colorspace or project.read_colorspace,
+            "--output-colourspace", project.write_colorspace,
+            "--baseline-colourspace", project.write_colorspace]
+    fmap = getattr(clip, "frame_map", None)
+    if fmap is not None:
+        if clip.frame_map_file:
+            argv += ["--frame-map", clip_path(clip.frame_map_file)]
+        else:
+            argv += ["--reference-offset", str(fmap.offset)]
+    return argv
+
+
 # --- output -----------------------------------------------------------------------------------------
 def _print_summary(plan, out: Path, written: List[Path]) -> None:
     settings = plan.settings
@@ -349,14 +376,14 @@ def _print_summary(plan, out: Path, written: List[Path]) -> None:
                     f"{settings.main_addr or 'published by rank 0'}:{task.port}"
                     if settings.distributed else "1 process")
             print(f"{shot.shot}: train {task.copycat_node} ({mode}) -> "
-                  f"{out / shot.shot / task.name}")
+                  f"{shlex.quote(str(out / shot.shot / task.name))}")
         for task in [*shot.renders, *shot.qc]:
             print(f"{shot.shot}: {task.name} after {', '.join(task.depends_on) or 'nothing'}")
     if "deadline" in settings.managers:
-        print(f"Deadline: sh {out / 'deadline' / 'submit_deadline.sh'}")
+        print(f"Deadline: sh {shlex.quote(str(out / 'deadline' / 'submit_deadline.sh'))}")
     if "opencue" in settings.managers:
-        print(f"OpenCue:  python3 {out / 'opencue' / 'submit_opencue.py'}")
-    print(f"{len(written)} files written to {out}")
+        print(f"OpenCue:  python3 {shlex.quote(str(out / 'opencue' / 'submit_opencue.py'))}")
+    print(f"{len(written)} files written to {shlex.quote(str(out))}")
 
 
 def _report_logs(paths: Sequence[str], as_json: bool) -> int:

@@ -1,7 +1,9 @@
 """``nuke-restore graph``: show the node graph of a .nk/.gizmo (text tree or Graphviz).
 
 The text form lists each node as ``Class Name``, then its inputs by index (``mask`` for mask
-inputs), with group contents indented under their group. ``--dot`` prints a Graphviz digraph
+inputs), with group contents indented under their group. Every node has its own label: a clone,
+which shares its original's name in the file, is ``Name(clone1)``; an unnamed node is
+``<Class#k>`` (k = its place in its group), so ``0:X 1:X`` always means one node feeding both. ``--dot`` prints a Graphviz digraph
 (groups as clusters, clones as dashed edges to their original).
 """
 from __future__ import annotations
@@ -49,25 +51,67 @@ def _label(node) -> str:
     return node.name or f"<{node.cls}>"
 
 
-def format_tree(graph, depth: int = 0) -> List[str]:
-    """The graph as indented lines: ``Class Name  0:Input  1:Input  mask:Input``."""
+def unique_labels(graph, labels: Optional[Dict[int, str]] = None) -> Dict[int, str]:
+    """A label per node that no other node of its group shares, so an input list names each node
+    unambiguously (``0:Colorspace1 1:Colorspace1(clone1)`` is an original and its clone, while
+    ``0:Read1 1:Read1`` is one node feeding two inputs).
+
+    Clones share their original's name in the file: they are labelled ``Name(cloneN)``, numbered in
+    file order. An unnamed node is ``<Class#k>`` and a name used twice is ``Name#k`` (k = the node's
+    place in its group, from 1). Names are scoped per group, as in Nuke.
+    """
+    labels = {} if labels is None else labels
+    nodes = list(graph.nodes)
+    counts: Dict[str, int] = {}
+    for node in nodes:
+        if node.name and node.clone_of is None:
+            counts[node.name] = counts.get(node.name, 0) + 1
+    clones: Dict[int, int] = {}
+    for k, node in enumerate(nodes, 1):
+        if node.clone_of is not None:
+            n = clones[id(node.clone_of)] = clones.get(id(node.clone_of), 0) + 1
+            base = labels.get(id(node.clone_of)) or _label(node.clone_of)
+            labels[id(node)] = f"{base}(clone{n})"
+        elif not node.name:
+            labels[id(node)] = f"<{node.cls}#{k}>"
+        elif counts[node.name] > 1:
+            labels[id(node)] = f"{node.name}#{k}"
+        else:
+            labels[id(node)] = node.name
+        if node.body is not None:
+            unique_labels(node.body, labels)
+    return labels
+
+
+def format_tree(graph, depth: int = 0, labels: Optional[Dict[int, str]] = None) -> List[str]:
+    """The graph as indented lines: ``Class Name  0:Input  1:Input  mask:Input``.
+
+    Every node has a label no other node shares (``unique_labels``), so when one node feeds two
+    inputs both inputs name the same label, and two different nodes never look alike.
+    """
+    if labels is None:
+        labels = unique_labels(graph)
+
+    def label(node) -> str:
+        return labels.get(id(node), _label(node)) if node is not None else "-"
+
     out: List[str] = []
     pad = "  " * depth
     for node in graph.nodes:
-        parts = [f"{pad}{node.cls} {_label(node)}"]
+        parts = [f"{pad}{node.cls} {label(node)}"]
         if node.clone_of is not None:
-            parts.append(f"(clone of {_label(node.clone_of)})")
+            parts.append(f"(clone of {label(node.clone_of)})")
         normal = len(node.inputs) - node.mask_inputs
         ins = []
         for i, src in enumerate(node.inputs):
             if src is None and (i >= normal or all(s is None for s in node.inputs[i:normal])):
                 continue  # trailing empty inputs say nothing
-            ins.append(f"{'mask' if i >= normal else i}:{_label(src)}")
+            ins.append(f"{'mask' if i >= normal else i}:{label(src)}")
         if ins:
             parts.append(" ".join(ins))
         out.append("  ".join(parts))
         if node.body is not None:
-            out.extend(format_tree(node.body, depth + 1))
+            out.extend(format_tree(node.body, depth + 1, labels))
     return out
 
 

@@ -104,7 +104,8 @@ class Section:
         if choices is not None:
             opts = list(choices)
             if value not in opts:
-                raise self.error(key, f"{value!r} is not allowed; allowed values: {', '.join(opts)}")
+                raise self.error(key, f"{value!r} is not allowed{did_you_mean(value, opts)}; "
+                                      f"allowed values: {', '.join(opts)}")
             return value
         problem = text_problem(value, kind)
         if problem is not None:
@@ -170,6 +171,15 @@ class Section:
             pos = value.item_pos.get(i, (0, 0)) if isinstance(value, LineList) else (0, 0)
             out.append((item, f"{self.sub(key)}[{i}]", (pos[0] or None, pos[1] or None)))
         return out
+
+
+def did_you_mean(value: str, options: Sequence[str]) -> str:
+    """`` (did you mean 'Medium'?)`` for a near miss (case, a typo), else ``""``."""
+    import difflib
+
+    folded = [o for o in options if o.casefold() == value.casefold()]
+    close = folded or difflib.get_close_matches(value, options, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def check_int(value: Any, sec: Section, key: str, *, minimum: Optional[int] = None,

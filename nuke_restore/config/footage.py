@@ -2,7 +2,9 @@
 
 Scripts may be built on a machine that does not see the plates, so a clip whose files are not found
 at all is only reported (``check_footage`` returns the notes). When the files are there, every frame
-of the clip's range must exist and each sequence's first frame must be the project format: otherwise
+of the clip's range must exist (for the Reference: every frame its ``reference_offset`` or
+``frame_map`` points at), and each sequence's first frame must be the project format (a Reference
+may be another size of the same shape: the built scripts reformat it): otherwise
 a ConfigError names the config file, the line and the clip field (``clips.main.reference``).
 
 Needs the ``imaging`` extra for the sizes (OpenImageIO reads the headers only); without it only the
@@ -54,23 +56,45 @@ def check_footage(cfg: JobConfig, clips: Optional[Iterable[str]] = None) -> List
                 notes.append(f"{field}: no files match {path}; frames and sizes not checked")
                 continue
             have = set(seq.frames)
-            missing = [f for f in range(clip.first, clip.last + 1) if f not in have]
+            if role == "reference" and clip.frame_map is not None:
+                # The Reference is numbered its own way: the frames the map points at must exist.
+                want = sorted({r for _f, r in clip.refmap.pairs(range(clip.first, clip.last + 1))})
+                what = (f"reference frames the clip's {_map_name(clip)} maps source frames "
+                        f"{clip.first} to {clip.last} to")
+            else:
+                want = list(range(clip.first, clip.last + 1))
+                what = f"frame(s) of the clip's range ({clip.first} to {clip.last})"
+            missing = [f for f in want if f not in have]
             if missing:
-                raise error(f"{len(missing)} frame(s) of the clip's range ({clip.first} to "
-                            f"{clip.last}) missing from {path}: {_format_frames(missing)}")
-            first = seq.path(clip.first)
+                raise error(f"{len(missing)} {what} missing from {path}: "
+                            f"{_format_frames(missing)}")
+            first = seq.path(want[0])
             try:
                 width, height, _channels = _size(first)
             except MissingDependencyError:
                 notes.append(f"{field}: sizes not checked: OpenImageIO is not installed")
                 continue
             except ImagingError as exc:
-                raise error(f"cannot read frame {clip.first}: {exc}") from None
+                raise error(f"cannot read frame {want[0]}: {exc}") from None
+            if role == "reference":
+                # Another size is fine: the built scripts reformat the Reference to the project
+                # format right after its Read (Reformat_REF). Only a different shape is refused.
+                if abs(width / height - fmt.width / fmt.height) > 0.01 * fmt.width / fmt.height:
+                    raise error(f"{first} is {width}x{height}, another picture shape than "
+                                f"project.format {fmt.width}x{fmt.height}; crop or pad the "
+                                "reference to the same aspect ratio first")
+                continue
             if (width, height) != (fmt.width, fmt.height):
                 raise error(f"{first} is {width}x{height} but project.format is "
                             f"{fmt.width}x{fmt.height}; every clip's frames must be the project "
                             "format")
     return notes
+
+
+def _map_name(clip) -> str:
+    if clip.frame_map_file:
+        return f"frame map {clip.frame_map_file}"
+    return clip.map_name
 
 
 def clips_for_shots(cfg: JobConfig, names: Optional[Iterable[str]] = None) -> List[str]:

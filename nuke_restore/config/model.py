@@ -2,9 +2,9 @@
 
 ``config_from_dict`` turns the YAML data into a ``JobConfig``. Every problem raises ``ConfigError``
 naming the file, line, dotted field (``shots[2].train``) and, for choices, the allowed values. Defaults
-come from workflow-spec §2.1 through the ``default`` preset (templates), so a studio preset can change
+come from the published workflow through the ``default`` preset (templates), so a studio preset can change
 them. Paths in the config are relative to the config file's folder; the recipes rewrite them relative
-to the output folder so every path in a built script is relative (R1).
+to the output folder so every path in a built script is relative.
 """
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import ConfigError, TemplateError
 from ..fileio import inside_problem
+from ..framemap import MAX_FRAME, FrameMap
 from ..nk.values import text_problem
 from . import templates as tpl
 from .fields import Section, check_int
+from .framing import apply_shot_offsets, nearest, read_clip_map, spread
 from .yamlio import LineDict, decode_text, load_json_text, load_yaml_text
 
 logger = logging.getLogger(__name__)
@@ -84,21 +86,54 @@ class Clip:
     last: int
     balanced: Optional[str] = None
     colorspace: Optional[str] = None
+    # The Reference's own input colourspace (a JPEG/DVD reference is rarely the scan's log encoding).
+    reference_colorspace: Optional[str] = None
     train_on_balanced: bool = True
     composite: Optional[Composite] = None
+    # Reference numbering: None = the Reference is numbered like the Source. Else a FrameMap from
+    # ``reference_offset: N`` (reference = source + N) or ``frame_map: FILE`` (nuke-restore conform).
+    frame_map: Optional[FrameMap] = None
+    frame_map_file: Optional[str] = None
+    frame_map_source: str = ""  # how a map not read from a file was given (per-shot offsets)
     # (line, column) of each field's value in the config, for errors found later (footage checks).
     pos: Dict[str, Tuple[Optional[int], Optional[int]]] = field(default_factory=dict,
                                                                  repr=False, compare=False)
 
     @property
+    def map_name(self) -> str:
+        """Where the clip's frame numbering comes from, for messages and labels."""
+        if self.frame_map_file:
+            return self.frame_map_file
+        if self.frame_map_source:
+            return self.frame_map_source
+        return f"reference_offset {self.frame_map.offset if self.frame_map else 0}"
+
+    @property
+    def refmap(self) -> FrameMap:
+        """Source frame -> reference frame (the identity when the config gives no map)."""
+        return self.frame_map if self.frame_map is not None else FrameMap.identity()
+
+    def matched(self, first: int, last: int) -> List[int]:
+        """The source frames in ``first..last`` whose reference frame is known (a clean match)."""
+        if self.frame_map is None:
+            return list(range(first, last + 1))
+        return [f for f in range(first, last + 1) if self.frame_map.reference(f) is not None]
+
+    def reference_range(self) -> Tuple[int, int]:
+        """The reference frames the clip's matched source frames show (its Read's range)."""
+        refs = [self.refmap.reference(f) for f in self.matched(self.first, self.last)]
+        refs = [r for r in refs if r is not None]
+        return (min(refs), max(refs)) if refs else (self.first, self.last)
+
+    @property
     def training_source(self) -> str:
-        """The Source used for training: the balanced one when given (Faded Balancer, §2.0)."""
+        """The Source used for training: the balanced one when given (Faded Balancer)."""
         return self.balanced if (self.balanced and self.train_on_balanced) else self.source
 
 
 @dataclass
 class Composite:
-    """A composite-of-prints Source (R10; Knights of the Trail): a second print, registered to the
+    """A composite-of-prints Source : a second print, registered to the
     first by keyed Transform values, replaces the first where a matte is white."""
 
     source: str
@@ -117,6 +152,9 @@ class Shot:
     preview: Optional[int] = None
     validation: List[int] = field(default_factory=list)
     line: Optional[int] = None
+    file: Optional[str] = None  # the curation file the shot came from (for its line), else None
+    # This shot's reference frame = source frame + N, overriding the clip's reference_offset.
+    reference_offset: Optional[int] = None
 
 
 @dataclass
@@ -138,7 +176,7 @@ class Alignment:
     crop_keys: Dict[int, Box] = field(default_factory=dict)
     live_area: Optional[Box] = None
     source_file: Optional[str] = None
-    accuracy: Optional[float] = None  # F_Align accuracy; None = Nuke's default (R4)
+    accuracy: Optional[float] = None  # F_Align accuracy; None = Nuke's default
 
 
 @dataclass
@@ -163,6 +201,9 @@ class InferenceSettings:
     half_precision: bool = False
     reformat: str = "auto"  # auto = only for Non-Commercial (1080 cap)
     read_back: bool = True
+    # The live-area Crop before the model / in the baseline render: off = renders keep the project
+    # format (black outside the live area); on = renders come out at the live-area size.
+    crop_reformat: bool = False
     model_files: Dict[str, str] = field(default_factory=dict)
 
 
@@ -189,7 +230,7 @@ class Stage:
     target_luma: str = "source"
     luma_blur: float = 5.0
     # A training region inside the cropped picture (x, y, r, t in the crop's reformatted frame):
-    # e.g. model 1 of the telecine recipe learns from the least-damaged area only (spec §2.4).
+    # e.g. model 1 of the telecine recipe learns from the least-damaged area only.
     region: Optional[Box] = None
 
 
@@ -308,15 +349,17 @@ def config_from_dict(data: Any, path: Optional[str] = None) -> JobConfig:
     granularity = top.text("granularity", "shot", choices=GRANULARITIES)
     pairs = dataset.integer("pairs", None, minimum=minimum)
     levels = dataset.integer("escalate", 0, minimum=0, maximum=3)
+    apply_shot_offsets(shots, clips)
     _fill_frames(shots, clips, granularity, pairs, pair_counts, minimum, path, levels)
     fraction = dataset.number("validation_fraction", 0.0, minimum=0.0, maximum=0.5)
     if fraction > 0.5:
-        raise dataset.error("validation_fraction", "must be at most 0.5 (the spec suggests "
-                                                   "0.15-0.25)")
+        raise dataset.error("validation_fraction", "must be at most 0.5 (0.15-0.25 is "
+                                                   "usual)")
     if fraction:
         for s in shots:
             if not s.validation:
-                s.validation = pick_validation(s, fraction)
+                s.validation = pick_validation(s, fraction,
+                                               clips[s.clip].matched(s.first, s.last))
 
     alignment = _alignment(top.section("alignment"), base_dir, project)
     copycat = _copycat(top.section("copycat"), presets, CopyCatSettings(), apply_presets=True)
@@ -437,10 +480,12 @@ def _clips(top: Section, project: Project, base_dir: Path) -> Dict[str, Clip]:
     clips: Dict[str, Clip] = {}
     for name in sec.data:
         c = sec.section(name, ("source", "reference", "balanced", "first", "last", "colorspace",
-                               "train_on_balanced", "composite"))
+                               "train_on_balanced", "composite", "reference_offset", "frame_map",
+                               "reference_colorspace"))
         _check_ident(sec, name, str(name))
         first = c.integer("first", minimum=-FRAME_LIMIT, maximum=FRAME_LIMIT)
         last = c.integer("last", minimum=first, maximum=min(FRAME_LIMIT, first + MAX_CLIP_FRAMES - 1))
+        fmap, fmap_file = read_clip_map(c, base_dir)
         clips[str(name)] = Clip(
             name=str(name),
             source=_check_path(c, "source", c.text("source", kind="path")),
@@ -448,10 +493,16 @@ def _clips(top: Section, project: Project, base_dir: Path) -> Dict[str, Clip]:
             balanced=_check_path(c, "balanced", c.text("balanced", None, kind="path")),
             first=first, last=last,
             colorspace=c.text("colorspace", None, kind="name"),
+            reference_colorspace=c.text("reference_colorspace", None, kind="name"),
             train_on_balanced=c.boolean("train_on_balanced", True),
+            frame_map=fmap, frame_map_file=fmap_file,
             pos={key: c.where(key) for key in ("", "source", "reference", "balanced", "first",
-                                                "last")},
+                                                "last", "reference_offset", "frame_map")},
         )
+        if fmap is not None and not clips[str(name)].matched(first, last):
+            key = "frame_map" if fmap_file else "reference_offset"
+            raise c.error(key, f"no source frame of the clip ({first} to {last}) has a reference "
+                               "frame in this map")
         if c.has("composite"):
             cs = c.section("composite", ("source", "matte", "transforms"))
             comp = Composite(source=_check_path(cs, "source", cs.text("source", kind="path")),
@@ -499,6 +550,7 @@ def _shots(top: Section, clips: Dict[str, Clip], base_dir: Path) -> List[Shot]:
                                       if k in _SHOT_KEYS})
             sec = Section(kept, str(cpath), f"shots[{i}]")
             shots.append(_shot(sec, clips, only_clip, default_name=f"SH{(i + 1) * 10:04d}"))
+            shots[-1].file = str(cpath)
     else:
         items = top.items("shots")
         if not items:
@@ -515,7 +567,7 @@ def _shots(top: Section, clips: Dict[str, Clip], base_dir: Path) -> List[Shot]:
     seen = set()
     for s in shots:
         if s.name in seen:
-            raise ConfigError(f"duplicate shot name {s.name!r}", top.path, s.line, field="shots")
+            raise ConfigError(f"duplicate shot name {s.name!r}", s.file or top.path, s.line, field="shots")
         seen.add(s.name)
     by_clip: Dict[str, List[Shot]] = {}
     for s in shots:
@@ -524,14 +576,15 @@ def _shots(top: Section, clips: Dict[str, Clip], base_dir: Path) -> List[Shot]:
         members = sorted(members, key=lambda m: m.first)
         for a, b in zip(members, members[1:]):
             if b.first <= a.last:
-                # A pair must never straddle a cut (spec §3): shots do not share frames.
+                # A pair must never straddle a cut: shots do not share frames.
                 raise ConfigError(f"shots {a.name} ({a.first}-{a.last}) and {b.name} "
-                                  f"({b.first}-{b.last}) overlap", top.path, b.line,
+                                  f"({b.first}-{b.last}) overlap", b.file or top.path, b.line,
                                   field="shots")
     return shots
 
 
-_SHOT_KEYS = ("name", "clip", "first", "last", "scene", "train", "preview", "validation")
+_SHOT_KEYS = ("name", "clip", "first", "last", "scene", "train", "preview", "validation",
+              "reference_offset")
 
 
 def _shot(sec: Section, clips: Dict[str, Clip], only_clip: Optional[str],
@@ -552,15 +605,19 @@ def _shot(sec: Section, clips: Dict[str, Clip], only_clip: Optional[str],
     for item, fname, pos in sec.items("train"):
         frames.append(check_int(item, sec, "train", minimum=first, maximum=last, field=fname,
                                 pos=pos))
+        _check_matched(clip, frames[-1], "training", sec, fname, pos)
     if len(set(frames)) != len(frames):
         raise sec.error("train", "training frames must not repeat")
     preview = sec.integer("preview", None, minimum=first, maximum=last)
+    if preview is not None:
+        _check_matched(clip, preview, "preview", sec, sec.sub("preview"), sec.where("preview"))
     if preview is not None and preview in frames:
         raise sec.error("preview", f"preview frame {preview} is a training frame; the preview must "
                                    "be a hold-out frame")
     validation = []
     for item, fname, pos in sec.items("validation"):
         v = check_int(item, sec, "validation", minimum=first, maximum=last, field=fname, pos=pos)
+        _check_matched(clip, v, "validation", sec, fname, pos)
         if v in frames:
             raise ConfigError(f"validation frame {v} is also a training frame", sec.path, pos[0],
                               pos[1], field=fname)
@@ -572,13 +629,31 @@ def _shot(sec: Section, clips: Dict[str, Clip], only_clip: Optional[str],
         scene = sec.text("scene", "", kind="ident")
     if scene != "":
         _check_ident(sec, "scene", str(scene))
+    offset = sec.integer("reference_offset", None, minimum=-MAX_FRAME, maximum=MAX_FRAME)
+    if offset is not None and clip.frame_map_file:
+        raise sec.error("reference_offset", f"clip {clip_name} takes its frame numbers from "
+                                            f"{clip.frame_map_file}: give per-shot offsets or a "
+                                            "frame map, not both")
     return Shot(name=str(name), clip=clip_name, first=first, last=last, scene=str(scene),
                 train=sorted(frames), preview=preview, validation=sorted(validation),
-                line=sec.pos[0] or None)
+                line=sec.pos[0] or None, reference_offset=offset)
+
+
+def _check_matched(clip: Clip, frame: int, role: str, sec: Section, fname: str, pos) -> None:
+    """A training, preview or validation frame needs a reference frame showing it cleanly."""
+    if clip.frame_map is None:
+        return
+    m = clip.frame_map.match(frame)
+    if m is None or m.reference is None:
+        why = f" ({m.reason})" if m is not None and m.reason else ""
+        src = clip.map_name
+        raise ConfigError(f"{role} frame {frame} has no clean reference match in {src}{why}; "
+                          "pick a frame the frame map matches", sec.path, pos[0], pos[1],
+                          field=fname)
 
 
 def pick_frames(first: int, last: int, count: int) -> List[int]:
-    """``count`` frames spread evenly over [first, last], always including both ends (spec §3)."""
+    """``count`` frames spread evenly over [first, last], always including both ends."""
     span = last - first + 1
     count = min(count, span)
     if count <= 1:
@@ -586,22 +661,33 @@ def pick_frames(first: int, last: int, count: int) -> List[int]:
     return sorted({first + round(i * (last - first) / (count - 1)) for i in range(count)})
 
 
-def escalate(frames: Sequence[int]) -> List[int]:
-    """Insert a frame at the midpoint of every gap (the 4 -> 7 -> 13 escalation of spec §3)."""
+def escalate(frames: Sequence[int], candidates: Optional[Sequence[int]] = None) -> List[int]:
+    """Insert a frame at the midpoint of every gap (the 4 -> 7 -> 13 escalation).
+
+    With ``candidates`` (the frames with a clean reference match) the candidate nearest each midpoint
+    is inserted instead; a gap without one stays as it is.
+    """
     out = set(frames)
     fs = sorted(frames)
     for a, b in zip(fs, fs[1:]):
         if b - a > 1:
-            out.add((a + b) // 2)
+            if candidates is None:
+                out.add((a + b) // 2)
+            else:
+                f = nearest(candidates, (a + b) // 2, a, b)
+                if f is not None:
+                    out.add(f)
     return sorted(out)
 
 
-def pick_validation(shot: Shot, fraction: float) -> List[int]:
+def pick_validation(shot: Shot, fraction: float,
+                    candidates: Optional[Sequence[int]] = None) -> List[int]:
     """Hold-out validation frames: ``fraction`` of the pairs, spread over the shot, never a training
-    or preview frame (spec §3, R3)."""
+    or preview frame; only ``candidates`` (matched frames) when given."""
     want = max(1, int(round(fraction * len(shot.train))))
     taken = set(shot.train) | ({shot.preview} if shot.preview is not None else set())
-    free = [f for f in range(shot.first, shot.last + 1) if f not in taken]
+    pool = range(shot.first, shot.last + 1) if candidates is None else sorted(candidates)
+    free = [f for f in pool if f not in taken]
     if not free:
         return []
     if want >= len(free):
@@ -610,16 +696,23 @@ def pick_validation(shot: Shot, fraction: float) -> List[int]:
     return sorted({free[int(step * i + step / 2)] for i in range(want)})
 
 
-def pick_preview(first: int, last: int, train: Sequence[int]) -> Optional[int]:
-    """The midpoint of the widest gap between training frames that is not itself trained (R3)."""
+def pick_preview(first: int, last: int, train: Sequence[int],
+                 candidates: Optional[Sequence[int]] = None) -> Optional[int]:
+    """The midpoint of the widest gap between training frames that is not itself trained.
+
+    With ``candidates`` (the frames with a clean reference match): the candidate nearest the midpoint
+    of the widest gap that holds one.
+    """
+    cands = list(range(first, last + 1)) if candidates is None else sorted(candidates)
     fs = sorted(train)
     best = None
     for a, b in zip(fs, fs[1:]):
-        if b - a > 1 and (best is None or b - a > best[1] - best[0]):
+        if b - a > 1 and nearest(cands, (a + b) // 2, a, b) is not None and (
+                best is None or b - a > best[1] - best[0]):
             best = (a, b)
     if best is not None:
-        return (best[0] + best[1]) // 2
-    for f in range(first, last + 1):
+        return nearest(cands, (best[0] + best[1]) // 2, best[0], best[1])
+    for f in cands:
         if f not in train:
             return f
     return None
@@ -628,7 +721,10 @@ def pick_preview(first: int, last: int, train: Sequence[int]) -> Optional[int]:
 def _fill_frames(shots: List[Shot], clips: Dict[str, Clip], granularity: str,
                  pairs: Optional[int], pair_counts: Dict[str, int], minimum: int,
                  path: Optional[str], levels: int = 0) -> None:
-    """Default training and preview frames for shots that did not give them."""
+    """Default training and preview frames for shots that did not give them.
+
+    Only source frames with a clean reference match (the clip's frame map) are picked.
+    """
     # A scene/sequence budget is spread over its shots in proportion to their length.
     groups: Dict[str, List[Shot]] = {}
     for s in shots:
@@ -639,6 +735,17 @@ def _fill_frames(shots: List[Shot], clips: Dict[str, Clip], granularity: str,
         budget = pairs if pairs is not None else pair_counts.get(granularity, 4)
         total = sum(s.last - s.first + 1 for s in members)
         for s in members:
+            clip = clips[s.clip]
+            cands = clip.matched(s.first, s.last)
+            if clip.frame_map is not None and not s.train and len(cands) < (
+                    minimum + 1 if granularity == "shot" else 2):
+                src = clip.map_name
+                raise ConfigError(
+                    f"shot {s.name} ({s.first}-{s.last}) has {len(cands)} source frame(s) with a "
+                    f"clean reference match in {src}; at least "
+                    f"{minimum + 1 if granularity == 'shot' else 2} are needed (training frames "
+                    "plus a hold-out preview): check the frame map or widen the shot",
+                    s.file or path, s.line, field="shots")
             if s.train:
                 continue
             share = budget if len(members) == 1 else max(
@@ -646,27 +753,29 @@ def _fill_frames(shots: List[Shot], clips: Dict[str, Clip], granularity: str,
                 int(round(budget * (s.last - s.first + 1) / total)))
             if len(members) == 1:
                 share = max(share, minimum)
-            # Keep at least one untrained frame for the hold-out Preview (R3).
-            share = max(1, min(share, s.last - s.first))
-            s.train = pick_frames(s.first, s.last, share)
+            # Keep at least one untrained frame for the hold-out Preview.
+            share = max(1, min(share, len(cands) - 1))
+            s.train = spread(cands, share)
             for _ in range(levels):
-                # Convergence stalled: add a frame at every midpoint (4 -> 7 -> 13, spec §3),
+                # Convergence stalled: add a frame at every midpoint (4 -> 7 -> 13),
                 # still leaving a frame for the Preview.
-                more = escalate(s.train)
-                if len(more) < s.last - s.first + 1:
+                more = escalate(s.train, cands)
+                if len(more) < len(cands):
                     s.train = more
         for s in members:
             if s.preview is None:
-                s.preview = pick_preview(s.first, s.last, s.train)
+                s.preview = pick_preview(s.first, s.last, s.train,
+                                         clips[s.clip].matched(s.first, s.last))
         n = sum(len(s.train) for s in members)
         if n < minimum and granularity == "shot":
             s = members[0]
             raise ConfigError(f"shot {s.name} has {n} training frames; at least {minimum} are "
-                              "needed (start, middle, end)", path, s.line, field="shots.train")
+                              "needed (start, middle, end)", s.file or path, s.line,
+                              field="shots.train")
         for s in members:
             if s.preview is None:
                 raise ConfigError(f"shot {s.name} has no untrained frame left for the preview",
-                                  path, s.line, field="shots.preview")
+                                  s.file or path, s.line, field="shots.preview")
 
 
 def _box(sec: Section, key: str, value: Any = None, fname: Optional[str] = None,
@@ -683,24 +792,34 @@ def _box(sec: Section, key: str, value: Any = None, fname: Optional[str] = None,
     return (float(v[0]), float(v[1]), float(v[2]), float(v[3]))
 
 
+def _inside(sec: Section, key: Any, box: Box, fmt: Format) -> Box:
+    """A box must lie inside the project format (a crop outside it would render black)."""
+    if box[0] < 0 or box[1] < 0 or box[2] > fmt.width or box[3] > fmt.height:
+        raise sec.error(key, "[" + ", ".join(f"{v:g}" for v in box) + "] reaches outside the "
+                        f"project format (0, 0, {fmt.width}, {fmt.height}); keep "
+                        f"0 <= x < r <= {fmt.width} and 0 <= y < t <= {fmt.height}")
+    return box
+
+
 def _alignment(sec: Section, base_dir: Path, project: Project) -> Alignment:
     sec.check_keys(("mode", "transforms", "which", "roi", "crop", "live_area", "accuracy"))
     al = Alignment(mode=sec.text("mode", "none", choices=ALIGN_MODES))
     al.accuracy = sec.number("accuracy", None, minimum=0.0, maximum=1000.0)
+    fmt = project.format
     if sec.has("roi"):
-        al.roi = _box(sec, "roi")
+        al.roi = _inside(sec, "roi", _box(sec, "roi"), fmt)
     if sec.has("live_area"):
-        al.live_area = _box(sec, "live_area")
+        al.live_area = _inside(sec, "live_area", _box(sec, "live_area"), fmt)
     if sec.has("crop"):
         crop = sec.data["crop"]
         if isinstance(crop, list):
-            al.crop = _box(sec, "crop")
+            al.crop = _inside(sec, "crop", _box(sec, "crop"), fmt)
         else:
             csec = sec.section("crop")
             for k in csec.data:
                 frame = check_int(_frame_key(k), csec, k, field=csec.sub(str(k)),
                                   pos=csec.where(k, False))
-                al.crop_keys[frame] = _box(csec, k)
+                al.crop_keys[frame] = _inside(csec, k, _box(csec, k), fmt)
             if not al.crop_keys:
                 raise sec.error("crop", "expected a box [x, y, r, t] or per-frame boxes")
             al.crop = al.crop_keys[min(al.crop_keys)]
@@ -837,12 +956,14 @@ def _copycat(sec: Section, presets: Dict[str, Any], base: CopyCatSettings,
 
 
 def _inference(sec: Section) -> InferenceSettings:
-    sec.check_keys(("clamp", "half_precision", "reformat", "read_back", "model_files"))
+    sec.check_keys(("clamp", "half_precision", "reformat", "read_back", "model_files",
+                    "crop_reformat"))
     inf = InferenceSettings(
         clamp=sec.boolean("clamp", False),
         half_precision=sec.boolean("half_precision", False),
         reformat=sec.text("reformat", "auto", choices=("auto", "on", "off")),
         read_back=sec.boolean("read_back", True),
+        crop_reformat=sec.boolean("crop_reformat", False),
     )
     if sec.has("model_files"):
         ms = sec.section("model_files")
@@ -961,15 +1082,15 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
             )
             if stage.pair == "spatial" and stage.reference_median:
                 raise ssec.error("reference_median", "spatial jobs never median or blur the "
-                                                     "Reference (spec §2.3)")
+                                                     "Reference: its detail is the target")
             if stage.pair == "spatial" and stage.target_luma != "source":
                 raise ssec.error("target_luma", "target_luma applies to chroma stages only")
             if k == 0 and ssec.has("chain"):
                 raise ssec.error("chain", "the first stage has nothing to chain from")
             stages.append(stage)
         if ref_med and not any(st.pair == "chroma" for st in stages):
-            raise sec.error("reference_median", "spatial jobs never median or blur the Reference "
-                                                "(spec §2.3)")
+            raise sec.error("reference_median", "spatial jobs never median or blur the Reference: "
+                                                "its detail is the target")
         if "training" in scripts and not stages:
             raise tsec.error("stages", "a procedure with a training script needs stages")
         proc = Procedure(
@@ -997,8 +1118,8 @@ def _procedures(top: Section, tpath: List[Path], copycat: CopyCatSettings, granu
             required = sorted(set(required) | {"citation", "assumptions"})
         missing = [r for r in required if not getattr(proc, r, "")]
         if missing:
-            raise sec.error(None, f"{' and '.join(missing)} required for {pair_type} references "
-                                  "(R11): cite the sources and state the assumptions")
+            raise sec.error(None, f"{' and '.join(missing)} required for {pair_type} references: "
+                                  "cite the sources and state the assumptions")
         out.append(proc)
     return out
 
@@ -1021,7 +1142,7 @@ def _check_crop_sizes(cfg: JobConfig, top: Section) -> None:
 
 
 def resolve_crop_size(cc: CopyCatSettings, short_side: float) -> int:
-    """The CopyCat crop: the configured one, or 512 when the picture allows it, else 256 (§2.1)."""
+    """The CopyCat crop: the configured one, or 512 when the picture allows it, else 256."""
     if cc.crop_size != "auto":
         return int(cc.crop_size)
     for size in (512, 256, 128, 64, 32):
@@ -1031,7 +1152,7 @@ def resolve_crop_size(cc: CopyCatSettings, short_side: float) -> int:
 
 
 def training_schedule(cc: CopyCatSettings, pairs: int, crop_size: int) -> Tuple[int, int]:
-    """(epochs, steps) for ``pairs`` training pairs: steps = epochs x pairs / batch (spec §2.1).
+    """(epochs, steps) for ``pairs`` training pairs: steps = epochs x pairs / batch.
 
     Given steps, epochs = ceil(steps x batch / pairs), so the reported steps can round up slightly.
     Given neither, the author's rule of thumb:

@@ -251,6 +251,8 @@ class TrainingTask:
     ranks: Tuple[RankSpec, ...] = ()
     main_addr: Optional[str] = None
     port: Optional[int] = None
+    # Earlier stages' models this stage's dataset reads (multi-stage scripts): resolved first.
+    models: Tuple[str, ...] = ()
 
     @property
     def world_size(self) -> int:
@@ -270,7 +272,8 @@ class RenderTask:
     depends_on: Tuple[str, ...] = ()
     # The Write nodes' file paths as the farm sees them (QC checks they were rendered).
     outputs: Tuple[str, ...] = ()
-    # Trained models (.cat) the script's Inference nodes load: checked before Nuke starts.
+    # Trained models (.cat) the script's Inference nodes load: resolved to the checkpoint CopyCat
+    # wrote (farm/checkpoints.py) before Nuke starts.
     models: Tuple[str, ...] = ()
     procedure: str = ""
 

@@ -170,12 +170,15 @@ def build_plan(
             script = posixpath.join(farm_root.replace("\\", "/"), _rel(spec))
             if spec.kind == TRAINING:
                 previous: Tuple[str, ...] = ()
-                for node in spec.copycat_nodes:
+                models = tuple(remap(_beside(script, m), maps) for m in find_model_files(spec.text))
+                for k, node in enumerate(spec.copycat_nodes):
                     name = _task_name(shot, spec.procedure, "train", node, len(spec.copycat_nodes))
                     task = _training(spec, settings, node, script, name, ports[(spec.relpath, node)])
                     # Stage k of a multi-stage script feeds on stage k-1's trained model, so the
-                    # CopyCat nodes of one script train one after the other.
-                    shot_plan.trainings.append(replace(task, depends_on=previous))
+                    # CopyCat nodes of one script train one after the other, and stage k resolves
+                    # the models of the stages before it first.
+                    shot_plan.trainings.append(replace(task, depends_on=previous,
+                                                       models=models[:k]))
                     previous = (name,)
                     trained.setdefault(spec.procedure, []).append(name)
                 if not spec.copycat_nodes:

@@ -21,6 +21,7 @@ import re
 import shlex
 from typing import Dict, List, Sequence
 
+from .checkpoints import RESOLVE_FUNCTION
 from .model import RENDEZVOUS, FarmPlan, QcTask, RankSpec, RenderTask, ShotPlan, TrainingTask
 from .plan import render_argv_parts
 
@@ -257,6 +258,8 @@ def rank_script(plan: FarmPlan, task: TrainingTask, spec: RankSpec) -> str:
                      "mode.")
         for key, value in spec.env:  # --trainer torch: CUDA_VISIBLE_DEVICES for --gpus
             lines.append(f"export {key}={q(value)}")
+    if task.models:
+        lines += [""] + _resolve_lines(task.models)
     lines += [""] + _temp_dir_lines(task.name, f"rank_{spec.rank}") + [""]
     lines.append("set -- " + command_line(spec.argv))
     if distributed:
@@ -332,6 +335,17 @@ def _frame_pattern(path: str) -> str:
     return re.sub(r"#+", lambda m: f"%0{len(m.group(0))}d", path)
 
 
+def _resolve_lines(models: Sequence[str]) -> List[str]:
+    """Resolve every model a script loads to the checkpoint CopyCat wrote (fail fast and clearly
+    when training has not produced one)."""
+    if not models:
+        return []
+    lines = RESOLVE_FUNCTION.rstrip("\n").split("\n")
+    for model in models:
+        lines.append(f"nr_resolve_model {q(model)} || exit 1")
+    return lines
+
+
 def render_script(plan: FarmPlan, task: RenderTask) -> str:
     settings = plan.settings
     lines = [
@@ -353,15 +367,7 @@ def render_script(plan: FarmPlan, task: RenderTask) -> str:
         ]
     else:
         lines += ['if [ -n "$first" ] && [ -z "$last" ]; then last=$first; fi']
-    for model in task.models:
-        # Fail fast and clearly when training has not produced the model the Inference node loads.
-        lines += [
-            f"if [ ! -e {q(model)} ]; then",
-            f"    printf 'nuke-restore: trained model %s is missing; did training finish?\\n' "
-            f"{q(model)} >&2",
-            "    exit 1",
-            "fi",
-        ]
+    lines += _resolve_lines(task.models)
     lines += _temp_dir_lines(task.name, "render")
     for node in task.write_nodes:
         head, tail = render_argv_parts(settings, node, task.script_path)

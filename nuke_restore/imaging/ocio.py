@@ -394,7 +394,10 @@ def colour_for_clip(clip_colourspace: Optional[str] = None, reference_colourspac
 def colour_for_job(cfg, clip: str, output_colourspace: Optional[str] = None) -> Colour:
     """The :class:`Colour` of one clip of a loaded job config (duck-typed: ``cfg.project`` and
     ``cfg.clips[clip]``): the project's OCIO config (``ocio_config_path`` or ``ocio_config``)
-    and the clip's ``colorspace:`` as the source's colour space (the reference by file type)."""
+    and the clip's ``colorspace:`` as the source's colour space; the reference's is the clip's
+    ``reference_colorspace:`` when given, else by file type."""
     project = cfg.project
     config = getattr(project, "ocio_config_path", None) or getattr(project, "ocio_config", None)
-    return colour_for_clip(cfg.clips[clip].colorspace, None, config, output_colourspace)
+    c = cfg.clips[clip]
+    return colour_for_clip(c.colorspace, getattr(c, "reference_colorspace", None), config,
+                           output_colourspace)

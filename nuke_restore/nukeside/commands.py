@@ -119,8 +119,8 @@ def _clip_settings(clip: ClipInfo) -> ClipSettings:
 
 YAML_NEEDED = ("building needs PyYAML in Nuke's Python here: the JSON twins of the built-in "
                "templates are missing (run scripts/compile_templates.py on the install), or install "
-               "PyYAML for Nuke's Python into the pydeps/ folder beside init.py (docs/install.md "
-               "§3). Menus, gizmos, validation and JSON job files work without it.")
+               "PyYAML for Nuke's Python into the pydeps/ folder beside init.py (docs/install.md, "
+               "section 3). Menus, gizmos, validation and JSON job files work without it.")
 
 
 def core_needs_missing_yaml() -> bool:
@@ -192,7 +192,7 @@ def build_and_paste(settings: JobSettings, undo_label: str,
                     template: Optional[str] = None) -> List[Any]:
     """Build, validate and paste; returns the pasted nodes. Raises CommandError on refusal.
 
-    The generated nodes use paths relative to the output folder (R1), so the open script must be
+    The generated nodes use paths relative to the output folder, so the open script must be
     saved: its folder anchors relative inputs, and a note says so when the output folder differs.
     """
     script = host.script_path()

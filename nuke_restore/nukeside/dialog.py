@@ -134,7 +134,7 @@ class _ClipFields:
         self.last = _spin(-1000000, 10000000)
         self.colorspace = QtWidgets.QLineEdit()
         self.colorspace.setPlaceholderText("color_picking")
-        self.colorspace.setToolTip("The Read colourspace; identical on every branch (R1).")
+        self.colorspace.setToolTip("The Read colourspace; identical on every branch.")
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(self.browse)

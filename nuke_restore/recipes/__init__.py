@@ -1,4 +1,4 @@
-"""Recipes: build every restoration graph of a job config (workflow-spec §2-§6, R1-R14).
+"""Recipes: build every restoration graph of a job config (see docs/workflow.md).
 
 >>> from nuke_restore.config import config_from_dict
 >>> from nuke_restore.recipes import build_scripts

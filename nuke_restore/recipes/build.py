@@ -167,7 +167,7 @@ def _new_ctx(cfg: JobConfig, proc: Procedure, unit: Unit, paths: Paths, version:
 
 # ---------------------------------------------------------------------------------------------------
 def _sources(ctx: Ctx, lane_src: float, lane_ref: float):
-    """Reads, then the alignment block and the Reference crop with its Source clone (R1, R4)."""
+    """Reads, then the alignment block and the Reference crop with its Source clone."""
     cfg, unit, b = ctx.cfg, ctx.unit, ctx.b
     b.stage("read", "READ  Source / Reference (same input transform)", "read")
     reads_src: Dict[str, Node] = {}
@@ -181,8 +181,9 @@ def _sources(ctx: Ctx, lane_src: float, lane_ref: float):
         if ref_path is None:
             raise NukeRestoreError(f"clip {clip} has no reference and procedure {ctx.proc.name} "
                                    "gives none", cfg.path)
-        reads_ref[clip] = ctx.read(ref_path, clip, "REF", lane_ref,
-                                   f"REFERENCE ({ctx.proc.pair_type})")
+        reads_ref[clip] = ctx.reference_image(ref_path, clip, lane_ref,
+                                              f"REFERENCE ({ctx.proc.pair_type})",
+                                              mapped=ctx.proc.reference is None)
     b.stage("align", "ALIGN  Reference to Source (geometry never touches the Source)", "align")
     aligned: Dict[str, Node] = {}
     for clip in unit.clips:
@@ -277,7 +278,7 @@ def _pair_summary(stage) -> str:
 
 
 def _inference(ctx: Ctx) -> None:
-    """R8: generated from the training stages so pre-filters and crops replay exactly."""
+    """Generated from the training stages so pre-filters and crops replay exactly."""
     proc, unit, b = ctx.proc, ctx.unit, ctx.b
     b.stage("read", "READ  full Source (same input transform as training)", "read")
     reads = {}
@@ -323,11 +324,11 @@ def _pre_model(ctx: Ctx, node: Node, k: int, stage, originals: Dict[str, Node],
             node = b.clone(originals["live"], [node], lane=0)
         else:
             box = ctx.live_box
-            node = ctx.crop(node, "Crop_LIVE_AREA", 0, box=box,
-                            label="live area: sprockets, soundtrack, edges")
+            node = ctx.crop(node, "Crop_LIVE_AREA", 0, box=box, reformat=ctx.crop_reformat,
+                            label=_live_label(ctx, "live area: sprockets, soundtrack, edges"))
             originals["live"] = node
     if ctx.cfg.inference.clamp:
-        # Opt-in only: the spec's screenshots show no clamp at inference ([SOP] disagrees).
+        # Opt-in only: the published graphs show no clamp at inference (one guide disagrees).
         node = b.add("Grade", [("black_clamp", True), ("white_clamp", True)], [node],
                      name=f"{p}Grade_CLAMP_INF",
                      lane=0, label="opt-in clamp (parity with training)")
@@ -336,8 +337,14 @@ def _pre_model(ctx: Ctx, node: Node, k: int, stage, originals: Dict[str, Node],
     return node
 
 
+def _live_label(ctx: Ctx, text: str) -> str:
+    if ctx.crop_reformat:
+        return text + "\nreformat on: renders at the live-area size"
+    return text + "\nblack outside, renders at the project format"
+
+
 def _baseline(ctx: Ctx) -> None:
-    """R9: MatchGrade fit on the dataset stacks, then a cloned MatchGrade on the full Source."""
+    """MatchGrade fit on the dataset stacks, then a cloned MatchGrade on the full Source."""
     cfg, proc, unit, b = ctx.cfg, ctx.proc, ctx.unit, ctx.b
     L_SRC, L_REF = 0, 3
     reads_src, _reads_ref, aligned = _sources(ctx, L_SRC, L_REF)
@@ -378,7 +385,8 @@ def _baseline(ctx: Ctx) -> None:
                     name="Log2Lin_RENDER" + (f"_{clip}" if len(unit.clips) > 1 else ""), lane=5)
         if live_orig is None:
             live_orig = ctx.crop(lin, "Crop_LIVE_AREA", 5, box=ctx.live_box,
-                                 label="live area (same box as inference)")
+                                 reformat=ctx.crop_reformat,
+                                 label=_live_label(ctx, "live area (same box as inference)"))
             out = live_orig
         else:
             out = b.clone(live_orig, [lin], lane=5)
@@ -408,12 +416,14 @@ def _exr(ctx: Ctx) -> Dict[str, str]:
 
 def _note(ctx: Ctx, kind: str) -> str:
     cfg, proc, unit = ctx.cfg, ctx.proc, ctx.unit
+    title = {"training": "training script", "inference": "inference script",
+             "baseline": "MatchGrade render script"}.get(kind, f"{kind} script")
     lines = [
-        f"nuke_restore {__version__}: {proc.name}"
-        + (f" ({proc.template})" if proc.template != proc.name else "") + f" {kind} script",
+        f"nuke_restore {__version__}: {title} for procedure {proc.name}"
+        + (f" ({proc.template})" if proc.template != proc.name else ""),
         f"unit {unit.name} ({unit.granularity}): shots {' '.join(s.name for s in unit.shots)}; "
         f"frames {unit.first}-{unit.last}",
-        "training frames: " + " ".join(str(f) for _c, f in unit.pairs)
+        "training frames: " + " ".join(_pair_text(cfg, c, f) for c, f in unit.pairs)
         + f" | preview {unit.preview[1]}",
         f"reference: {proc.pair_type}" + ("" if proc.registered else " (unregistered artwork)"),
     ]
@@ -429,6 +439,13 @@ def _note(ctx: Ctx, kind: str) -> str:
                  + " | live area: " + " ".join(f"{v:g}" for v in ctx.live_box))
     lines.append("generated: rebuild with `nuke-restore build` instead of editing by hand")
     return "\n".join(lines)
+
+
+def _pair_text(cfg: JobConfig, clip: str, frame: int) -> str:
+    c = cfg.clips[clip]
+    if c.frame_map is None:
+        return str(frame)
+    return f"{frame}>{c.refmap.reference(frame)}"
 
 
 def _finish(ctx: Ctx, kind: str, relpath: str) -> BuiltScript:
@@ -504,13 +521,13 @@ def build_to_dir(config: JobConfig, outdir: os.PathLike, shots: Optional[Sequenc
         if built_out is not None:
             built_out.extend(built)
         written = [tx.write(rel, text) for rel, text in _planned(built)]
-        # The R14 folder layout, and model weights kept out of git.
+        # The pipeline folder layout, and model weights kept out of git.
         for folder in PIPELINE.values():
             tx.mkdir(folder)
         ignore = f"{PIPELINE['training']}/.gitignore"
         if not tx.exists(ignore):
             written.append(tx.write(ignore, "# CopyCat checkpoints and training data stay out of "
-                                            "git (R14)\n*.cat\n*.catnc\n*.png\n"))
+                                            "git\n*.cat\n*.catnc\n*.png\n"))
         log_rel = config.experiments_log
         old = tx.read(log_rel)
         try:
@@ -592,4 +609,25 @@ def _log_text(old: Optional[str], built: List[BuiltScript]) -> str:
         entries.append(pv.log_entry(main.metadata, [b.relpath for b in bs], date, None, outputs))
     if old is None:
         old = "# Experiments log\n\nOne entry per build (nuke-restore build).\n\n"
-    return old + "".join(entries)
+    # A rebuild of the same scripts with the same settings (e.g. --force) is not a new experiment:
+    # its entry is not repeated. A changed build gets its own entry.
+    seen = {_entry_key(e) for e in _entries(old)}
+    fresh = []
+    for e in entries:
+        if _entry_key(e) not in seen:
+            seen.add(_entry_key(e))
+            fresh.append(e)
+    return old + "".join(fresh)
+
+
+def _entries(text: str) -> List[str]:
+    return ["## " + chunk for chunk in ("\n" + text).split("\n## ")[1:]]
+
+
+_VOLATILE = ("## ", "- Date:", "- QC folder:", "- Observations:", "- Next actions:")
+
+
+def _entry_key(entry: str) -> str:
+    """An entry without what changes from run to run (dates) or what the artist writes in it."""
+    return "\n".join(line.rstrip() for line in entry.splitlines()
+                     if line.strip() and not line.startswith(_VOLATILE))

@@ -1,4 +1,4 @@
-"""The node chains of workflow-spec §2-§4 as graph-building functions (R1-R11).
+"""The node chains of the restoration workflow (docs/workflow.md) as graph-building functions.
 
 Only classes, knobs and enumeration values evidenced by nuke-facts (Nuke 17.0v3) or real Nuke-saved
 files are emitted. Two deliberate gaps:
@@ -6,11 +6,11 @@ files are emitted. Two deliberate gaps:
 * F_Align (Furnace) is the OFX class ``OFXuk.co.thefoundry.furnace.f_align_v403`` in nuke-facts (no
   real file has one). Only its scanned knobs are written: ``scale``/``perspective`` on (rotate and
   translate are on by default), ``range`` Current Frame, ``filtering`` High, the analysis region
-  ``regionBL``/``regionTR``, and ``accuracy`` only when the config asks (R4: default accuracy; the
-  spec's screenshot shows 1). Its input order (0 = the Reference to move, 1 = the Source) is
+  ``regionBL``/``regionTR``, and ``accuracy`` only when the config asks (default accuracy; the
+  published screenshot shows 1). Its input order (0 = the Reference to move, 1 = the Source) is
   UNVERIFIED, the same assumption as the RS_Align gizmo.
 * EXR compression (DWAA) has no evidenced Write knob name; the Write keeps Nuke's EXR defaults
-  (16-bit half, ZIP), which the spec allows.
+  (16-bit half, ZIP), which the workflow allows.
 
 Input orders used (UNVERIFIED against saved files where marked): CopyCat 0 = Input, 1 = GroundTruth,
 2 = Preview (Foundry reference table order); CopyBBox / Merge2 / Shuffle2 0 = B, 1 = A (Nuke's Merge
@@ -36,7 +36,7 @@ from .units import Unit
 
 logger = logging.getLogger(__name__)
 
-# Shuffle2: out.red <- A.red, out.green <- B.green, out.blue <- B.blue, out.alpha <- black (R5/R6).
+# Shuffle2: out.red <- A.red, out.green <- B.green, out.blue <- B.blue, out.alpha <- black.
 # Format "count  src slot index  dst slot index ..." as real files write it.
 SHUFFLE_Y_FROM_A = ("4 rgba.red 1 0 rgba.red 0 0 rgba.green 0 1 rgba.green 0 1 "
                     "rgba.blue 0 2 rgba.blue 0 2 black -1 -1 rgba.alpha 0 3")
@@ -140,6 +140,11 @@ class Ctx:
     def read_cs(self, clip: str) -> str:
         return self.cfg.clips[clip].colorspace or self.cfg.project.read_colorspace
 
+    def ref_cs(self, clip: str) -> str:
+        """The Reference Read's colourspace: the clip's ``reference_colorspace``, else the project's
+        read colourspace (not the clip's ``colorspace``, which names the scan's encoding)."""
+        return self.cfg.clips[clip].reference_colorspace or self.cfg.project.read_colorspace
+
     def stage_dir(self, k: int) -> str:
         suffix = f"_s{k + 1}" if len(self.proc.stages) > 1 else ""
         return f"{PIPELINE['training']}/{self.unit.name}/{self.proc.name}{suffix}"
@@ -162,22 +167,67 @@ class Ctx:
         return f"{self.unit.name}_{tag}_v{self.version:03d}_{checkpoint}"
 
     # -- common blocks -------------------------------------------------------------------------
-    def read(self, path: str, clip: str, side: str, lane: float, label: str) -> Node:
+    def read(self, path: str, clip: str, side: str, lane: float, label: str,
+             range_: Optional[Tuple[int, int]] = None) -> Node:
         c = self.cfg.clips[clip]
         fmt = self.cfg.project.format
         name = f"Read_{side}" + (f"_{clip}" if len(self.unit.clips) > 1 else "")
-        first, last = c.first, c.last
+        first, last = range_ or (c.first, c.last)
         return self.b.add("Read", [
             ("file_type", file_type_for("Read", path)),
             ("file", self.paths.rel(path)),
             ("format", fmt.nk),
             ("first", first), ("last", last),
             ("origfirst", first), ("origlast", last), ("origset", True),
-            ("colorspace", self.read_cs(clip)),
+            ("colorspace", self.ref_cs(clip) if side == "REF" else self.read_cs(clip)),
         ], [], name=name, lane=lane, label=label)
 
+    def reference_image(self, path: str, clip: str, lane: float, label: str,
+                        mapped: bool = True) -> Node:
+        """The Reference of ``clip`` in source frame numbers, at the project format.
+
+        Read (its own frame range) -> the clip's frame map as a retime into source frame numbers
+        (``TimeOffset`` for a constant offset, a ``FrameHold`` keyed per source frame for a table)
+        -> ``Reformat`` to the project format (a lower-resolution reference is scaled up here; at
+        the format it changes nothing). Everything downstream (alignment keys, F_Align, the QC
+        difference, the dataset FrameHolds) then works in source frame numbers, so the Reference
+        side of every training pair and of the MatchGrade fit shows the mapped reference frame.
+        ``mapped`` is off for a procedure's own reference (artwork): it is numbered like the Source.
+        """
+        c = self.cfg.clips[clip]
+        fmap = c.frame_map if mapped else None
+        sfx = f"_{clip}" if len(self.unit.clips) > 1 else ""
+        node = self.read(path, clip, "REF", lane, label,
+                         range_=c.reference_range() if fmap is not None else None)
+        if fmap is not None:
+            offset = fmap.offset
+            src = c.frame_map_file or c.frame_map_source or "reference_offset"
+            if offset is not None:
+                # TimeOffset: output frame t shows input frame t - time_offset.
+                node = self.b.add("TimeOffset", [("time_offset", -offset)], [node],
+                                  name=f"TimeOffset_REF{sfx}", lane=lane,
+                                  label=f"reference frame = source frame "
+                                        f"{'+' if offset >= 0 else '-'} {abs(offset)}\n({src})")
+            else:
+                pairs = c.refmap.pairs(range(c.first, c.last + 1))
+                # Constant interpolation (K) between keys, written as Nuke writes curves.
+                curve = "{" + format_curve(pairs).replace("{curve ", "{curve K ", 1) + "}"
+                node = self.b.add("FrameHold", [("firstFrame", Raw(curve))], [node],
+                                  name=f"FrameHold_REF_MAP{sfx}", lane=lane,
+                                  label=f"frame map {src}:\nreference frame per source frame")
+        return self.b.add("Reformat", [("format", self.cfg.project.format.nk)], [node],
+                          name=f"Reformat_REF{sfx}", lane=lane,
+                          label="Reference to the project format")
+
+    def reference_label(self, clip: str, frame: int) -> Optional[str]:
+        """``ref N`` for a FrameHold of ``frame`` when the clip's Reference is numbered otherwise."""
+        c = self.cfg.clips[clip]
+        if c.frame_map is None or self.proc.reference is not None:  # artwork is not retimed
+            return None
+        return f"reference frame {c.refmap.reference(frame)}"
+
     def source_image(self, clip: str, lane: float, label: str) -> Node:
-        """The Source image of ``clip``: its Read, or the composite of two prints (R10).
+        """The Source image of ``clip``: its Read, or the composite of two prints.
 
         Composite: print B (Read, keyed Transform registering it to print A) replaces print A
         where the matte's red channel is white (Keymix: 0 = B input = print A, 1 = A input =
@@ -215,14 +265,14 @@ class Ctx:
                           label="composite of prints")
 
     def crop(self, src: Node, name: str, lane: float, box=None, keys=None,
-             label: Optional[str] = None) -> Node:
+             label: Optional[str] = None, reformat: bool = True) -> Node:
         box = box or self.crop_box
         value = anim({f: v for f, v in keys.items()}, 4) if keys else list(box)
-        return self.b.add("Crop", [("box", value), ("reformat", True), ("crop", True)], [src],
+        return self.b.add("Crop", [("box", value), ("reformat", reformat), ("crop", True)], [src],
                           name=name, lane=lane, label=label)
 
     def align_block(self, ref: Node, src: Node, clip: str, lane_ref: float) -> Node:
-        """R4: F_Align + keyable Transform -> Dissolve (which 0 auto / 1 manual) -> QC Merge."""
+        """F_Align + keyable Transform -> Dissolve (which 0 auto / 1 manual) -> QC Merge."""
         al = self.cfg.alignment
         lo, hi = self.cfg.clips[clip].first, self.cfg.clips[clip].last
         sfx = f"_{clip}" if len(self.unit.clips) > 1 else ""
@@ -264,10 +314,15 @@ class Ctx:
                    label="QC: aligned Reference - Source\nshould be near black")
         return dissolve
 
-    # -- dataset stacks (R2, R3) ---------------------------------------------------------------
+    # -- dataset stacks ---------------------------------------------------------------
     def stack(self, images: Dict[str, Node], side: str, title: str, lane: float, k: int,
               frames: Sequence[Tuple[str, int]], tag: str = "") -> Node:
-        """Read -> FrameRange 1-1 -> FrameHold x N -> AppendClip -> staging AppendClip -> stamp."""
+        """Read -> FrameRange 1-1 -> FrameHold x N -> AppendClip -> staging AppendClip -> stamp.
+
+        Both sides hold the same source frame numbers; the Reference arrives already retimed to
+        source frame numbers (``reference_image``), and its FrameHolds are labelled with the
+        reference frame they show.
+        """
         p = self.prefix(k)
         multi = len(self.unit.clips) > 1
         ranges: Dict[str, Node] = {}
@@ -280,7 +335,7 @@ class Ctx:
             holds.append(self.b.add(
                 "FrameHold", [("firstFrame", frame)], [ranges[clip]],
                 name=f"{p}FrameHold_{side}{tag}_" + (f"{clip}_" if multi else "") + str(frame),
-                lane=lane))
+                lane=lane, label=self.reference_label(clip, frame) if side == "REF" else None))
         append = self.b.add("AppendClip", [], holds, name=f"{p}AppendClip_{side}{tag}", lane=lane,
                             label=f"{len(holds)} pairs, ordered")
         staging = self.b.add("AppendClip", [], [append], name=f"{p}AppendClip_{side}{tag}_STAGING",
@@ -288,7 +343,7 @@ class Ctx:
         return self.b.add("PostageStamp", [], [staging], name=f"{p}PostageStamp_{side}{tag}",
                           lane=lane, label=title)
 
-    # -- training pair (R5, R6) and CopyCat (R7) -----------------------------------------------
+    # -- training pair and CopyCat -----------------------------------------------
     def training_pair(self, k: int, stage: Stage, src_stamp: Node, ref_stamp: Node,
                       preview: Node, lane_src: float, lane_ref: float) -> Node:
         p = self.prefix(k)
@@ -312,7 +367,7 @@ class Ctx:
         if stage.pair == "chroma":
             y_source = src_ycc
             if stage.target_luma == "matched":
-                # science.md §2.3: low-pass Reference Y + high-pass Source Y (detail, grain).
+                # low-pass Reference Y + high-pass Source Y (detail, grain).
                 blur_ref = self.b.add("Blur", [("channels", "rgb"), ("size", stage.luma_blur)],
                                       [to_ycc], name=f"{p}Blur_LOWPASS_REF", lane=lane_ref + 1,
                                       label="low-pass Reference")
@@ -389,10 +444,10 @@ class Ctx:
             ("modelFile", model_file),
             ("serialiseKnob", Raw("{}")),
             ("halfPrecision", self.cfg.inference.half_precision),
-        ], [src], name=f"{self.prefix(k)}Inference", lane=lane,
+        ], [src], name=f"{self.prefix(k)}Inference_{self.proc.stages[k].pair.upper()}", lane=lane,
             label=f"model: stage {k + 1} ({self.proc.stages[k].pair})")
 
-    # -- outputs (R8, R13) ---------------------------------------------------------------------
+    # -- outputs ---------------------------------------------------------------------
     def write_out(self, src: Node, tag: str, checkpoint: str, lane: float, clip: str,
                   metadata: Dict[str, str], folder: str) -> Node:
         sfx = f"_{clip}" if len(self.unit.clips) > 1 else ""
@@ -404,7 +459,7 @@ class Ctx:
                 name=f"Reformat_HD{sfx}", lane=lane, label="Non-Commercial 1080 cap")
         meta = self.b.add("ModifyMetaData", [("metadata", metadata_value(metadata))], [node],
                           name=f"ModifyMetaData_{tag.upper()}{sfx}", lane=lane,
-                          label="provenance (spec s.6)")
+                          label="provenance metadata")
         out = self.output_name(tag, checkpoint)
         path = f"{folder}/{self.unit.name}/{out}/{out}{sfx}.####.exr"
         w = self.b.add("Write", [
@@ -424,6 +479,12 @@ class Ctx:
                 [], name=f"Read_CHECK_{tag.upper()}{sfx}", lane=lane + 1,
                 label="read back: completeness check")
         return w
+
+    @property
+    def crop_reformat(self) -> bool:
+        """The live-area Crop of inference and baseline renders: reformat to the crop, or keep the
+        project format (default: deliverables at the scan's format, black outside the live area)."""
+        return self.cfg.inference.crop_reformat
 
     @property
     def reformat_hd(self) -> bool:

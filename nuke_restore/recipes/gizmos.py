@@ -123,7 +123,7 @@ def _output(body: Graph, source: Node, x: int, y: int) -> Node:
 
 
 def build_align() -> Script:
-    """RS_Align: register the Reference to the Source (workflow-spec §4, requirement R4).
+    """RS_Align: register the Reference to the Source .
 
     Inputs: ``Source`` (0, never moved) and ``Reference`` (1, the clip that is aligned).
     Auto path F_Align (scale/rotate/translate/perspective on, current frame, accuracy 1, filtering
@@ -223,7 +223,7 @@ def build_align() -> Script:
 
 
 def build_ycbcr_shuffle() -> Script:
-    """RS_YCbCrShuffle: luma (Y) from one input and chroma (CbCr) from the other (spec §2.1/§2.3).
+    """RS_YCbCrShuffle: luma (Y) from one input and chroma (CbCr) from the other.
 
     Inputs ``A`` (0) and ``B`` (1). With ``chroma from`` = B (default) the result is A's luma with B's
     chroma (the chroma-recovery Target: Source Y + Reference CbCr); with A it is the other way round
@@ -282,7 +282,7 @@ def _remove_alpha_output(body, src: Node, y: int) -> None:
 
 
 def build_matchgrade_baseline() -> Script:
-    """RS_MatchGradeBaseline: the MatchGrade 3D-LUT baseline of spec §2.6 / requirement R9.
+    """RS_MatchGradeBaseline: the MatchGrade 3D-LUT baseline.
 
     Inputs ``Source`` (0) and ``Target`` (1): both go through ``Log2Lin`` (lin2log) into ``MatchGrade``
     (Match Graded Source, Analyze Reference Frames, 3D LUT, Pre-LUT Logarithmic, LUT resolution 64),
@@ -332,7 +332,7 @@ def build_matchgrade_baseline() -> Script:
 def build_luma_match() -> Script:
     """RS_LumaMatch: match the Reference's luma response to the Source, keeping its chroma.
 
-    The "luma matching pass" of spec §2.7 is undocumented upstream; this is OUR design decision
+    The published "luma matching pass" is undocumented; this is OUR design decision
     (flagged in the help): both sides go to YCbCr, their Y is flooded to grey (Expression), MatchGrade
     fits Reference Y → Source Y on the reference frames, and only the matched Y is copied back into
     the Reference before returning to linear.
@@ -377,7 +377,7 @@ def build_luma_match() -> Script:
 
 
 def build_cleanup_crop() -> Script:
-    """RS_CleanupCrop: the training clean-up of spec §2.1 steps 5–6 behind a keyable crop.
+    """RS_CleanupCrop: the training clean-up (clamp, alpha removal) behind a keyable crop.
 
     Crop (keyable box, reformat on so the trained format equals the box) → Grade with only the black
     and white clamps on → Remove alpha. Each step can be switched off.
@@ -420,7 +420,7 @@ def build_cleanup_crop() -> Script:
 
 
 def build_compare() -> Script:
-    """RS_Compare: the workflow's comparisons (spec §5): wipe, difference, 2-up and 4-up.
+    """RS_Compare: the workflow's comparisons: wipe, difference, 2-up and 4-up.
 
     Inputs ``A`` (0) … ``D`` (3), e.g. original / ML result / reference / MatchGrade baseline.
     ``wipe`` shows A left of the wipe line and B right of it; ``difference`` is |A − B| × gain;

@@ -1,4 +1,4 @@
-"""Provenance (R13, workflow-spec §6): EXR header keys, JSON/TXT sidecars, experiments-log entries.
+"""Provenance: EXR header keys, JSON/TXT sidecars, experiments-log entries.
 
 Everything here is a pure function of the config and the built graph, so the same inputs give the
 same bytes. The only wall-clock value is the date of an experiments-log entry, which is a log.
@@ -10,12 +10,12 @@ from typing import Any, Dict, List, Optional
 
 from .. import __version__
 
-# EXR header keys written by ModifyMetaData just before every Write (spec §6), in spec order.
+# EXR header keys written by ModifyMetaData just before every Write, in the published order.
 EXR_KEYS = ("MLProcessing", "RecoveryType", "FilmTitle", "ShotID", "TrainingDate", "ModelCheckpoint",
             "SourceElement", "ReferenceSource", "ProcessingDate", "Restorationist", "Institution",
             "IPTCDigitalSourceType")
 
-# Sidecar fields, in spec order.
+# Sidecar fields, in the published order.
 SIDECAR_FIELDS = ("film_title", "shot_id", "frame_range", "ml_processing", "recovery_type",
                   "source_element", "reference_source", "training_date", "model_checkpoint",
                   "processing_date", "restorationist", "institution", "iptc_digital_source_type",
@@ -39,11 +39,11 @@ def recovery_type(proc) -> str:
 
 
 def sidecar(cfg, proc, unit, stages, nuke_script: str, checkpoint: str) -> Dict[str, Any]:
-    """The ``<shot>_metadata.json`` content (spec §6 fields, then a few extended ones)."""
+    """The ``<shot>_metadata.json`` content (the provenance fields, then a few extended ones)."""
     pv = cfg.provenance
     reference = pv.reference_source or (proc.reference or "")
     if proc.pair_type != "direct" and proc.citation:
-        # A constructed or artwork reference is cited, not just pointed at (R11).
+        # A constructed or artwork reference is cited, not just pointed at.
         reference = f"{proc.pair_type}: {proc.citation}" + (f" ({reference})" if reference else "")
     if not reference:
         refs = sorted({cfg.clips[c].reference or "" for c in unit.clips})
@@ -179,7 +179,7 @@ def sidecar_text(side: Dict[str, Any]) -> str:
 
 def log_entry(side: Dict[str, Any], scripts: List[str], date: str, qc_folder: Optional[str],
               outputs: List[str]) -> str:
-    """One experiments-log entry (spec §5 fields) in Markdown."""
+    """One experiments-log entry in Markdown."""
     ext = side.get("extended", {})
     train = ext.get("training", [])
     hyper = "; ".join(f"stage {t['stage']} {t['pair']}: batch {t['batch_size']}, patch "

@@ -1,4 +1,4 @@
-"""Graph rules (R12) for scripts nuke_restore built, run by ``nuke-restore validate``.
+"""Graph rules for scripts nuke_restore built, run by ``nuke-restore validate``.
 
 A built script carries an invisible Root user knob ``nuke_restore_recipe`` whose value is
 ``<procedure> <kind> <unit> nuke_restore <version> [key=value ...]``; ``rules_for`` returns [] for any
@@ -151,7 +151,7 @@ def _stacks(script: Graph) -> Dict[str, Dict[str, Node]]:
 
 # -- rules ------------------------------------------------------------------------------------------
 def rule_framehold_parity(script: Graph) -> Iterator[Diagnostic]:
-    """Both dataset stacks hold the same frames, in the same order (R2)."""
+    """Both dataset stacks hold the same frames, in the same order."""
     stacks = _stacks(script)
     if not stacks:
         yield _diag("NR002", "no dataset stacks (AppendClip_SRC / AppendClip_REF) found",
@@ -197,7 +197,7 @@ def rule_clone_parity(script: Graph) -> Iterator[Diagnostic]:
 
 
 def rule_preview_holdout(script: Graph) -> Iterator[Diagnostic]:
-    """CopyCat's Preview is a FrameHold on a frame that is not in the training set (R3)."""
+    """CopyCat's Preview is a FrameHold on a frame that is not in the training set."""
     stacks = _stacks(script)
     for cc in [n for n in _all(script) if n.cls == "CopyCat"]:
         prev = cc.input(2)
@@ -338,7 +338,8 @@ def rule_prefilter_parity(script: Graph) -> Iterator[Diagnostic]:
 
 
 def rule_inference_chain(script: Graph) -> Iterator[Diagnostic]:
-    """Inference: a live-area Crop (reformat on) before the first model; no Grade unless opted in."""
+    """Inference: a live-area Crop before the first model (black outside: ``crop`` on when it keeps
+    the format, i.e. reformat off); no Grade unless opted in."""
     infs = [n for n in _all(script) if _origin(n).cls == "Inference"]
     if not infs:
         yield _diag("NR008", "an inference script without an Inference node", script=script)
@@ -347,9 +348,9 @@ def rule_inference_chain(script: Graph) -> Iterator[Diagnostic]:
         crops = [u for u in upstream(n) if _origin(u).cls == "Crop"]
         if not crops:
             yield _diag("NR008", "no live-area Crop before Inference", n, script=script)
-        elif _val(crops[0], "reformat") != "true":
-            yield _diag("NR008", "the live-area Crop must have reformat on", crops[0],
-                        script=script)
+        elif _val(crops[0], "reformat") != "true" and _val(crops[0], "crop") == "false":
+            yield _diag("NR008", "the live-area Crop keeps the format but does not black out "
+                                 "outside the box (crop off)", crops[0], script=script)
         if info.get("clamp") != "1":
             grades = [u for u in upstream(n) if _origin(u).cls == "Grade"]
             if grades:
@@ -399,7 +400,7 @@ def rule_write_settings(script: Graph) -> Iterator[Diagnostic]:
 
 
 def rule_relative_paths(script: Graph) -> Iterator[Diagnostic]:
-    """File paths in a built script are relative (R1): no /abs, C:/, \\\\server or ~."""
+    """File paths in a built script are relative: no /abs, C:/, \\\\server or ~."""
     for n in _all(script):
         for knob in ("file", "dataDirectory", "modelFile", "customOCIOConfigPath"):
             v = n.knob(knob)

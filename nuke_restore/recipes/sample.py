@@ -16,7 +16,7 @@ project:
   film_title: "Sample film (demo footage)"
   format: {{width: {width}, height: {height}, name: DEMO_{width}x{height}}}
   fps: 24
-  # OCIO ACES config and the same input transform on every Read (spec §2.0, R1).
+  # OCIO ACES config; every Read uses the same input transform (docs/workflow.md).
   ocio_config: fn-nuke_studio-config-v1.0.0_aces-v1.3_ocio-v2.1
   working_space: scene_linear
   read_colorspace: color_picking
@@ -29,6 +29,11 @@ clips:
     reference: {reference}
     first: {first}
     last: {last}
+    # The reference is numbered like the source here. Otherwise give one of:
+    #   reference_offset: -1000    # reference frame = source frame + N
+    #   frame_map: conform.json    # per source frame, from `nuke-restore conform`
+    # and the colour spaces (names in ocio_config), e.g.  colorspace: ADX10  for a log scan,
+    #   reference_colorspace: sRGB - Texture  for a DVD
 
 {shots}
 granularity: shot
@@ -47,8 +52,9 @@ copycat:
   steps: 40000             # or epochs: N; both are reported (epochs = steps x batch / pairs)
 
 inference:
-  clamp: false             # the spec's screenshots show no clamp at inference
+  clamp: false             # no clamp before the model at inference unless asked
   reformat: auto           # HD_1080 only for NukeX Non-Commercial
+  crop_reformat: false     # renders keep the scan's format (true: live-area size)
 
 provenance:
   restorationist: "Demo Restorationist"
@@ -64,7 +70,7 @@ procedures:
     reference_median: 10
   - name: chroma_matched
     type: chroma
-    target_luma: matched   # reference low-pass luma + source detail (science.md §2.3)
+    target_luma: matched   # reference low-pass luma + source detail (docs/workflow.md)
   - type: chroma_nonref
     pair_type: constructed-painted
     citation: "Hand-painted keyframes after period photographs (sample)"
@@ -109,7 +115,7 @@ def sample_config_text(footage: Optional[Dict[str, Any]] = None, curation: Optio
     if curation:
         shots = f"curation: {curation}"
     else:
-        # Three shots; training frames and previews are picked by the defaults (spec §3).
+        # Three shots; training frames and previews are picked by the defaults.
         n = last - first + 1
         cut1, cut2 = first + n // 3, first + 2 * n // 3
         shots = (

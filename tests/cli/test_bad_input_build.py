@@ -45,7 +45,9 @@ def job(tmp_path):
     _seq(tmp_path / "src", "src", range(1001, 1007))
     _seq(tmp_path / "ref", "ref", range(1001, 1007))
     _seq(tmp_path / "gap", "gap", [1001, 1002, 1004, 1005, 1006])
-    _seq(tmp_path / "big", "big", range(1001, 1007), w=80, h=60)
+    _seq(tmp_path / "big", "big", range(1001, 1007), w=80, h=48)
+    _seq(tmp_path / "half", "half", range(1001, 1007), w=32, h=24)
+    _seq(tmp_path / "from1", "from1", range(1, 7), w=32, h=24)
     _seq(tmp_path / "late", "late", range(1003, 1007))
 
     def make(reference: str):
@@ -83,14 +85,35 @@ def test_reference_starts_late(job, tmp_path, capsys):
     assert "clips.main.reference" in err and "1001-1002" in err.replace(",", "-")
 
 
-def test_reference_other_size(job, tmp_path, capsys):
+def test_reference_other_shape(job, tmp_path, capsys):
     cfg = job("big/big.####.png")
     out = tmp_path / "scripts"
     rc, err = _run(["build", str(cfg), "-o", str(out)], capsys)
     assert rc == 1
     assert f"job.yaml:{_line_of(cfg, 'reference:')}:" in err
-    assert "clips.main.reference" in err and "80x60" in err and "64x48" in err
+    assert "clips.main.reference" in err and "80x48" in err and "64x48" in err
     assert not out.exists()
+
+
+def test_half_resolution_reference_builds_and_is_reformatted(job, tmp_path, capsys):
+    cfg = job("half/half.####.png")
+    out = tmp_path / "scripts"
+    rc, err = _run(["build", str(cfg), "-o", str(out)], capsys)
+    assert rc == 0, err
+    text = (out / "SH010_chroma_training.nk").read_text()
+    assert "Reformat {" in text and "name Reformat_REF" in text
+
+
+def test_reference_numbered_from_1_needs_its_offset(job, tmp_path, capsys):
+    cfg = job("from1/from1.####.png")
+    rc, err = _run(["build", str(cfg), "-o", str(tmp_path / "s"), "--dry-run"], capsys)
+    assert rc == 1 and "clips.main.reference" in err and "missing" in err
+    cfg.write_text(cfg.read_text().replace("    first: 1001\n",
+                                           "    first: 1001\n    reference_offset: -1000\n"))
+    rc, err = _run(["build", str(cfg), "-o", str(tmp_path / "s")], capsys)
+    assert rc == 0, err
+    text = (tmp_path / "s" / "SH010_chroma_training.nk").read_text()
+    assert "time_offset 1000" in text
 
 
 def test_farm_refuses_the_same(job, tmp_path, capsys):

@@ -105,3 +105,28 @@ def test_graph_dot(capsys):
     out = capsys.readouterr().out
     assert out.startswith("digraph nuke {") and out.rstrip().endswith("}")
     assert "subgraph cluster_1" in out and '[label="1"]' in out
+
+
+def test_graph_text_tells_one_node_from_its_clone(tmp_path, capsys):
+    """One node feeding two inputs vs an original and its clone (same name in the file)."""
+    from nuke_restore.config import load_config
+    from nuke_restore.recipes import build_scripts
+
+    golden = Path(__file__).resolve().parents[1] / "golden" / "chroma"
+    built = build_scripts(load_config(golden / "job.yaml"), outdir=golden / "expected")
+    p = tmp_path / "t.nk"
+    p.write_text(next(b for b in built if b.kind == "training").text)
+    assert main(["graph", str(p)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "Shuffle2 Shuffle_TARGET  0:Colorspace_TO_YCbCr 1:Colorspace_TO_YCbCr(clone1)" in out
+    assert any(line.startswith("Colorspace Colorspace_TO_YCbCr(clone1)  (clone of "
+                               "Colorspace_TO_YCbCr)") for line in out)
+    q = tmp_path / "same.nk"
+    q.write_text("Constant {\n inputs 0\n}\nset N1 [stack 0]\nBlur {\n}\nset N2 [stack 0]\n"
+                 "push $N2\nMerge2 {\n inputs 2\n name M\n}\npush $N1\nBlur {\n}\n")
+    assert main(["graph", str(q)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    # Unnamed nodes get their place in the file: the two Blurs are told apart, and the Merge is
+    # visibly fed twice by the same one.
+    assert "Merge2 M  0:<Blur#2> 1:<Blur#2>" in out
+    assert "Blur <Blur#4>  0:<Constant#1>" in out

@@ -160,6 +160,18 @@ BAD = [
     ("    first: 471\n", "    first: 471\n   bad: [\n", 15, None, "YAML syntax error"),
     ("  - type: chroma\n", "  - type: chroma\n    granularity: reel\n", 22,
      "procedures[0].granularity", "allowed values: shot, scene, sequence"),
+    # Near misses get a suggestion (issue: `model_size: medium`).
+    ("  epochs: 30000\n", "  model_size: medium\n", 19, "copycat.model_size",
+     "'medium' is not allowed (did you mean 'Medium'?)"),
+    ("  - type: chroma\n", "  - {type: chroma, matchgrade_task: match graded source}\n", 21,
+     "procedures[0].matchgrade_task", "(did you mean 'Match Graded Source'?)"),
+    # Boxes outside the project format are refused (a crop there would render black).
+    ("copycat:\n", "alignment: {crop: [0, 0, 4100, 3072]}\ncopycat:\n", 18, "alignment.crop",
+     "reaches outside the project format (0, 0, 4096, 3072)"),
+    ("copycat:\n", "alignment:\n  crop:\n    471: [-4, 0, 4096, 3072]\ncopycat:\n", 20,
+     "alignment.crop.471", "reaches outside the project format"),
+    ("copycat:\n", "alignment: {live_area: [10, 10, 4000, 3100]}\ncopycat:\n", 18,
+     "alignment.live_area", "reaches outside"),
 ]
 
 

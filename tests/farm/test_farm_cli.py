@@ -150,3 +150,15 @@ def test_output_folder_that_is_a_file(config, tmp_path, capsys, fixed_scripts):
     target.write_text("x")
     code, _, err = _run(capsys, config, "-o", target)
     assert code == 1 and "is a file" in err
+
+
+def test_summary_quotes_paths_with_spaces(config, tmp_path, capsys, fixed_scripts):
+    out = tmp_path / "farm jobs"
+    code, stdout, err = _run(capsys, config, "--world-size", 4, "--batch-size", 4, "-o", out,
+                             "--cue-user", "artist")
+    assert code == 0, err
+    assert f"Deadline: sh '{out}/deadline/submit_deadline.sh'" in stdout
+    assert f"OpenCue:  python3 '{out}/opencue/submit_opencue.py'" in stdout
+    assert stdout.rstrip().endswith(f"files written to '{out}'")
+    assert "(4 ranks, main published by rank 0:" in stdout
+    assert all("'" in line for line in stdout.splitlines() if str(out) in line)

@@ -94,3 +94,29 @@ def test_demo_qc_commands_are_valid_nuke_restore_qc_calls(demo_config, tmp_path,
         assert args.source.startswith("/") and args.reference.startswith("/")
     script = (out / "SH010" / "SH010_qc.sh").read_text()
     assert script.count("nuke-restore qc ") == len(inference)
+
+
+def test_qc_reads_the_footage_as_the_scripts_do(tmp_path, capsys):
+    """The farm's QC command carries the OCIO config, the Reads' and Writes' colour spaces and the
+    Reference's frame numbering; a job with only the MatchGrade baseline still gets measured."""
+    cfg = tmp_path / "job.yaml"
+    cfg.write_text("""\
+project: {name: REAL, format: {width: 768, height: 576}}
+clips:
+  main: {source: scan/scan.####.dpx, reference: dvd/dvd.####.jpg, first: 1001, last: 1024,
+         colorspace: Cineon, reference_colorspace: sRGB - Texture, reference_offset: -1000}
+shots:
+  - {name: SH010, first: 1001, last: 1024}
+procedures: [baseline]
+""")
+    out = tmp_path / "farm"
+    assert main(["farm", str(cfg), "--manager", "shell", "-o", str(out)]) == 0, \
+        capsys.readouterr().err
+    qc = (out / "SH010" / "SH010_qc.sh").read_text()
+    line = next(x for x in qc.splitlines() if x.startswith("nuke-restore qc"))
+    for part in ("--mode chroma", "--baseline ", "--source-colourspace Cineon",
+                 "--reference-colourspace 'sRGB - Texture'", "--reference-offset -1000",
+                 "--baseline-colourspace aces_interchange",
+                 "--ocio-config fn-nuke_studio-config-v1.0.0_aces-v1.3_ocio-v2.1"):
+        assert part in line, (part, line)
+    assert "--output " not in line  # no inference render in this job

@@ -118,3 +118,10 @@ def test_a_job_config_clip_drives_the_colour_spaces(tmp_path):
     c = ocio.colour_for_job(cfg, clip)
     assert c.declared == {"source": "ADX10"}
     assert c.uri == ocio.config_uri(cfg.project.ocio_config) == ocio.DEFAULT_CONFIG
+    # The clip's reference_colorspace (the Reference Read's) drives the reference's.
+    text = text.replace("    colorspace: ADX10\n",
+                        "    colorspace: ADX10\n    reference_colorspace: sRGB - Texture\n", 1)
+    (tmp_path / "job.yaml").write_text(text)
+    cfg = load_config(tmp_path / "job.yaml")
+    assert ocio.colour_for_job(cfg, clip).declared == {"source": "ADX10",
+                                                       "reference": "sRGB - Texture"}

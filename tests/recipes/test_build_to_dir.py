@@ -30,7 +30,14 @@ def test_build_to_dir_versions_and_force(sample_cfg, tmp_path):
     third = build_to_dir(sample_cfg, out, shots=["SH010"], force=True)
     assert sorted(p.name for p in third if p.suffix == ".nk") == nk
     log = (out / "notes" / "experiments.md").read_text()
-    assert log.count("## SH010 - chroma (") == 3
+    # v001 and v002 are two experiments; the --force rebuild of v001 repeats the first one.
+    assert log.count("## SH010 - chroma (") == 2
+    build_to_dir(sample_cfg, out, shots=["SH010"], force=True)
+    assert (out / "notes" / "experiments.md").read_text() == log
+    # A changed rebuild is a new experiment, even with --force.
+    sample_cfg.procedures[0].copycat.epochs = 12345
+    build_to_dir(sample_cfg, out, shots=["SH010"], force=True)
+    assert (out / "notes" / "experiments.md").read_text().count("## SH010 - chroma (") == 3
     side = json.loads(next(out.rglob("SH010_metadata.json")).read_text())
     assert side["shot_id"] == "SH010" and side["restorationist"] == "Demo Restorationist"
     assert len(side["extended"]["dataset_timecodes"]) == len(side["extended"]["dataset_frames"])

@@ -139,7 +139,7 @@ def test_rule_write_and_paths(muralla):
 
 def test_rule_inference_no_grade(muralla):
     s = parse_text(by(build_scripts(muralla), "chroma", "inference", "VFX0050").text)
-    inf = node(s, "Inference")
+    inf = node(s, "Inference_CHROMA")
     g = Node("Grade")
     g.set("name", "Grade_SNEAKY")
     g.set("white_clamp", True)
@@ -220,12 +220,17 @@ def test_muralla_chroma_structure(muralla):
         == ("true", "true", '"Current Frame"', "High")
     assert fa.knob("regionBL") == "{889 457}" and fa.knob("regionTR") == "{3766 2619}"
     assert fa.knob("rotate") is None and fa.knob("accuracy") is None  # defaults
-    assert fa.input(0) is node(s, "Read_REF") and fa.input(1) is node(s, "Read_SRC")
+    assert fa.input(0) is node(s, "Reformat_REF") and fa.input(1) is node(s, "Read_SRC")
+    # The Reference is brought to the project format right after its Read (no retime: same numbers).
+    assert node(s, "Reformat_REF").input(0) is node(s, "Read_REF")
+    assert node(s, "Reformat_REF").knob("format") == '"4096 3072 0 0 4096 3072 1 MURALLA_4K"'
     assert b.copycat_nodes == ["CopyCat_CHROMA"] and b.batch_size == 3
     inf = by(built, "chroma", "inference", "VFX0050")
     live = node(inf.script, "Crop_LIVE_AREA")
-    assert live.knob("box") == "{664 360 4004 2815}" and live.knob("reformat") == "true"
-    assert node(inf.script, "Inference").knob("modelFile").endswith("VFX0050_chroma.40000.cat")
+    # Renders keep the scan's format: the live-area Crop blacks out, it does not reformat.
+    assert live.knob("box") == "{664 360 4004 2815}" and live.knob("reformat") is None
+    assert live.knob("crop") is None  # the default: on, black outside the box
+    assert node(inf.script, "Inference_CHROMA").knob("modelFile").endswith("VFX0050_chroma.40000.cat")
     assert not [n for n in inf.script.walk() if n.cls in ("Grade", "Median", "Remove")]
 
 
@@ -274,8 +279,8 @@ def test_multistage_chaining(muralla):
 
     assert chained[0] in list(upstream(src2))
     inf = by(built, "combined", "inference", "VFX0050").script
-    i2 = node(inf, "S2_Inference")
-    assert i2.input(0) is node(inf, "S1_Inference")
+    i2 = node(inf, "S2_Inference_CHROMA")
+    assert i2.input(0) is node(inf, "S1_Inference_SPATIAL")
     tele = by(built, "telecine", "training", "VFX0050").script
     ref2 = node(tele, "S2_FrameRange_REF")
     assert any(n.cls == "Inference" for n in upstream(ref2))  # model 1 builds model 2's target
@@ -298,7 +303,7 @@ def test_non_commercial(muralla_dict, tmp_path):
     muralla_dict["procedures"] = ["chroma"]
     cfg = config_from_dict(muralla_dict, path=str(tmp_path / "job.yaml"))
     inf = by(build_scripts(cfg), "chroma", "inference", "VFX0050")
-    assert node(inf.script, "Inference").knob("modelFile").endswith(".catnc")
+    assert node(inf.script, "Inference_CHROMA").knob("modelFile").endswith(".catnc")
     r = node(inf.script, "Reformat_HD")
     assert r.knob("resize") == "height" and r.knob("filter") == "Lanczos6"
 
@@ -345,7 +350,17 @@ def test_only_evidenced_classes_knobs_and_enums(muralla, sample_cfg, knob_facts_
                                                 corpus_files):
     facts = json.loads(knob_facts_path.read_text())["classes"]
     corpus = _corpus_knobs(corpus_files)
-    for b in build_scripts(muralla) + build_scripts(sample_cfg):
+    from pathlib import Path
+
+    from nuke_restore.config import load_config
+
+    golden = Path(__file__).resolve().parents[1] / "golden"
+    # Plus the jobs whose Reference is numbered otherwise (TimeOffset, keyed FrameHold, Reformat).
+    mapped = [b for case in ("chroma_offset", "baseline_framemap")
+              for b in build_scripts(load_config(golden / case / "job.yaml"))]
+    assert {n.cls for b in mapped for n in b.script.walk()} >= {"TimeOffset", "Reformat",
+                                                                  "FrameHold"}
+    for b in build_scripts(muralla) + build_scripts(sample_cfg) + mapped:
         for n in b.script.walk():
             if n.clone_of is not None:
                 continue
