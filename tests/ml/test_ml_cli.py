@@ -51,6 +51,32 @@ def test_train_export_catfile_evaluate(ml_job, tmp_path, capsys):
                  "--reference", str(base / "truth/truth.####.exr"), "--frames", "1003",
                  "--fit-frames", "1003", "-o", str(tmp_path / "ev2.json")]) == 1
     assert "both held out and used for fitting" in capsys.readouterr().err
+    # A ground truth numbered from 1 at half size: --reference-offset / --frame-map pair the frames
+    # and the truth is brought to the source's format, as the built graph's Reformat_REF does.
+    from nuke_restore.imaging.sequence import box_downscale, read_image, write_image
+
+    half = tmp_path / "half"
+    half.mkdir()
+    for f in (1001, 1003, 1006):
+        img = read_image(str(base / f"truth/truth.{f}.exr"))
+        write_image(half / f"truth.{f - 1000:04d}.exr", box_downscale(img, 2), "float")
+    capsys.readouterr()
+    args = ["evaluate", str(pt), "--source", str(base / "source/source.####.exr"),
+            "--reference", str(half / "truth.####.exr"), "--frames", "1003",
+            "--fit-frames", "1001,1006"]
+    assert main(args + ["-o", str(tmp_path / "ev3.json")]) == 1
+    err = capsys.readouterr().err
+    assert "--reference-offset" in err and err.count("\n") == 1
+    (tmp_path / "map.json").write_text('{"offset": -1000}')
+    for extra, name in ((["--reference-offset", "-1000"], "ev4.json"),
+                        (["--frame-map", str(tmp_path / "map.json")], "ev5.json")):
+        assert main(args + extra + ["-o", str(tmp_path / name)]) == 0
+        moved = json.loads((tmp_path / name).read_text())
+        assert moved["reference_frames"] == {"1003": 3, "1001": 1, "1006": 6}
+        assert moved["reference_scale"] == 2.0
+        # Same scores within what halving the truth's resolution costs.
+        for row in ("source", "model"):
+            assert abs(moved["metrics"][row]["psnr"] - doc["metrics"][row]["psnr"]) < 1.5
 
 
 def test_bad_input_is_one_line(tmp_path, capsys):
