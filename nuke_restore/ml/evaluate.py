@@ -145,20 +145,11 @@ def evaluate_sequences(model_path, source, reference, frames: Sequence[int],
 
 
 def report_section(doc: Dict[str, Any]) -> str:
-    """An HTML section (report.table) for the QC report or a page of its own."""
-    import html
+    """An HTML section for the QC report or a page of its own
+    (:func:`nuke_restore.imaging.model_eval.model_eval_section`)."""
+    from ..imaging.model_eval import model_eval_section
 
-    from ..imaging import report
-
-    rows = []
-    for name, m in doc["metrics"].items():
-        rows.append([name] + [f"{m[k]:.2f}" for k in METRIC_KEYS])
-    tab = report.table(["method", "PSNR dB", "luma PSNR dB", "ΔE00 mean", "ΔE00 p95"], rows)
-    frames = ", ".join(str(f) for f in doc["frames"])
-    fit = ", ".join(str(f) for f in doc["fit_frames"])
-    return (f"<section><h2>Headless model vs colour baselines</h2>"
-            f"<p>model {html.escape(Path(doc['model']).name)}; held-out frames {frames}; "
-            f"baselines fitted on {fit}. Metrics on sRGB-encoded 0-1 values.</p>{tab}</section>")
+    return model_eval_section(doc)
 
 
 def write_outputs(doc: Dict[str, Any], json_path, html_path=None, force: bool = False) -> None:

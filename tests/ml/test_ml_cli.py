@@ -46,6 +46,19 @@ def test_train_export_catfile_evaluate(ml_job, tmp_path, capsys):
     # 4 steps from an identity start barely move: the model is scored on what it does.
     assert abs(doc["metrics"]["model"]["psnr"] - doc["metrics"]["source"]["psnr"]) < 1.0
     assert "Headless model vs colour baselines" in (tmp_path / "ev.html").read_text()
+    # The same figures as a section of the QC report (qc --model-eval).
+    qc_args = ["qc", "--source", str(base / "source/source.####.exr"), "--reference",
+               str(base / "truth/truth.####.exr"), "--output", str(base / "source/source.####.exr"),
+               "--mode", "chroma", "--frames", "1003,1006"]
+    assert main(qc_args + ["--model-eval", str(tmp_path / "nope.json"),
+                           "-o", str(tmp_path / "qc.html")]) == 1
+    assert not (tmp_path / "qc.html").exists()
+    assert main(qc_args + ["--model-eval", str(out), "-o", str(tmp_path / "qc.html"),
+                           "--json", str(tmp_path / "qc.json")]) == 0
+    page = (tmp_path / "qc.html").read_text()
+    assert page.count("Headless model vs colour baselines") == 1
+    assert f"{doc['metrics']['model']['psnr']:.3f}" in page
+    assert json.loads((tmp_path / "qc.json").read_text())["model_evaluation"] == doc
     capsys.readouterr()
     assert main(["evaluate", str(pt), "--source", str(base / "source/source.####.exr"),
                  "--reference", str(base / "truth/truth.####.exr"), "--frames", "1003",
