@@ -10,7 +10,6 @@ Reference's CbCr with the Source's Y'.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
