@@ -74,3 +74,13 @@ def ml_job_maker(tmp_path_factory):
     """``make(name, **make_ml_job options)`` -> (config path, ground truth) in a fresh folder."""
     pytest.importorskip("OpenImageIO", reason="OpenImageIO (the imaging extra) is not installed")
     return lambda name, **kw: make_ml_job(tmp_path_factory.mktemp(name), **kw)
+
+
+@pytest.fixture
+def posix_sh():
+    import shutil
+
+    sh = shutil.which("sh")
+    if not sh:
+        pytest.skip("no POSIX sh on this machine: the farm's shell scripts cannot run")
+    return sh

@@ -120,8 +120,10 @@ def test_farm_trainer_torch_runs_the_headless_trainer(ml_job, tmp_path):
     assert main(["farm", str(cfg), "--trainer", "torch", "--manager", "shell", "--gpus", "1",
                  "-o", str(out)]) == 0
     rank = (out / "SH010" / "SH010_chroma_train" / "rank_0.sh").read_text()
-    assert f"set -- nuke-restore train {cfg.resolve()} --shot SH010 --procedure chroma " \
+    assert f"\nnuke-restore train {cfg.resolve()} --shot SH010 --procedure chroma " \
            "--device cuda -o " in rank
+    # then the packaging chain (run end to end in test_ml_farm_chain.py)
+    assert "\nnuke-restore export " in rank and "\nnuke -t " in rank
     assert "CUDA_VISIBLE_DEVICES" in rank and "COPYCAT_RANK" not in rank
     assert main(["farm", str(cfg), "--trainer", "torch", "--world-size", "2", "--manager",
                  "shell", "-o", str(tmp_path / "f2")]) == 1
