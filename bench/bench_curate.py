@@ -12,15 +12,20 @@ fade), then
   ``ContentDetector.process_frame`` (+ ``post_process``), i.e. cut detection only.
 
 Wall-clock frames/s for each, and ours as a multiple of the peer (goal >= 1.5x). The peer reads
-one frame at a time, as PySceneDetect's own loop does; ours reads on its thread pool, which is
-part of what is measured.
+one frame at a time, as PySceneDetect's own loop does (OpenEXR still inflates the chunks of one
+frame on its own thread pool); ours reads on its thread pool, which is part of what is measured.
+The CPU time of each (``time.process_time``: all threads) is printed beside it: on a loaded
+machine the wall-clock ratio follows how the scheduler shares the cores, the CPU ratio does not.
+Runs alternate (peer, ours, peer, ...) and the best of each is kept; the load average is printed.
 
-Usage: python bench/bench_curate.py [--frames 120] [--width 960] [--repeat 2]
+Usage: python bench/bench_curate.py [--frames 120] [--width 960] [--repeat 3] [--sequence PAT]
+(exit status 0 when the goal is met, 1 when not)
 Needs the bench extra (scenedetect) besides imaging.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -33,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from nuke_restore.imaging import curate as curate_mod  # noqa: E402
 from nuke_restore.imaging import samples, sequence  # noqa: E402
 from nuke_restore.imaging.colour import srgb_to_linear  # noqa: E402
+
+GOAL = 1.5  # ours / peer frames per second, wall clock (issue: curate end to end)
 
 
 def make_sequence(folder: Path, n_frames: int, width: int, seed: int = 7) -> str:
@@ -51,6 +58,13 @@ def run_ours(pattern: str) -> float:
     t0 = time.perf_counter()
     curate_mod.curate(pattern)
     return time.perf_counter() - t0
+
+
+def timed(fn, pattern: str):
+    """(wall seconds, CPU seconds of the whole process) of one run."""
+    c0 = time.process_time()
+    wall = fn(pattern)
+    return wall, time.process_time() - c0
 
 
 def run_peer(pattern: str) -> float:
@@ -79,31 +93,53 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--width", type=int, default=960)
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--sequence", help="time this existing EXR sequence instead of making one")
     args = ap.parse_args(argv)
     try:
         import scenedetect  # noqa: F401
     except ImportError:
         print("PySceneDetect is needed: pip install 'nuke-restore[bench]'", file=sys.stderr)
         return 2
+    names = {"ours": "ours: curate (read + cuts + picks)",
+             "peer": "peer: OIIO read + PySceneDetect Content"}
+    runs = {"ours": [], "peer": []}
+    loads = []
     with tempfile.TemporaryDirectory() as tmp:
-        pattern = make_sequence(Path(tmp), args.frames, args.width)
+        pattern = args.sequence or make_sequence(Path(tmp), args.frames, args.width)
         n = len(sequence.FrameSequence.from_path(pattern).frames)
-        best = {"ours: curate (read + cuts + picks)": 9e9,
-                "peer: OIIO read + PySceneDetect Content": 9e9}
         for _ in range(args.repeat):  # alternate so background load hits both alike
-            best["peer: OIIO read + PySceneDetect Content"] = min(
-                best["peer: OIIO read + PySceneDetect Content"], run_peer(pattern))
-            best["ours: curate (read + cuts + picks)"] = min(
-                best["ours: curate (read + cuts + picks)"], run_ours(pattern))
-    peer = best["peer: OIIO read + PySceneDetect Content"]
-    print(f"curate end to end: {n} half-float EXR frames (ZIP) at {args.width} px wide, "
-          f"best of {args.repeat}, wall clock")
-    for name, dt in best.items():
-        print(f"  {name:44s} {n / dt:8.1f} frames/s  {peer / dt:5.2f}x the peer")
-    ratio = peer / best["ours: curate (read + cuts + picks)"]
-    print(f"\nours / peer = {ratio:.2f}x (goal >= 1.5x)")
-    return 0
+            loads.append(_load())
+            runs["peer"].append(timed(run_peer, pattern))
+            runs["ours"].append(timed(run_ours, pattern))
+        loads.append(_load())
+    wall = {k: min(w for w, _ in v) for k, v in runs.items()}
+    cpu = {k: min(c for _, c in v) for k, v in runs.items()}
+    w = sequence.FrameSequence.from_path(pattern).size[0] if args.sequence else args.width
+    print(f"curate end to end: {n} EXR frames at {w} px wide, "
+          f"best of {args.repeat}; {os.cpu_count()} cores, load average "
+          f"{min(loads):.1f}-{max(loads):.1f} during the runs")
+    for k in ("ours", "peer"):
+        print(f"  {names[k]:40s} {n / wall[k]:7.1f} frames/s wall {wall['peer'] / wall[k]:5.2f}x"
+              f"  | {1000 * cpu[k] / n:5.1f} ms CPU/frame {cpu['peer'] / cpu[k]:5.2f}x")
+    ratio = wall["peer"] / wall["ours"]
+    cpu_ratio = cpu["peer"] / cpu["ours"]
+    every = [p[0] / o[0] for p, o in zip(runs["peer"], runs["ours"])]
+    print(f"  each pair's wall ratio: {', '.join(f'{r:.2f}' for r in every)}")
+    verdict = "MET" if ratio >= GOAL else "NOT MET"
+    print(f"\nours / peer = {ratio:.2f}x wall clock, {cpu_ratio:.2f}x CPU time "
+          f"(goal >= {GOAL}x wall clock): {verdict}")
+    if ratio >= GOAL > cpu_ratio:
+        print("  note: met through parallel reads; per frame of CPU both pay about the same "
+              "EXR inflate, so a fully loaded machine brings the ratio towards the CPU ratio")
+    return 0 if ratio >= GOAL else 1
+
+
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on every platform
+        return float("nan")
 
 
 if __name__ == "__main__":

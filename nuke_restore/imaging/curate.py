@@ -98,11 +98,22 @@ def _luma(img: np.ndarray) -> np.ndarray:
 
 
 def _blur3(y: np.ndarray) -> np.ndarray:
-    # [1 2 1]/4 twice: takes grain down before gradients
-    p = np.pad(y, 1, mode="edge")
-    y = (p[:-2, 1:-1] + 2 * p[1:-1, 1:-1] + p[2:, 1:-1]) * 0.25
-    p = np.pad(y, 1, mode="edge")
-    return (p[1:-1, :-2] + 2 * p[1:-1, 1:-1] + p[1:-1, 2:]) * 0.25
+    # [1 2 1]/4 twice (edges repeated): takes grain down before gradients. Accumulated in place,
+    # (2b + a) + c, which IEEE addition makes bit-identical to the padded (a + 2b + c) / 4.
+    out = y * 2
+    out[1:] += y[:-1]
+    out[0] += y[0]
+    out[:-1] += y[1:]
+    out[-1] += y[-1]
+    out *= 0.25
+    v = out
+    out = v * 2
+    out[:, 1:] += v[:, :-1]
+    out[:, 0] += v[:, 0]
+    out[:, :-1] += v[:, 1:]
+    out[:, -1] += v[:, -1]
+    out *= 0.25
+    return out
 
 
 def _gradients(y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -129,19 +140,26 @@ MIN_SIZE = (32, 24)  # smallest analysed frame (w, h): 8 x 6 texture cells of 4 
 
 def measure(img: np.ndarray, linear: bool, grid_width: int = 32) -> FrameStats:
     """Thumbnail, feature vector, brightness, texture energy and gradients of one frame."""
-    enc = np.sqrt(np.clip(img, 0.0, None)) if linear else np.clip(img, 0.0, None)
+    enc = np.maximum(img, 0.0)  # clip at 0 (frames hold no NaN: read_image refuses them)
+    if linear:
+        np.sqrt(enc, out=enc)
     thumb = cuts_mod.thumbnail(enc, grid_width, linear=False)
-    y = _luma(enc).astype(np.float32)
+    y = _luma(enc).astype(np.float32, copy=False)
     yb = _blur3(y)
     gx, gy = _gradients(yb)
     # texture: high-pass energy (grain mostly removed by the blur) on a 8 x 6 grid
     hp = y - yb
     lap = _gradients(hp)
-    energy = lap[0] ** 2 + lap[1] ** 2 + gx ** 2 + gy ** 2
+    gx2, gy2 = gx * gx, gy * gy
+    energy = lap[0] * lap[0]
+    energy += lap[1] * lap[1]
+    energy += gx2
+    energy += gy2
     h, w = energy.shape
     gh, gw = 6, 8
     tex = energy[: h // gh * gh, : w // gw * gw].reshape(gh, h // gh, gw, w // gw).mean(axis=(1, 3))
-    sharp = float(np.mean(gx ** 2 + gy ** 2))
+    gx2 += gy2
+    sharp = float(np.mean(gx2))
     feat = _feature(thumb, np.sqrt(tex))
     return FrameStats(thumb, feat, float(thumb[..., 0].mean()), sharp, structure(y))
 

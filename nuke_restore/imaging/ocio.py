@@ -245,7 +245,10 @@ def convert(rgb, src: str, dst: str, config: Optional[str] = None) -> np.ndarray
         return arr
     cpu = _cpu(config, src, dst)
     flat = arr.reshape(-1, 3)
-    cpu.applyRGB(flat)
+    # The same processor through a packed image: identical output, ~6x faster than applyRGB
+    # (which crosses the Python binding pixel buffer differently), e.g. 0.36 vs 1.9 ms at 320x180.
+    if len(flat):
+        cpu.apply(_ocio().PackedImageDesc(flat, flat.shape[0], 1, 3))
     return flat.reshape(arr.shape)
 
 
