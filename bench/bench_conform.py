@@ -20,19 +20,25 @@ none; matches onto field-mixed or blended reference frames (false); cadence phas
 sequences included), against the nearest-neighbour matcher (every source frame against reference
 frames in a window of +-W around the frame the true rate and first offset predict - generous to
 it - by normalised correlation of full-resolution luma on the reference's raster; none below a
-correlation threshold). Usage:
+correlation threshold). Both run with one BLAS thread (OPENBLAS_NUM_THREADS=1 unless set). Usage:
 
     .venv/bin/python bench/bench_conform.py [--width 960] [--shot 28] [--seed 3] [--window 8]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+# One BLAS thread for both methods (as the other benches): on a shared, loaded machine idle BLAS
+# threads spin, and the CPU time they burn is the neighbours' load, not either method's work.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 

@@ -320,6 +320,7 @@ def conform(source, reference, source_frames: Optional[Sequence[int]] = None,
                         (states.pad_left, states.pad_right))
         path1, _ = _viterbi(states, ev1, coarse, False)
         framing = _estimate_framing(path1, states, ev1, src_small, ref_small)
+        del ev1, path1     # its n x m matrices: not alive while the second pass builds its own
     if framing is not None:
         ref_small = warp_small(ref_small, framing["sampling"])
     ev = _Evidence(src_desc, descriptors(ref_small, grid), opts, (states.pad_left, states.pad_right))
