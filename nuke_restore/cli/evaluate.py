@@ -17,12 +17,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("model", help="checkpoint or TorchScript .pt")
     p.add_argument("--source", required=True, help="source sequence")
     p.add_argument("--reference", required=True, help="reference / ground truth sequence")
-    p.add_argument("--frames", required=True, help="held-out frames, e.g. 1003,1008 or 1001-1010")
+    p.add_argument("--frames", required=True,
+                   help="held-out source frames, e.g. 1003,1008 or 1001-1010 (the reference frame "
+                        "of each follows --reference-offset / --frame-map)")
     p.add_argument("--fit-frames", help="frames the baselines are fitted on (default: 4 spread "
                    "over the other common frames)")
     p.add_argument("--align", action="store_true", help="register the reference first")
     p.add_argument("--ceiling", action="store_true",
                    help="add the chroma-only ceiling (reference CbCr with source luma)")
+    from ._pairing_args import add_frame_args
+
+    add_frame_args(p)
     p.add_argument("-o", "--json", default="evaluate.json", help="JSON output")
     p.add_argument("--html", help="also write an HTML report section page")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
@@ -36,11 +41,14 @@ def run(args) -> int:
     from ..fileio import check_outputs
     from ..imaging.pairs import parse_frames
     from ..ml import evaluate as ev
+    from ._pairing_args import frame_map_from_args
 
     check_outputs([args.json, args.html], force=args.force)
     doc = ev.evaluate_sequences(args.model, args.source, args.reference,
                                 parse_frames(args.frames), parse_frames(args.fit_frames),
-                                align=args.align, ceiling=args.ceiling, progress=True)
+                                align=args.align, ceiling=args.ceiling, progress=True,
+                                frame_map=frame_map_from_args(args),
+                                allow_missing=args.allow_missing)
     ev.write_outputs(doc, args.json, args.html, force=args.force)
     print(f"{'method':16s} {'PSNR':>8s} {'PSNR-Y':>8s} {'dE00':>8s} {'dE00p95':>8s}")
     for name, m in doc["metrics"].items():

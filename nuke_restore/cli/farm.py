@@ -139,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
     for note in check_footage(config, clips_for_shots(config, args.shot)):
         logger.info(note)
     out = Path(args.output).resolve()
+    if settings.trainer == "torch":
+        _point_inference_at_torch_models(config, args.shot, out)
     specs, extra = _specs(config, args.shot, out)
     qc = _qc_builder(args, config, settings, out)
     plan = build_plan(specs, settings, str(out), qc_builder=qc)
@@ -198,6 +200,25 @@ def _check_batches(config, world_size: int, override: Optional[int]) -> None:
         except FarmError as exc:
             raise FarmError(exc.message, path=getattr(config, "path", None),
                             line=getattr(proc, "line", None)) from None
+
+
+def _point_inference_at_torch_models(config, shots: Optional[Sequence[str]], out: Path) -> None:
+    """--trainer torch: the inference scripts load the .cat the training chain makes
+    (``<stage folder>/<unit>_<proc>_torch.cat``, as ``build`` does once it exists), unless the
+    config names a model itself (``inference.model_files``). Multi-stage procedures keep CopyCat."""
+    from ..recipes.chains import PIPELINE
+    from ..recipes.units import make_units
+
+    files = config.inference.model_files
+    for proc in getattr(config, "procedures", []):
+        if "training" not in proc.scripts or len(proc.stages) != 1:
+            continue
+        for unit in make_units(config, proc.granularity, list(shots) if shots else None):
+            if any(k in files for k in (f"{unit.name}.{proc.name}", proc.name)):
+                continue
+            files[f"{unit.name}.{proc.name}"] = (
+                out / PIPELINE["training"] / unit.name / proc.name
+                / f"{unit.name}_{proc.name}_torch.cat").as_posix()
 
 
 def _specs(config, shots: Optional[Sequence[str]], out: Path):

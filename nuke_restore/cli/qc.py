@@ -26,6 +26,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="PATH", help="also write the metrics as JSON")
     p.add_argument("--align", action="store_true",
                    help="register the reference onto the source per frame before comparing")
+    p.add_argument("--model-eval", metavar="JSON",
+                   help="add the figures of `nuke-restore evaluate` (its -o JSON) as a section")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
     from ._pairing_args import add_colour_args, add_frame_args
 
@@ -54,10 +56,16 @@ def run(args) -> int:
     from ._pairing_args import colour_from_args, frame_map_from_args, say
 
     colour = colour_from_args(args, ("source", "reference", "baseline", "output", "truth"))
+    model_eval = None
+    if args.model_eval:  # checked before the measuring, like the outputs
+        from ..imaging.model_eval import load_model_eval
+
+        model_eval = load_model_eval(args.model_eval)
     result = qc.run_qc(args.source, args.reference, cands, parse_frames(args.frames),
                        args.mode, truth=args.truth, align_reference=args.align, progress=True,
                        frame_map=frame_map_from_args(args), allow_missing=args.allow_missing,
                        colour=colour)
+    result.model_eval = model_eval
     path = qc.write_report(result, args.report, force=args.force, json_path=args.json)
     say(result.notes)
     summ = result.summary()

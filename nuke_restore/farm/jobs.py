@@ -38,7 +38,8 @@ def _task_record(task) -> dict:
             "port": task.port,
             "ranks": [
                 {"rank": r.rank, "gpu": r.gpu, "keeps_checkpoints": r.keeps_checkpoints,
-                 "env": dict(r.env), "argv": list(r.argv), "command": command_line(r.argv)}
+                 "env": dict(r.env), "argv": list(r.argv), "command": command_line(r.argv),
+                 **({"then": [list(c) for c in r.then]} if r.then else {})}
                 for r in task.ranks
             ],
         })

@@ -226,6 +226,9 @@ class RankSpec:
     env: Tuple[Tuple[str, str], ...]
     argv: Tuple[str, ...]
     gpu: Optional[int]
+    # Commands run after ``argv`` succeeds, in order (--trainer torch: export, CatFileCreator
+    # script, ``nuke -t make_cat.py``).
+    then: Tuple[Tuple[str, ...], ...] = ()
 
     @property
     def keeps_checkpoints(self) -> bool:

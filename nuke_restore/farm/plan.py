@@ -238,6 +238,27 @@ def torch_training_argv(settings: FarmSettings, spec: ScriptSpec, data_dir: str
             "-o", data_dir)
 
 
+#: The headless model's name stem in the stage folder (``<unit>_<procedure>_torch``): the built
+#: inference script loads ``<stem>.cat`` from there (recipes.chains model_file; docs/ml.md).
+TORCH_SUFFIX = "_torch"
+
+
+def torch_package_argvs(settings: FarmSettings, spec: ScriptSpec, data_dir: str
+                        ) -> Tuple[Tuple[str, ...], ...]:
+    """After ``nuke-restore train``: export TorchScript, write the CatFileCreator script, and run
+    it in Nuke (``nuke -t make_cat.py``) so ``<data_dir>/<unit>_<proc>_torch.cat`` exists for the
+    inference render. The .cat can only be made inside Nuke; that ``createCatFile`` runs from
+    ``nuke -t`` is UNVERIFIED without a NukeX (docs/ml.md)."""
+    stem = f"{spec.shot}_{spec.procedure}"
+    model_id = stem + TORCH_SUFFIX
+    pt = posixpath.join(data_dir, model_id + ".pt")
+    return (
+        (settings.tool, "export", posixpath.join(data_dir, stem + ".pt"), "-o", pt, "--force"),
+        (settings.tool, "catfile", pt, "-o", data_dir, "--model-id", model_id, "--force"),
+        (settings.nuke, *settings.nuke_args, "-t", posixpath.join(data_dir, "make_cat.py")),
+    )
+
+
 def _training(spec: ScriptSpec, settings: FarmSettings, node: str, script: str, name: str,
               port: int) -> TrainingTask:
     if settings.trainer == "torch" and len(spec.copycat_nodes) > 1:
@@ -254,7 +275,7 @@ def _training(spec: ScriptSpec, settings: FarmSettings, node: str, script: str, 
             shot=spec.shot, name=name, script_path=script, copycat_node=node,
             batch_size=spec.batch_size, batch_field=spec.batch_field, data_directory=data_dir,
             ranks=(RankSpec(rank=0, env=env, argv=torch_training_argv(settings, spec, data_dir),
-                            gpu=gpu),))
+                            gpu=gpu, then=torch_package_argvs(settings, spec, data_dir)),))
     ranks = tuple(
         RankSpec(rank=rank, env=rank_env(settings, rank, settings.main_addr, port),
                  argv=training_argv(settings, node, script, settings.gpu_for_rank(rank)),

@@ -23,7 +23,7 @@ from typing import Dict, List, Sequence
 
 from .checkpoints import RESOLVE_FUNCTION
 from .model import RENDEZVOUS, FarmPlan, QcTask, RankSpec, RenderTask, ShotPlan, TrainingTask
-from .plan import render_argv_parts
+from .plan import TORCH_SUFFIX, render_argv_parts
 
 LIB_PATH = "lib/farm.sh"
 
@@ -261,6 +261,12 @@ def rank_script(plan: FarmPlan, task: TrainingTask, spec: RankSpec) -> str:
     if task.models:
         lines += [""] + _resolve_lines(task.models)
     lines += [""] + _temp_dir_lines(task.name, f"rank_{spec.rank}") + [""]
+    if spec.then:
+        # --trainer torch: train, then package the model for Nuke's Inference, stopping at the
+        # first failure (set -e).
+        lines.append(command_line(spec.argv))
+        lines += [command_line(argv) for argv in spec.then]
+        return "\n".join(lines) + "\n"
     lines.append("set -- " + command_line(spec.argv))
     if distributed:
         lines.append(f'nr_log "{task.name}: rank {spec.rank}/{task.world_size} -> '
@@ -340,9 +346,18 @@ def _resolve_lines(models: Sequence[str]) -> List[str]:
     when training has not produced one)."""
     if not models:
         return []
-    lines = RESOLVE_FUNCTION.rstrip("\n").split("\n")
+    torch = [m for m in models if m.endswith(TORCH_SUFFIX + ".cat")]
+    lines = RESOLVE_FUNCTION.rstrip("\n").split("\n") if len(torch) < len(models) else []
     for model in models:
-        lines.append(f"nr_resolve_model {q(model)} || exit 1")
+        if model in torch:
+            # A headless model (--trainer torch): made by the training task's chain, never
+            # replaced by a CopyCat checkpoint.
+            lines += [f"if [ ! -e {q(model)} ]; then",
+                      f"    printf 'nuke-restore: model %s is missing; did the training chain "
+                      f"(train, export, catfile, nuke -t make_cat.py) finish?\\n' {q(model)} >&2",
+                      "    exit 1", "fi"]
+        else:
+            lines.append(f"nr_resolve_model {q(model)} || exit 1")
     return lines
 
 

@@ -125,6 +125,8 @@ class QCResult:
     align: Dict[int, float] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
     setup: Dict[str, object] = field(default_factory=dict)
+    # `nuke-restore evaluate` JSON (qc --model-eval): shown as its own section, kept in the JSON.
+    model_eval: Optional[Dict[str, object]] = None
 
     def summary(self) -> Dict[str, Dict[str, float]]:
         """Mean of each metric over the frames, per candidate (inf/nan ignored)."""
@@ -149,6 +151,7 @@ class QCResult:
                                    for n, d in self.values[f].items()} for f in self.frames},
             "alignment_residual_px": {str(f): clean(v) for f, v in self.align.items()},
             **self.setup,
+            **({"model_evaluation": self.model_eval} if self.model_eval is not None else {}),
         }
 
 
@@ -446,6 +449,10 @@ def render_html(result: QCResult, title: str = "nuke_restore QC") -> str:
     body.append('<p class="muted">'
                 + ("Highlighted: best render per column (inputs excluded). " if hl else "")
                 + _mode_note(mode) + "</p>")
+    if result.model_eval is not None:
+        from .model_eval import model_eval_section
+
+        body.append(model_eval_section(result.model_eval))
     colours = {n: report.PALETTE[i % len(report.PALETTE)] for i, n in enumerate(result.names)}
     body.append("<h2>Per frame</h2><div class='grid'>")
     for k, label, _ in specs[:4]:

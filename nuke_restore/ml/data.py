@@ -5,7 +5,10 @@ For one unit (shot/scene/sequence), procedure and stage this replays the trainin
 
 1. **Read** Source (the balanced Source when the clip has one) and Reference at the training frames,
    in linear light (EXR as stored; other files decoded from sRGB - the Read's OCIO colourspace is
-   not replayed headlessly, see docs/ml.md);
+   not replayed headlessly, see docs/ml.md). The Reference frame is the one the clip's frame map
+   (``reference_offset:`` / ``frame_map:``) names for the source frame, as the graph's
+   ``TimeOffset_REF`` / ``FrameHold_REF_MAP`` retime it, and a Reference of another size is brought
+   to the project format as ``Reformat_REF`` does (:func:`nuke_restore.imaging.pairs.reformat`);
 2. **Align** the Reference: the keyed ``Transform_ALIGN`` values of the config (linear between keys,
    a key on the frame wins), or - where the graph would use F_Align - our own registration
    (:func:`nuke_restore.imaging.align.estimate`), picked per frame by ``alignment.which`` like the
@@ -59,6 +62,8 @@ class PairSet:
     steps: int = 0
     model_size: str = "Medium"
     settings: Dict[str, object] = field(default_factory=dict)
+    # The Reference frame read for each training frame (the clip's frame map; = frame without one).
+    reference_frames: List[int] = field(default_factory=list)
 
 
 def network_mode(stage: Stage) -> str:
@@ -76,6 +81,31 @@ def read_linear(path, frame: int) -> np.ndarray:
     seq = open_sequence(path)
     img = read(seq, frame)
     return decode(img, guess_encoding(seq.path(frame))).astype(np.float32)
+
+
+def to_format(img: np.ndarray, size: Tuple[int, int], path: str = "") -> np.ndarray:
+    """``Reformat_REF``: a Reference of another size brought to the project ``size`` (w, h) the way
+    the headless imaging commands do it (resize "width", centred, cubic); another aspect ratio is
+    refused with a one-line error."""
+    from ..imaging.pairs import reformat, reformat_scale
+
+    if (img.shape[1], img.shape[0]) == tuple(size):
+        return img
+    reformat_scale((img.shape[1], img.shape[0]), tuple(size), path=path or None)
+    return reformat(img, tuple(size)).astype(np.float32)
+
+
+def reference_frame(cfg: JobConfig, proc: Procedure, clip: str, frame: int) -> int:
+    """The Reference frame the graph shows at source ``frame``: the clip's frame map (a
+    procedure's own reference, artwork, is numbered like the Source and not retimed)."""
+    c = cfg.clips[clip]
+    if proc.reference is not None or c.frame_map is None:
+        return frame
+    r = c.frame_map.reference(frame)
+    if r is None:
+        raise NukeRestoreError(f"clip {clip}: frame {frame} has no clean reference match in "
+                               f"{c.map_name}", cfg.path)
+    return r
 
 
 def median(img: np.ndarray, size: int) -> np.ndarray:
@@ -232,6 +262,8 @@ def load_pairs(cfg: JobConfig, shot: str, proc_name: str, stage_index: int = 0,
 
     srcs: List[np.ndarray] = []
     tgts: List[np.ndarray] = []
+    rframes: List[int] = []
+    fmt = (cfg.project.format.width, cfg.project.format.height)
     for clip, frame in progress_bar(unit.pairs, desc="read pairs", enabled=progress):
         c = cfg.clips[clip]
         ref_path = proc.reference or c.reference
@@ -239,11 +271,13 @@ def load_pairs(cfg: JobConfig, shot: str, proc_name: str, stage_index: int = 0,
             raise NukeRestoreError(f"clip {clip} has no reference", cfg.path)
         raw_src = read_linear(path_of(c.training_source), frame)
         src = median(raw_src, stage.source_median) if stage.source_median else raw_src
-        ref = read_linear(path_of(ref_path), frame)
+        rframe = reference_frame(cfg, proc, clip, frame)
+        ref = to_format(read_linear(path_of(ref_path), rframe), fmt, path_of(ref_path))
         if ref.shape != raw_src.shape:
-            raise NukeRestoreError(f"frame {frame}: Reference is {ref.shape[1]}x{ref.shape[0]}, "
-                                   f"Source {raw_src.shape[1]}x{raw_src.shape[0]}; conform first",
-                                   path_of(ref_path))
+            raise NukeRestoreError(f"frame {frame}: Source is {raw_src.shape[1]}x"
+                                   f"{raw_src.shape[0]}, not the project format {fmt[0]}x{fmt[1]}",
+                                   path_of(c.training_source))
+        rframes.append(rframe)
         ref = align_reference(cfg, proc, raw_src, ref, frame)
         box = _frame_box(cfg, frame)
         s, r = crop_box(src, box), crop_box(ref, box)
@@ -268,7 +302,8 @@ def load_pairs(cfg: JobConfig, shot: str, proc_name: str, stage_index: int = 0,
         settings={"source_median": stage.source_median,
                   "reference_median": stage.reference_median,
                   "target_luma": stage.target_luma, "region": stage.region,
-                  "initial_weights": cc.initial_weights})
+                  "initial_weights": cc.initial_weights},
+        reference_frames=rframes)
 
 
 def random_crops(pairs: PairSet, rng: np.random.Generator, batch: int, size: int

@@ -10,7 +10,6 @@ Reference's CbCr with the Source's Y'.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -81,31 +80,45 @@ def baseline_methods(fit_pairs_lin: Sequence[tuple]) -> Dict[str, Callable]:
 
 def evaluate_sequences(model_path, source, reference, frames: Sequence[int],
                        fit_frames: Optional[Sequence[int]] = None, align: bool = False,
-                       ceiling: bool = False, progress: bool = False) -> Dict[str, Any]:
-    """Score ``model_path`` (checkpoint or exported .pt) and the baselines on held-out ``frames``."""
+                       ceiling: bool = False, progress: bool = False, frame_map=None,
+                       allow_missing: bool = False) -> Dict[str, Any]:
+    """Score ``model_path`` (checkpoint or exported .pt) and the baselines on held-out ``frames``.
+
+    ``frames`` and ``fit_frames`` are source frame numbers; ``frame_map`` (a
+    :class:`~nuke_restore.framemap.FrameMap`, ``None`` = same numbers) names the reference frame of
+    each, as ``--reference-offset`` / ``--frame-map`` do for the imaging commands, and a reference of
+    another size is brought to the source's (:func:`nuke_restore.ml.data.to_format`, the built
+    graph's ``Reformat_REF``).
+    """
+    from ..framemap import FrameMap
     from ..imaging import align as alignmod
-    from ..imaging.pairs import check_sizes, open_sequence, pick_even, resolve_frames
+    from ..imaging.pairs import open_sequence, pair_frames, pick_even
     from ..imaging.progress import progress_bar
-    from .data import read_linear
+    from .data import read_linear, to_format
     from .export import load_any
 
     model, settings = load_any(model_path)
-    seqs = {"source": open_sequence(source), "reference": open_sequence(reference)}
-    held = resolve_frames(seqs, frames)
-    check_sizes(seqs, held[0])
+    src_seq, ref_seq = open_sequence(source), open_sequence(reference)
+    held_p = pair_frames(src_seq, ref_seq, frame_map, frames, allow_missing)
+    held = held_p.source_frames
+    fmap = frame_map if frame_map is not None else FrameMap.identity()
     if fit_frames is None:
-        rest = [f for f in resolve_frames(seqs) if f not in set(held)]
+        rest = [f for f in src_seq.frames if f not in set(held)
+                and fmap.reference(f) is not None and ref_seq.exists(fmap.reference(f))]
         if not rest:
             raise NukeRestoreError("no frames left to fit the baselines on: give --fit-frames")
         fit_frames = pick_even(rest, 4)
     overlap = sorted(set(fit_frames) & set(held))
     if overlap:
         raise NukeRestoreError(f"frames {overlap} are both held out and used for fitting")
-    fit_frames = resolve_frames(seqs, fit_frames)
+    fit_p = pair_frames(src_seq, ref_seq, frame_map, fit_frames, allow_missing)
+    fit_frames = fit_p.source_frames
+    ref_of = dict(held_p.pairs + fit_p.pairs)
+    size = tuple(src_seq.spec(held[0])[:2])
 
     def pair(f: int):
-        s = read_linear(seqs["source"], f)
-        r = read_linear(seqs["reference"], f)
+        s = read_linear(src_seq, f)
+        r = to_format(read_linear(ref_seq, ref_of[f]), size, ref_seq.path(ref_of[f]))
         if align:
             r = alignmod.apply(r, alignmod.estimate(s, r))
         return s, r
@@ -117,30 +130,25 @@ def evaluate_sequences(model_path, source, reference, frames: Sequence[int],
     held_pairs = [pair(f) for f in progress_bar(held, desc="held-out frames", enabled=progress)]
     table = evaluate_arrays(methods, held_pairs, ceiling)
     best = max(BASELINES, key=lambda m: table[m]["psnr"])
+    rw, rh = ref_seq.spec(ref_of[held[0]])[:2]
     return {
         "model": str(model_path), "settings": settings,
         "source": str(source), "reference": str(reference),
         "frames": list(held), "fit_frames": list(fit_frames), "aligned": align,
+        "reference_frames": {str(f): ref_of[f] for f in list(held) + list(fit_frames)},
+        "reference_scale": round(size[0] / float(rw), 6) if (rw, rh) != size else 1.0,
+        "pairing": held_p.describe(),
         "metrics": table, "best_baseline": best,
         "model_minus_best_baseline_db": table["model"]["psnr"] - table[best]["psnr"],
     }
 
 
 def report_section(doc: Dict[str, Any]) -> str:
-    """An HTML section (report.table) for the QC report or a page of its own."""
-    import html
+    """An HTML section for the QC report or a page of its own
+    (:func:`nuke_restore.imaging.model_eval.model_eval_section`)."""
+    from ..imaging.model_eval import model_eval_section
 
-    from ..imaging import report
-
-    rows = []
-    for name, m in doc["metrics"].items():
-        rows.append([name] + [f"{m[k]:.2f}" for k in METRIC_KEYS])
-    tab = report.table(["method", "PSNR dB", "luma PSNR dB", "ΔE00 mean", "ΔE00 p95"], rows)
-    frames = ", ".join(str(f) for f in doc["frames"])
-    fit = ", ".join(str(f) for f in doc["fit_frames"])
-    return (f"<section><h2>Headless model vs colour baselines</h2>"
-            f"<p>model {html.escape(Path(doc['model']).name)}; held-out frames {frames}; "
-            f"baselines fitted on {fit}. Metrics on sRGB-encoded 0-1 values.</p>{tab}</section>")
+    return model_eval_section(doc)
 
 
 def write_outputs(doc: Dict[str, Any], json_path, html_path=None, force: bool = False) -> None:

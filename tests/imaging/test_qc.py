@@ -101,3 +101,55 @@ def test_best_is_highlighted_only_between_two_or_more_renders():
 
     assert 'class="best"' not in qc.render_html(result(["source", "reference", "baseline"]))
     assert 'class="best"' in qc.render_html(result(["source", "reference", "baseline", "output"]))
+
+
+EVAL = {"model": "/runs/SH010_chroma_torch.pt", "frames": [1003, 1008], "fit_frames": [1001, 1010],
+        "metrics": {"source": {"psnr": 19.0, "psnr_y": 21.9, "de00_mean": 11.6, "de00_p95": 20.8},
+                    "model": {"psnr": 38.2, "psnr_y": 41.0, "de00_mean": 1.58, "de00_p95": 3.79},
+                    "lut3d": {"psnr": 37.8, "psnr_y": 40.1, "de00_mean": 1.50, "de00_p95": 3.80},
+                    "chroma_ceiling": {"psnr": 40.0, "psnr_y": 45.0, "de00_mean": 0.5,
+                                       "de00_p95": 1.0}},
+        "best_baseline": "lut3d", "model_minus_best_baseline_db": 0.38,
+        "reference_frames": {"1003": 3, "1008": 8}, "reference_scale": 2.0}
+
+
+def test_model_evaluation_is_a_section_of_the_report(tmp_path):
+    import json
+    import re
+
+    from nuke_restore.imaging import model_eval
+
+    def result():
+        vals = {f: {n: {k: float(i + f % 3) for k, _, _ in qc.METRICS["chroma"]}
+                    for i, n in enumerate(["source", "output"])} for f in (1, 2)}
+        return qc.QCResult("chroma", [1, 2], vals, ["source", "output"])
+
+    plain = result()
+    assert "Headless model" not in qc.render_html(plain)
+    assert "model_evaluation" not in plain.to_json()
+    path = tmp_path / "eval.json"
+    path.write_text(json.dumps(EVAL))
+    r = result()
+    r.model_eval = model_eval.load_model_eval(path)
+    text = qc.render_html(r)
+    sec = text[text.index("Headless model vs colour baselines"):]
+    sec = sec[:sec.index("</section>")]
+    rows = re.findall(r"<tr><td[^>]*>(\w+)</td>(.*?)</tr>", sec)
+    assert [n for n, _ in rows] == ["source", "model", "lut3d", "chroma_ceiling"]
+    best = {n: re.findall(r'class="best">([\d.]+)<', cells) for n, cells in rows}
+    # PSNRs: the model is best among candidates; dE00 mean: the LUT; the ceiling is never "best".
+    assert best["model"] == ["38.200", "41.000", "3.790"] and best["lut3d"] == ["1.500"]
+    assert best["chroma_ceiling"] == [] and best["source"] == []
+    assert "+0.38 dB" in sec and "1003&rarr;3" in sec and "scale 2" in sec
+    assert r.to_json()["model_evaluation"]["best_baseline"] == "lut3d"
+    # Bad evaluate JSON: one line naming the file and the field.
+    for doc, field in (({"metrics": {"model": {"psnr": "x"}}}, "metrics.model.psnr"),
+                       ({"frames": []}, "metrics"),
+                       ({"metrics": {"source": EVAL["metrics"]["source"]}}, "metrics.model")):
+        path.write_text(json.dumps(doc))
+        with pytest.raises(ImagingError, match=re.escape(field)) as exc:
+            model_eval.load_model_eval(path)
+        assert str(path) in str(exc.value) and "\n" not in str(exc.value)
+    path.write_text("{")
+    with pytest.raises(ImagingError, match="not valid JSON"):
+        model_eval.load_model_eval(path)

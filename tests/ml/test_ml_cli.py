@@ -46,11 +46,50 @@ def test_train_export_catfile_evaluate(ml_job, tmp_path, capsys):
     # 4 steps from an identity start barely move: the model is scored on what it does.
     assert abs(doc["metrics"]["model"]["psnr"] - doc["metrics"]["source"]["psnr"]) < 1.0
     assert "Headless model vs colour baselines" in (tmp_path / "ev.html").read_text()
+    # The same figures as a section of the QC report (qc --model-eval).
+    qc_args = ["qc", "--source", str(base / "source/source.####.exr"), "--reference",
+               str(base / "truth/truth.####.exr"), "--output", str(base / "source/source.####.exr"),
+               "--mode", "chroma", "--frames", "1003,1006"]
+    assert main(qc_args + ["--model-eval", str(tmp_path / "nope.json"),
+                           "-o", str(tmp_path / "qc.html")]) == 1
+    assert not (tmp_path / "qc.html").exists()
+    assert main(qc_args + ["--model-eval", str(out), "-o", str(tmp_path / "qc.html"),
+                           "--json", str(tmp_path / "qc.json")]) == 0
+    page = (tmp_path / "qc.html").read_text()
+    assert page.count("Headless model vs colour baselines") == 1
+    assert f"{doc['metrics']['model']['psnr']:.3f}" in page
+    assert json.loads((tmp_path / "qc.json").read_text())["model_evaluation"] == doc
     capsys.readouterr()
     assert main(["evaluate", str(pt), "--source", str(base / "source/source.####.exr"),
                  "--reference", str(base / "truth/truth.####.exr"), "--frames", "1003",
                  "--fit-frames", "1003", "-o", str(tmp_path / "ev2.json")]) == 1
     assert "both held out and used for fitting" in capsys.readouterr().err
+    # A ground truth numbered from 1 at half size: --reference-offset / --frame-map pair the frames
+    # and the truth is brought to the source's format, as the built graph's Reformat_REF does.
+    from nuke_restore.imaging.sequence import box_downscale, read_image, write_image
+
+    half = tmp_path / "half"
+    half.mkdir()
+    for f in (1001, 1003, 1006):
+        img = read_image(str(base / f"truth/truth.{f}.exr"))
+        write_image(half / f"truth.{f - 1000:04d}.exr", box_downscale(img, 2), "float")
+    capsys.readouterr()
+    args = ["evaluate", str(pt), "--source", str(base / "source/source.####.exr"),
+            "--reference", str(half / "truth.####.exr"), "--frames", "1003",
+            "--fit-frames", "1001,1006"]
+    assert main(args + ["-o", str(tmp_path / "ev3.json")]) == 1
+    err = capsys.readouterr().err
+    assert "--reference-offset" in err and err.count("\n") == 1
+    (tmp_path / "map.json").write_text('{"offset": -1000}')
+    for extra, name in ((["--reference-offset", "-1000"], "ev4.json"),
+                        (["--frame-map", str(tmp_path / "map.json")], "ev5.json")):
+        assert main(args + extra + ["-o", str(tmp_path / name)]) == 0
+        moved = json.loads((tmp_path / name).read_text())
+        assert moved["reference_frames"] == {"1003": 3, "1001": 1, "1006": 6}
+        assert moved["reference_scale"] == 2.0
+        # Same scores within what halving the truth's resolution costs.
+        for row in ("source", "model"):
+            assert abs(moved["metrics"][row]["psnr"] - doc["metrics"][row]["psnr"]) < 1.5
 
 
 def test_bad_input_is_one_line(tmp_path, capsys):
@@ -81,8 +120,10 @@ def test_farm_trainer_torch_runs_the_headless_trainer(ml_job, tmp_path):
     assert main(["farm", str(cfg), "--trainer", "torch", "--manager", "shell", "--gpus", "1",
                  "-o", str(out)]) == 0
     rank = (out / "SH010" / "SH010_chroma_train" / "rank_0.sh").read_text()
-    assert f"set -- nuke-restore train {cfg.resolve()} --shot SH010 --procedure chroma " \
+    assert f"\nnuke-restore train {cfg.resolve()} --shot SH010 --procedure chroma " \
            "--device cuda -o " in rank
+    # then the packaging chain (run end to end in test_ml_farm_chain.py)
+    assert "\nnuke-restore export " in rank and "\nnuke -t " in rank
     assert "CUDA_VISIBLE_DEVICES" in rank and "COPYCAT_RANK" not in rank
     assert main(["farm", str(cfg), "--trainer", "torch", "--world-size", "2", "--manager",
                  "shell", "-o", str(tmp_path / "f2")]) == 1
