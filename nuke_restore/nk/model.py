@@ -39,18 +39,63 @@ class Knob:
     ``pre`` (the whitespace before the name), ``sep`` (between name and value) and ``qname`` (the name as
     written when it was quoted) are parser hints for byte-exact output; built knobs leave them None.
     They take no part in equality.
+
+    Memory: a big script holds millions of these, so the storage is compact (the attributes above
+    are properties over it). ``_hint`` is None (no hints), the ``sep`` string alone (the common
+    parsed knob: no ``pre`` of its own, bare name) or a ``(pre, sep, qname)`` tuple; the line is
+    ``_line + _off``, where a decoded knob shares its node's line object and keeps a small offset
+    (small ints are shared by Python; a distinct line number per knob cost 32 bytes each).
     """
 
-    __slots__ = ("name", "value", "line", "pre", "sep", "qname")
+    __slots__ = ("name", "value", "_line", "_off", "_hint")
 
     def __init__(self, name: str, value: str, line: int = 0, pre: Optional[str] = None,
                  sep: Optional[str] = None, qname: Optional[str] = None) -> None:
         self.name = name
         self.value = value
-        self.line = line  # 1-based source line when parsed; 0 when built
-        self.pre = pre
-        self.sep = sep
-        self.qname = qname
+        self._line = line  # 1-based source line when parsed; 0 when built
+        self._off = 0
+        self._hint = sep if pre is None and qname is None else (pre, sep, qname)
+
+    @property
+    def line(self) -> int:
+        """1-based source line when parsed; 0 when built."""
+        return self._line + self._off
+
+    @line.setter
+    def line(self, value: int) -> None:
+        self._line = value
+        self._off = 0
+
+    @property
+    def pre(self) -> Optional[str]:
+        hint = self._hint
+        return hint[0] if type(hint) is tuple else None
+
+    @pre.setter
+    def pre(self, value: Optional[str]) -> None:
+        self._set_hints(value, self.sep, self.qname)
+
+    @property
+    def sep(self) -> Optional[str]:
+        hint = self._hint
+        return hint[1] if type(hint) is tuple else hint
+
+    @sep.setter
+    def sep(self, value: Optional[str]) -> None:
+        self._set_hints(self.pre, value, self.qname)
+
+    @property
+    def qname(self) -> Optional[str]:
+        hint = self._hint
+        return hint[2] if type(hint) is tuple else None
+
+    @qname.setter
+    def qname(self, value: Optional[str]) -> None:
+        self._set_hints(self.pre, self.sep, value)
+
+    def _set_hints(self, pre: Optional[str], sep: Optional[str], qname: Optional[str]) -> None:
+        self._hint = sep if pre is None and qname is None else (pre, sep, qname)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Knob):
@@ -168,6 +213,8 @@ class Node:
         knobs = self._knobs
         if knobs is None:
             knobs = self._knobs = _decode_knobs(self._src)
+            # The text range is only for untouched nodes (verbatim output, decoding): let it go.
+            self._src = None
         return knobs
 
     @knobs.setter
@@ -490,15 +537,30 @@ def _decode_knobs(src: Optional[tuple]) -> List[Knob]:
     out = []
     append = out.append
     intern = sys.intern
-    for pre, name, sep, value in KNOB_FAST.findall(text, b0, b1):
+    new = object.__new__
+    off = 0  # each knob shares the node's `line` and keeps a small offset (see Knob)
+    # A huge node (tens of thousands of knobs) is read match by match rather than through one
+    # list of every knob's pieces, which held ~17x the node's text at once next to its knobs.
+    matches = KNOB_FAST.findall(text, b0, b1) if b1 - b0 < _BIG_NODE \
+        else (m.groups() for m in KNOB_FAST.finditer(text, b0, b1))
+    for pre, name, sep, value in matches:
+        knob = new(Knob)
+        knob.name = intern(name)
+        knob.value = value
+        knob._line = line
         if pre == pad_pre:
-            line += 1
-            pre = None
+            off += 1
+            knob._hint = sep
         else:
-            line += pre.count("\n")
-            pre = intern(pre)
-        append(Knob(intern(name), value, line, pre, sep))
+            off += pre.count("\n")
+            knob._hint = (intern(pre), sep, None)
+        knob._off = off
+        append(knob)
     return out
+
+
+#: Text size of a node's knobs from which they are read one match at a time (see _decode_knobs).
+_BIG_NODE = 1 << 16
 
 
 def _knob_signature(knobs: List[Knob]) -> tuple:

@@ -189,7 +189,7 @@ class _Parser:
                             line += 1
                             end = m.end()
                             node = new_node(Node)
-                            node.cls = cls
+                            node.cls = intern(cls)
                             node._knobs = None
                             node._src = (text, m.start(2), b0, b1, end, line, pad_pre)
                             node.line = line
