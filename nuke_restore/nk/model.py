@@ -539,10 +539,15 @@ def _decode_knobs(src: Optional[tuple]) -> List[Knob]:
     intern = sys.intern
     new = object.__new__
     off = 0  # each knob shares the node's `line` and keeps a small offset (see Knob)
-    # A huge node (tens of thousands of knobs) is read match by match rather than through one
-    # list of every knob's pieces, which held ~17x the node's text at once next to its knobs.
-    matches = KNOB_FAST.findall(text, b0, b1) if b1 - b0 < _BIG_NODE \
-        else (m.groups() for m in KNOB_FAST.finditer(text, b0, b1))
+    if b1 - b0 < _BIG_NODE:
+        matches = KNOB_FAST.findall(text, b0, b1)
+    else:
+        # A huge node (tens of thousands of knobs) is read match by match rather than through
+        # one list of every knob's pieces, which held ~17x the node's text at once next to its
+        # knobs; and only its first names are interned (each interned name stays in the
+        # interpreter's table: 50,000 distinct names cost another 3x the text).
+        matches = (m.groups() for m in KNOB_FAST.finditer(text, b0, b1))
+        intern = _bounded_intern({})
     for pre, name, sep, value in matches:
         knob = new(Knob)
         knob.name = intern(name)
@@ -560,7 +565,23 @@ def _decode_knobs(src: Optional[tuple]) -> List[Knob]:
 
 
 #: Text size of a node's knobs from which they are read one match at a time (see _decode_knobs).
-_BIG_NODE = 1 << 16
+_BIG_NODE = 1 << 12
+
+
+def _bounded_intern(seen: dict, limit: int = 4096):
+    """``sys.intern`` for the first ``limit`` distinct names; later new names are kept as they are."""
+    get = seen.get
+    intern = sys.intern
+
+    def bounded(name: str) -> str:
+        got = get(name)
+        if got is None:
+            if len(seen) >= limit:
+                return name
+            got = seen[name] = intern(name)
+        return got
+
+    return bounded
 
 
 def _knob_signature(knobs: List[Knob]) -> tuple:

@@ -182,7 +182,10 @@ class _Scan:
         text = self.text
         if body.kind == "brace":
             base = body.start + 1
-            inner = text[base:body.end - 1]
+            inner = body.literal
+            if len(inner) != body.end - 1 - base:  # backslash-newlines were joined: the text
+                inner = text[base:body.end - 1]
+            # (else the literal is that text already: no second copy of a huge node's body)
         else:
             base = body.start
             inner = body.literal

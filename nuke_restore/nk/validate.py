@@ -126,6 +126,9 @@ def shorten(value: str, limit: int = 60) -> str:
 #: Findings of one code listed per script; past this, one line says how many more there are.
 MAX_FINDINGS_PER_CODE = 1000
 
+# Knob count from which a node's findings get their lines in one pass at the end (resolve_lines).
+_HUGE_NODE = 4096
+
 # Did-you-mean hints per file (each costs ~1 ms): past this many unknown knobs, none (linear time).
 _MAX_HINTS = 200
 
@@ -178,6 +181,9 @@ class _Checker:
         self.out: List[Diagnostic] = []
         self._lines_of: Optional[Node] = None
         self._lines: Dict[str, int] = {}
+        # Findings on knobs of huge nodes whose line is looked up once per node at the end
+        # (see emit): (index in out, node, knob).
+        self._pending: List[Tuple[int, Node, str]] = []
         self.hints_left = _MAX_HINTS
         self.counts: Dict[str, int] = {}
         self._case_index: Optional[Dict[str, str]] = None
@@ -196,8 +202,14 @@ class _Checker:
         self.counts[code] = count
         if count > MAX_FINDINGS_PER_CODE:
             return  # counted; one summary line is added at the end (memory stays bounded)
+        pending = False
         if line is None and node is not None:
-            line = self.knob_line(node, knob) if knob else node.line
+            if knob and len(node.knobs) > _HUGE_NODE:
+                pending, line = True, 0  # set by resolve_lines
+            else:
+                line = self.knob_line(node, knob) if knob else node.line
+        if pending:
+            self._pending.append((len(self.out), node, knob))
         self.out.append(Diagnostic(
             code=code,
             severity=severity or CODES[code][0],
@@ -218,6 +230,32 @@ class _Checker:
                 lines[k.name] = k.line or node.line
             self._lines_of, self._lines = node, lines
         return self._lines.get(knob, node.line)
+
+    def resolve_lines(self) -> None:
+        """Fill in the lines of the findings ``emit`` left pending on knobs of huge nodes.
+
+        A {name: line} map of every knob of a node with 50,000 unknown knobs took 5x the file in
+        memory (a dict entry and a line number per knob); this looks up only the names asked
+        for, in one pass per node, with the same answer (the last knob of that name).
+        """
+        if not self._pending:
+            return
+        asked: Dict[int, Tuple[Node, Dict[str, int]]] = {}
+        for _i, node, knob in self._pending:
+            asked.setdefault(id(node), (node, {}))[1][knob] = 0
+        for node, lines in asked.values():
+            missing = set(lines)
+            for k in reversed(node.knobs):
+                if k.name in missing:
+                    missing.discard(k.name)
+                    lines[k.name] = k.line or node.line
+                    if not missing:
+                        break
+            for name in missing:
+                lines[name] = node.line
+        for i, node, knob in self._pending:
+            self.out[i] = replace(self.out[i], line=asked[id(node)][1][knob] or None)
+        self._pending = []
 
     # -- graph levels ------------------------------------------------------------------------------
     def graph(self, graph: Graph) -> None:
@@ -473,15 +511,21 @@ def validate_script(script: Script, *, untrusted: bool = False, strict: bool = F
     schema = schema or load_schema()
     checker = _Checker(script, schema, untrusted)
     found = [diagnostic_from_error(err) for err in getattr(script, "warnings", ())]
+    # The untrusted analysis reads the source text: done first, while the knobs are still
+    # undecoded, its working memory does not add to theirs (a node of 50,000 knobs: 1.5x the file).
+    early = untrusted_diagnostics(script, schema, source) if untrusted and source is not None else None
     # Every knob is decoded: with the collector paused it does not rescan the growing heap of knobs
     # (a 200,000-node script: 6.4-7.6 s -> 5.0-5.6 s CPU).
     with collector_paused():
         checker.graph(script)
+        checker.resolve_lines()
     found.extend(checker.out)
     for code, count in sorted(checker.counts.items()):
         if count > MAX_FINDINGS_PER_CODE:
             found.append(_more(code, count, script.path))
-    if untrusted:
+    if early is not None:
+        found.extend(early)
+    elif untrusted:
         found.extend(untrusted_diagnostics(script, schema, source))
     for rule in rules:
         found.extend(rule(script))
