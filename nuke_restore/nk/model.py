@@ -544,8 +544,9 @@ def _decode_knobs(src: Optional[tuple]) -> List[Knob]:
     else:
         # A huge node (tens of thousands of knobs) is read match by match rather than through
         # one list of every knob's pieces, which held ~17x the node's text at once next to its
-        # knobs; and only its first names are interned (each interned name stays in the
-        # interpreter's table: 50,000 distinct names cost another 3x the text).
+        # knobs; and its names are not interned but shared within the node, the first 4,096
+        # distinct ones (interning 50,000 distinct names grew the interpreter's table by 3x the
+        # text, and a resize of that table can cost megabytes at any point).
         matches = (m.groups() for m in KNOB_FAST.finditer(text, b0, b1))
         intern = _bounded_intern({})
     for pre, name, sep, value in matches:
@@ -569,16 +570,16 @@ _BIG_NODE = 1 << 12
 
 
 def _bounded_intern(seen: dict, limit: int = 4096):
-    """``sys.intern`` for the first ``limit`` distinct names; later new names are kept as they are."""
+    """One string per distinct name for the first ``limit`` distinct names (later new names are
+    kept as they are), without the interpreter's table of interned strings."""
     get = seen.get
-    intern = sys.intern
 
     def bounded(name: str) -> str:
         got = get(name)
         if got is None:
             if len(seen) >= limit:
                 return name
-            got = seen[name] = intern(name)
+            got = seen[name] = name
         return got
 
     return bounded
