@@ -12,7 +12,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from .errors import OutputError, OutputExistsError
 
@@ -350,6 +350,7 @@ class OutputTransaction:
         self.staging: Optional[Path] = None
         self.lock: Optional[Path] = None
         self.files: List[Tuple[List[str], Optional[int]]] = []
+        self._staged_folders: Set[Path] = set()
         self.folders: List[List[str]] = []
         self.removals: List[List[str]] = []
         self.committed = False
@@ -488,7 +489,9 @@ class OutputTransaction:
         parts = _parts(rel)
         raw = data.encode("utf-8") if isinstance(data, str) else data
         folder = self.staging.joinpath(*parts[:-1])
-        folder.mkdir(parents=True, exist_ok=True)
+        if folder not in self._staged_folders:  # one mkdir per folder, not per file
+            folder.mkdir(parents=True, exist_ok=True)
+            self._staged_folders.add(folder)
         target = folder / parts[-1]
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         try:
@@ -532,8 +535,12 @@ class OutputTransaction:
                     fd = walker.open_dir(parts, create=True, created=created)
                     if fd not in (None, -1):
                         os.close(fd)
+                checked: Set[Tuple[str, ...]] = set()  # folders already walked (no link)
                 for k, (parts, _mode) in enumerate(self.files):
-                    fd = walker.open_dir(parts[:-1], create=True, created=created)
+                    fd = None
+                    if tuple(parts[:-1]) not in checked:
+                        fd = walker.open_dir(parts[:-1], create=True, created=created)
+                        checked.add(tuple(parts[:-1]))
                     dest = self.root.joinpath(*parts)
                     staged = self.staging.joinpath(*parts)
                     try:

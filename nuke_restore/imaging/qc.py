@@ -1,6 +1,6 @@
 """QC of renders against the source and the reference, and the self-contained HTML report.
 
-workflow-spec §5 has no numeric acceptance rules, only visual 3- and 4-way comparisons; this
+The published workflow has no numeric acceptance rules, only visual 3- and 4-way comparisons; this
 module measures what those comparisons look for:
 
 * **chroma** jobs must keep the source's luma and take the reference's colour: luma PSNR, SSIM
