@@ -119,9 +119,6 @@ class FrameMap:
                 out.append((int(f), r))
         return out
 
-    def unmatched(self, source_frames: Iterable[int]) -> List[int]:
-        return [int(f) for f in source_frames if self.reference(f) is None]
-
     def source_frames(self) -> List[int]:
         """The source frames an explicit table covers (empty for an unbounded offset map)."""
         if self._offset is not None:
@@ -211,10 +208,6 @@ class FrameMap:
                 raise ConfigError(f"last ({last}) is before first ({first})", path=path, field="last")
             return cls(offset=off, first=first, last=last, cadence=cadence, breaks=breaks)
         raise ConfigError("needs 'frames' (from nuke-restore conform) or 'offset'", path=path)
-
-    def save(self, path: Union[str, Path]) -> None:
-        from .fileio import write_atomic  # local: keep this module's import light
-        write_atomic(path, self.dumps())
 
 
 def load_frame_map(path: Union[str, Path]) -> FrameMap:
