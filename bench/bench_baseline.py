@@ -192,6 +192,8 @@ def apply_speed(repeat: int = 5) -> None:
 
     import PyOpenColorIO as ocio
 
+    from nuke_restore.imaging.ocio import apply_transform
+
     rng = np.random.default_rng(0)
     frame = rng.random((1556, 2048, 3), dtype=np.float32)
     table = lut.identity(33) ** 1.2 * 0.9 + 0.03
@@ -208,7 +210,7 @@ def apply_speed(repeat: int = 5) -> None:
             tr = ocio.FileTransform(src=path)
             if interp is not None:
                 tr.setInterpolation(interp)
-            return lut.apply_ocio(tr, frame)
+            return apply_transform(tr, frame)
 
         contenders = {
             "LUT33: OCIO FileTransform .cube (peer)":

@@ -225,7 +225,9 @@ class CdlMap:
         tr.setPower([float(v) for v in self.power])
         tr.setSat(float(self.saturation))
         tr.setStyle(ocio.CDL_NO_CLAMP)
-        return lutmod.apply_ocio(tr, rgb)
+        from .ocio import apply_transform
+
+        return apply_transform(tr, rgb)
 
     def reference(self, rgb: np.ndarray) -> np.ndarray:
         # OCIO's default CDL style (CDL_NO_CLAMP, also used for .cc files): no clamping;

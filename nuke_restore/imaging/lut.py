@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import ImagingError
 from ..fileio import write_atomic
+from .ocio import apply_transform
 
 
 def identity(size: int) -> np.ndarray:
@@ -38,24 +39,7 @@ def apply(table: np.ndarray, rgb: np.ndarray) -> np.ndarray:
     # OCIO's Lut3DTransform data is [r][g][b][channel] with blue fastest: our table's C order.
     transform.setData(np.ascontiguousarray(table, np.float32).ravel())
     transform.setInterpolation(ocio.INTERP_LINEAR)
-    return apply_ocio(transform, rgb)
-
-
-def apply_ocio(transform, rgb: np.ndarray) -> np.ndarray:
-    """Apply an OpenColorIO transform to an (..., 3) float array on the CPU, losslessly optimised.
-
-    ``OPTIMIZATION_LOSSLESS`` keeps OCIO from its fast approximations of pow/log (which differ by
-    ~1e-5); the result then agrees with the float64 definitions to a few 1e-7.
-    """
-    import PyOpenColorIO as ocio
-
-    shape = np.shape(rgb)
-    out = np.array(rgb, np.float32, order="C", copy=True).reshape(-1, 3)
-    processor = ocio.Config.CreateRaw().getProcessor(transform).getOptimizedCPUProcessor(
-        ocio.BIT_DEPTH_F32, ocio.BIT_DEPTH_F32, ocio.OPTIMIZATION_LOSSLESS)
-    if out.size:
-        processor.applyRGB(out)
-    return out.reshape(shape)
+    return apply_transform(transform, rgb)
 
 
 def apply_reference(table: np.ndarray, rgb: np.ndarray) -> np.ndarray:

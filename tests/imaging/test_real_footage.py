@@ -172,15 +172,14 @@ def test_missing_reference_frames_one_policy(real, tmp_path, capsys):
 
 
 def test_frame_map_table_and_no_clean_match(real, tmp_path):
-    from nuke_restore.framemap import FrameMap, FrameMatch
+    from nuke_restore.framemap import FrameMap, FrameMatch, load_frame_map
     from nuke_restore.imaging import curate
 
     table = {f: FrameMatch(f - 1000) for f in range(1001, 1025)}
     table[1004] = FrameMatch(None, 0.0, "field-mixed")
-    FrameMap(table).save(tmp_path / "conform.json")
+    (tmp_path / "conform.json").write_text(FrameMap(table).dumps())
     result = curate.curate(real["source"], real["reference"],
-                           frame_map=__import__("nuke_restore.framemap").framemap.load_frame_map(
-                               tmp_path / "conform.json"))
+                           frame_map=load_frame_map(tmp_path / "conform.json"))
     shot = result["shots"][0]
     assert shot["excluded"]["1004"].startswith("no clean reference match")
     assert 1004 not in shot["train"] and shot["preview"] != 1004
