@@ -84,22 +84,31 @@ def _as_float(rgb) -> np.ndarray:
 
 def _apply3x3(arr: np.ndarray, m: np.ndarray, shift: Optional[np.ndarray] = None) -> np.ndarray:
     """``m @ pixel + shift`` for every pixel of an (..., 3) float32 array."""
-    # OpenCV's cv2.transform applies a per-pixel matrix in one SIMD pass: 1.3-1.5x a plain copy of a
-    # 2K float32 frame on one thread, against 3-4x for numpy's einsum and 2.5-3x for chunked matmul
-    # (bench/bench_ycbcr.py, both sides pinned to one thread). einsum stays as the fallback for
-    # shapes OpenCV does not take (non-float32 after conversion cannot happen; >2**31 pixels can).
-    cv2 = _cv2()
-    flat = np.ascontiguousarray(arr).reshape(-1, 1, 3)
-    if cv2 is not None and 0 < flat.shape[0] < 2 ** 31:
-        mat = np.asarray(m, np.float32)
-        if shift is not None:  # a 3x4 matrix: the shift rides along in the same pass
-            mat = np.concatenate([mat, np.asarray(shift, np.float32).reshape(3, 1)], axis=1)
-        out = cv2.transform(flat, np.ascontiguousarray(mat))
+    mat = np.asarray(m, np.float32)
+    if shift is not None:  # a 3x4 matrix: the shift rides along in the same pass
+        mat = np.concatenate([mat, np.asarray(shift, np.float32).reshape(3, 1)], axis=1)
+    out = _cv2_transform(arr, mat)
+    if out is not None:
         return out.reshape(arr.shape)
     out = np.einsum("...c,dc->...d", arr, m, optimize=True)
     if shift is not None:
         out += np.asarray(shift, np.float32)
     return out
+
+
+def _cv2_transform(arr: np.ndarray, mat: np.ndarray) -> Optional[np.ndarray]:
+    """OpenCV's ``cv2.transform`` of every pixel of ``arr`` (..., 3) by ``mat`` (k x 3 or k x 4),
+    as an (N, 1, k) array; None when OpenCV is missing or the frame is too large for it.
+
+    One SIMD pass: 1.1-1.6x a plain copy of a 2K float32 frame on one thread (the same as OpenCV's
+    own cvtColor; most of it is allocating the output), against 3-4x for numpy's einsum and
+    2.3-3x for chunked matmul (bench/bench_ycbcr.py). The callers fall back to einsum.
+    """
+    cv2 = _cv2()
+    flat = np.ascontiguousarray(arr).reshape(-1, 1, 3)
+    if cv2 is None or not 0 < flat.shape[0] < 2 ** 31:
+        return None
+    return cv2.transform(flat, np.ascontiguousarray(mat, np.float32))
 
 
 @functools.lru_cache(maxsize=1)
@@ -145,11 +154,9 @@ def luma(rgb, matrix: str = "rec709") -> np.ndarray:
     """Y' = Kr R + Kg G + Kb B of an (..., 3) array, shape (...)."""
     arr = _as_float(rgb)
     w = _matrices(matrix)[0][0]
-    cv2 = _cv2()
-    flat = np.ascontiguousarray(arr).reshape(-1, 1, 3)
-    if cv2 is not None and 0 < flat.shape[0] < 2 ** 31:  # one output channel, one SIMD pass
-        return cv2.transform(flat, np.ascontiguousarray(w, np.float32).reshape(1, 3)).reshape(
-            arr.shape[:-1])
+    out = _cv2_transform(arr, np.reshape(w, (1, 3)))  # one output channel
+    if out is not None:
+        return out.reshape(arr.shape[:-1])
     return np.einsum("...c,c->...", arr, w, optimize=True)
 
 

@@ -103,7 +103,10 @@ def test_ocio_errors_are_imaging_errors(tmp_path):
 
 @pytest.mark.parametrize("shape", [(3,), (7, 3), (5, 9, 3), (2, 4, 6, 3)])
 @pytest.mark.parametrize("offset", [0.0, 0.5])
-def test_fast_matrix_path_equals_the_textbook_product(shape, offset):
+@pytest.mark.parametrize("opencv", [True, False])
+def test_fast_matrix_path_equals_the_textbook_product(shape, offset, opencv, monkeypatch):
+    if not opencv:  # the numpy fallback when OpenCV is not installed
+        monkeypatch.setattr(colour, "_cv2", lambda: None)
     # rgb_to_ycbcr/ycbcr_to_rgb/luma run through OpenCV's per-pixel transform; any shape must give
     # the float64 matrix product of the definition.
     rgb = np.random.default_rng(3).random(shape).astype(np.float32)
