@@ -12,7 +12,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from .errors import OutputError, OutputExistsError
 
@@ -535,28 +535,30 @@ class OutputTransaction:
                     fd = walker.open_dir(parts, create=True, created=created)
                     if fd not in (None, -1):
                         os.close(fd)
-                checked: Set[Tuple[str, ...]] = set()  # folders already walked (no link)
+                landed: Dict[Tuple[str, ...], bool] = {}  # parent folder -> moved in whole
                 for k, (parts, _mode) in enumerate(self.files):
-                    fd = None
-                    if tuple(parts[:-1]) not in checked:
-                        fd = walker.open_dir(parts[:-1], create=True, created=created)
-                        checked.add(tuple(parts[:-1]))
+                    parent = tuple(parts[:-1])
+                    if parent not in landed:
+                        landed[parent] = self._land_new_folder(parent, walker, moved, landed)
+                    if landed[parent]:
+                        continue  # its folder was moved into place whole, this file with it
                     dest = self.root.joinpath(*parts)
+                    old: Optional[Path] = None
+                    if os.path.lexists(dest):
+                        if os.path.isdir(dest) and not os.path.islink(dest):
+                            raise OutputError("is a folder; cannot replace it with a file",
+                                              path=str(dest))
+                        backup.mkdir(exist_ok=True)
+                        old = backup / str(k)
+                        os.rename(dest, old)
                     staged = self.staging.joinpath(*parts)
                     try:
-                        old: Optional[Path] = None
-                        if os.path.lexists(dest):
-                            if os.path.isdir(dest) and not os.path.islink(dest):
-                                raise OutputError("is a folder; cannot replace it with a file",
-                                                  path=str(dest))
-                            backup.mkdir(exist_ok=True)
-                            old = backup / str(k)
-                            os.rename(dest, old)
                         os.rename(staged, dest)
-                        moved.append((staged, dest, old))
-                    finally:
-                        if fd not in (None, -1):
-                            os.close(fd)
+                    except BaseException:
+                        if old is not None:  # the user's file is in the backup: put it back
+                            os.rename(old, dest)
+                        raise
+                    moved.append((staged, dest, old))
                 for k, parts in enumerate(self.removals):
                     fd = walker.open_dir(parts[:-1], create=False)
                     if fd == -1:
@@ -576,6 +578,28 @@ class OutputTransaction:
                                       path=str(exc.filename or self.out)) from None
                 raise
             self.committed = True
+
+    def _land_new_folder(self, parent: Tuple[str, ...], walker: _DirWalker,
+                         moved: List[Tuple[Optional[Path], Path, Optional[Path]]],
+                         landed: Dict[Tuple[str, ...], bool]) -> bool:
+        """Move the shallowest folder on the way to ``parent`` that the output lacks into place
+        whole: one rename instead of a mkdir per folder and a rename per file (creating folders
+        costs ~0.4 ms each on ext4, and a build stages a sidecar folder per shot). False when
+        ``parent`` already exists; the walk to it follows no symbolic link."""
+        if any(landed.get(parent[:i]) for i in range(1, len(parent) + 1)):
+            return True
+        for i in range(len(parent) + 1):
+            fd = walker.open_dir(parent[:i], create=False)
+            if fd == -1:
+                top = parent[:i]
+                staged, dest = self.staging.joinpath(*top), self.root.joinpath(*top)
+                os.rename(staged, dest)
+                moved.append((staged, dest, None))
+                landed[top] = True
+                return True
+            if fd is not None:
+                os.close(fd)
+        return False
 
     @staticmethod
     def _undo(moved: List[Tuple[Optional[Path], Path, Optional[Path]]],

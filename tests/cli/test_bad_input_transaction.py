@@ -147,16 +147,22 @@ def test_disk_full_half_way_leaves_nothing(tmp_path, monkeypatch, capsys):
     assert not any(".nuke-restore" in n for n in names)
 
 
-def test_a_failure_while_landing_puts_everything_back(tmp_path, monkeypatch):
+@pytest.mark.parametrize("sub_exists", [False, True])
+def test_a_failure_while_landing_puts_everything_back(tmp_path, monkeypatch, sub_exists):
+    # A new folder lands whole (one rename); into an existing one, files land one by one. Either
+    # way the rename after keep.txt was replaced fails, and everything must be put back.
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("old\n")
+    if sub_exists:
+        (out / "sub").mkdir()
     real_rename = os.rename
     calls = {"n": 0}
+    fail_at = 4 if sub_exists else 3  # 1-2: keep.txt (backup, new); then sub/ or sub/f0, sub/f1
 
     def rename(src, dst, *a, **k):
         calls["n"] += 1
-        if calls["n"] == 4:
+        if calls["n"] == fail_at:
             raise OSError(errno.EIO, "Input/output error", str(dst))
         return real_rename(src, dst, *a, **k)
 
@@ -168,7 +174,7 @@ def test_a_failure_while_landing_puts_everything_back(tmp_path, monkeypatch):
                 tx.write(f"sub/f{i}.txt", "x")
             tx.commit()
     monkeypatch.undo()
-    assert _tree(out) == ["keep.txt"]
+    assert _tree(out) == (["keep.txt", "sub"] if sub_exists else ["keep.txt"])
     assert (out / "keep.txt").read_text() == "old\n"
 
 
@@ -352,3 +358,28 @@ def test_sigint_mid_farm_leaves_nothing(tmp_path):
     assert [x for x in err.splitlines() if not x.startswith("WARNING")] == \
         ["nuke-restore farm: interrupted"]
     assert not out.exists(), _tree(out)
+
+
+def test_a_folder_landed_whole_goes_back_when_a_later_rename_fails(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("old\n")
+    real_rename = os.rename
+    calls = {"n": 0}
+
+    def rename(src, dst, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:  # 1: new/ whole, 2: keep.txt to the backup, 3: the new keep.txt
+            raise OSError(errno.EIO, "Input/output error", str(dst))
+        return real_rename(src, dst, *a, **k)
+
+    monkeypatch.setattr(fileio.os, "rename", rename)
+    with pytest.raises(OutputError, match="Input/output error"):
+        with fileio.OutputTransaction(out) as tx:
+            for i in range(3):
+                tx.write(f"new/deep/f{i}.txt", "x")
+            tx.write("keep.txt", "new\n")
+            tx.commit()
+    monkeypatch.undo()
+    assert _tree(out) == ["keep.txt"]
+    assert (out / "keep.txt").read_text() == "old\n"
