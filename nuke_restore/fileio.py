@@ -178,7 +178,13 @@ def _parts(rel: str) -> List[str]:
 
 
 _DIR_FD = os.open in os.supports_dir_fd and os.mkdir in os.supports_dir_fd and \
-    os.rename in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY")
+    os.rename in os.supports_dir_fd and os.stat in os.supports_dir_fd and \
+    os.stat in os.supports_follow_symlinks and hasattr(os, "O_NOFOLLOW") and \
+    hasattr(os, "O_DIRECTORY")
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# A folder opened without following a link in its place; a new file that must not exist yet.
+_O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | _O_CLOEXEC
+_O_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | _O_CLOEXEC
 
 
 def _refuse_link(path: Path) -> OutputError:
@@ -244,6 +250,87 @@ class _DirWalker:
             os.close(fd)
             raise
         return fd
+
+
+def _open_dir_at(parent_fd: int, name: str, path: Path) -> int:
+    """The fd of folder ``name`` in ``parent_fd`` (FileNotFoundError when missing); a symbolic
+    link or a file in its place raises OutputError. ``path`` is only for the message."""
+    try:
+        return os.open(name, _O_DIR, dir_fd=parent_fd)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        try:
+            st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
+        except OSError:
+            raise exc from None
+        if stat.S_ISLNK(st.st_mode):
+            raise _refuse_link(path) from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise OutputError(f"cannot create: {path} is a file, not a folder",
+                              path=str(path)) from None
+        raise
+
+
+class _FdChain:
+    """Open folder fds from a root fd down to the folder last asked for (POSIX, dir_fd).
+
+    Consecutive files in one folder, or in neighbouring folders, reuse the fds of the folders they
+    share instead of walking from the root again; only the chain of one folder is open at a time,
+    so a build of thousands of folders never holds more than a few fds. Every folder is opened
+    relative to its parent with O_NOFOLLOW: no symbolic link is followed. With ``made`` (the
+    staging tree, which only this transaction writes to), a folder not in ``made`` is created
+    first, without asking whether it exists; ``made`` is updated."""
+
+    def __init__(self, root_fd: int, root: Path,
+                 made: Optional[Set[Tuple[str, ...]]] = None) -> None:
+        self.root_fd = root_fd
+        self.root = root
+        self.made = made
+        self.names: List[str] = []
+        self.fds: List[int] = []
+
+    @property
+    def fd(self) -> int:
+        """The fd of the deepest folder reached."""
+        return self.fds[-1] if self.fds else self.root_fd
+
+    def reach(self, parts: Sequence[str]) -> int:
+        """Open root/parts as deep as it exists; returns how many components exist (all of them:
+        ``len(parts)``), the deepest one being ``self.fd``."""
+        k, n = 0, min(len(self.names), len(parts))
+        while k < n and self.names[k] == parts[k]:
+            k += 1
+        self._pop(k)
+        for i in range(k, len(parts)):
+            part = parts[i]
+            if self.made is not None:
+                key = tuple(parts[:i + 1])
+                if key not in self.made:
+                    os.mkdir(part, 0o777, dir_fd=self.fd)
+                    self.made.add(key)
+            try:
+                fd = _open_dir_at(self.fd, part, self.root.joinpath(*parts[:i + 1]))
+            except FileNotFoundError:
+                return i
+            self.names.append(part)
+            self.fds.append(fd)
+        return len(parts)
+
+    def _pop(self, keep: int) -> None:
+        while len(self.fds) > keep:
+            self.names.pop()
+            os.close(self.fds.pop())
+
+    def close(self) -> None:
+        self._pop(0)
+
+
+def _write_fd(fd: int, raw: bytes) -> None:
+    """All of ``raw`` to ``fd`` with os.write (no buffered file object: no isatty/lseek/fstat)."""
+    view = memoryview(raw)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def read_inside(root: PathLike, rel: str) -> Optional[bytes]:
@@ -350,7 +437,13 @@ class OutputTransaction:
         self.staging: Optional[Path] = None
         self.lock: Optional[Path] = None
         self.files: List[Tuple[List[str], Optional[int]]] = []
-        self._staged_folders: Set[Path] = set()
+        self._staged_folders: Set[Tuple[str, ...]] = set()  # created in staging by write()
+        # POSIX: the output and staging folders stay open; files and folders are made relative
+        # to them (dir_fd), each staging folder once, without following any symbolic link.
+        self._root_fd: Optional[int] = None
+        self._staging_fd: Optional[int] = None
+        self._staged: Optional[_FdChain] = None
+        self._umask = 0o022
         self.folders: List[List[str]] = []
         self.removals: List[List[str]] = []
         self.committed = False
@@ -380,10 +473,19 @@ class OutputTransaction:
             with deferred_signals():
                 self.staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}.",
                                                      dir=str(self.root)))
+                if _DIR_FD:
+                    self._root_fd = os.open(str(self.root), os.O_RDONLY | os.O_DIRECTORY
+                                            | _O_CLOEXEC)
+                    self._staging_fd = os.open(self.staging.name, _O_DIR, dir_fd=self._root_fd)
+                    self._staged = _FdChain(self._staging_fd, self.staging, self._staged_folders)
         except BaseException:
+            self._close_fds()
+            self._discard_staging()
             self._release()
             remove_empty_folders(self._made)
             raise
+        self._umask = os.umask(0)
+        os.umask(self._umask)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -394,6 +496,7 @@ class OutputTransaction:
             self._close()  # idempotent: again, if a signal landed before the hold began
 
     def _close(self) -> None:
+        self._close_fds()
         self._discard_staging()
         self._release()
         if not self.committed:
@@ -457,6 +560,16 @@ class OutputTransaction:
                     pass
             self.lock = None
 
+    def _close_fds(self) -> None:
+        if self._staged is not None:
+            self._staged.close()
+            self._staged = None
+        for attr in ("_staging_fd", "_root_fd"):
+            fd = getattr(self, attr)
+            if fd is not None:
+                setattr(self, attr, None)
+                os.close(fd)
+
     def _discard_staging(self) -> None:
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
@@ -467,11 +580,13 @@ class OutputTransaction:
         """Whether root/rel exists (a symbolic link counts: it will be replaced, not followed)."""
         assert self.root is not None
         parts = _parts(rel)
-        here = self.root
-        for part in parts:
-            here = here / part
+        for i in range(1, len(parts) + 1):
             try:
-                st = os.lstat(here)
+                if self._root_fd is not None:  # one fstatat relative to the open output folder
+                    st = os.stat("/".join(parts[:i]), dir_fd=self._root_fd,
+                                 follow_symlinks=False)
+                else:
+                    st = os.lstat(self.root.joinpath(*parts[:i]))
             except (FileNotFoundError, NotADirectoryError):
                 return False
             if stat.S_ISLNK(st.st_mode):
@@ -488,27 +603,49 @@ class OutputTransaction:
         assert self.staging is not None, "write() outside the with block"
         parts = _parts(rel)
         raw = data.encode("utf-8") if isinstance(data, str) else data
-        folder = self.staging.joinpath(*parts[:-1])
-        if folder not in self._staged_folders:  # one mkdir per folder, not per file
-            folder.mkdir(parents=True, exist_ok=True)
-            self._staged_folders.add(folder)
-        target = folder / parts[-1]
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        try:
-            fd = os.open(str(target), flags, 0o666 if mode is None else mode)
-        except FileExistsError:
-            raise OutputError(f"two outputs share the path {rel}", path=str(self.out / rel)) \
-                from None
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-        if mode is not None:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(target, mode & ~umask)
+        perm = 0o666 if mode is None else mode
+        if self._staged is not None:
+            # The staging folder is this transaction's own: each of its folders is created once
+            # (no mkdir of a folder it just made) and kept open while files go into it.
+            self._staged.reach(parts[:-1])
+            try:
+                fd = os.open(parts[-1], _O_NEW, perm, dir_fd=self._staged.fd)
+            except FileExistsError:
+                raise OutputError(f"two outputs share the path {rel}",
+                                  path=str(self.out / rel)) from None
+            try:
+                _write_fd(fd, raw)
+                if mode is not None:
+                    os.fchmod(fd, mode & ~self._umask)
+            finally:
+                os.close(fd)
+        else:
+            self._write_by_path(parts, rel, raw, perm, mode)
         self.files.append((parts, mode))
         if self._delay:
             time.sleep(self._delay)
-        return self.out.joinpath(*parts)
+        return self.out / "/".join(parts)
+
+    def _write_by_path(self, parts: List[str], rel: str, raw: bytes, perm: int,
+                       mode: Optional[int]) -> None:
+        """``write`` where folders cannot be opened by fd (Windows)."""
+        assert self.staging is not None
+        folder = self.staging.joinpath(*parts[:-1])
+        if tuple(parts[:-1]) not in self._staged_folders:  # one mkdir per folder, not per file
+            folder.mkdir(parents=True, exist_ok=True)
+            self._staged_folders.add(tuple(parts[:-1]))
+        target = folder / parts[-1]
+        try:
+            fd = os.open(str(target), _O_NEW | getattr(os, "O_BINARY", 0), perm)
+        except FileExistsError:
+            raise OutputError(f"two outputs share the path {rel}", path=str(self.out / rel)) \
+                from None
+        try:
+            _write_fd(fd, raw)
+        finally:
+            os.close(fd)
+        if mode is not None:
+            os.chmod(target, mode & ~self._umask)
 
     def remove(self, rel: str) -> None:
         """Remove file root/rel on commit (put back if the commit fails); a folder is left."""
@@ -522,7 +659,120 @@ class OutputTransaction:
 
     # -- landing ---------------------------------------------------------------------------------
     def commit(self) -> None:
-        """Move every staged file into place, all or nothing (see the class)."""
+        """Move every staged file into place, all or nothing (see the class).
+
+        A folder the output lacks is moved in whole with everything staged below it (one rename);
+        into a folder the output has, files move one by one, a file they replace going to a
+        backup until all moved. Folders asked for with ``mkdir`` are made last, where still
+        missing."""
+        assert self.root is not None and self.staging is not None
+        if self._staged is None:
+            self._commit_by_path()
+            return
+        assert self._root_fd is not None and self._staging_fd is not None
+        dest = _FdChain(self._root_fd, self.root)
+        staged = self._staged
+        staged.made = None  # landing only opens staged folders, it never makes one
+        backup: List[Optional[int]] = [None]  # fd of staging/.replaced, made when first needed
+        created: List[Path] = []
+        # (parent folder, name, moved from staging?, name in the backup of what was there)
+        moved: List[Tuple[Tuple[str, ...], str, bool, Optional[str]]] = []
+        current: Path = self.out
+        with deferred_signals():
+            try:
+                landed: Set[Tuple[str, ...]] = set()  # folders moved into place whole
+                for k, (parts, _mode) in enumerate(self.files):
+                    parent = tuple(parts[:-1])
+                    if any(parent[:i] in landed for i in range(1, len(parent) + 1)):
+                        continue  # in a folder moved into place whole, with it
+                    current = self.root.joinpath(*parts)
+                    depth = dest.reach(parent)
+                    if depth < len(parent):  # root/parent[:depth + 1] is missing: move it whole
+                        top = parent[:depth + 1]
+                        current = self.root.joinpath(*top)
+                        staged.reach(top[:-1])
+                        os.rename(top[-1], top[-1], src_dir_fd=staged.fd, dst_dir_fd=dest.fd)
+                        moved.append((top[:-1], top[-1], True, None))
+                        landed.add(top)
+                        continue
+                    name = parts[-1]
+                    old = self._to_backup(dest.fd, name, str(k), current, backup)
+                    staged.reach(parent)
+                    try:
+                        os.rename(name, name, src_dir_fd=staged.fd, dst_dir_fd=dest.fd)
+                    except BaseException:
+                        if old is not None:  # the user's file is in the backup: put it back
+                            os.rename(old, name, src_dir_fd=backup[0], dst_dir_fd=dest.fd)
+                        raise
+                    moved.append((parent, name, True, old))
+                for k, parts in enumerate(self.removals):
+                    parent = tuple(parts[:-1])
+                    current = self.root.joinpath(*parts)
+                    if dest.reach(parent) < len(parent):
+                        continue
+                    old = self._to_backup(dest.fd, parts[-1], f"removed{k}", current, backup,
+                                          folder_ok=True)
+                    if old is not None:
+                        moved.append((parent, parts[-1], False, old))
+                walker = _DirWalker(self.root)
+                for parts in self.folders:
+                    current = self.root.joinpath(*parts)
+                    fd = walker.open_dir(parts, create=True, created=created)
+                    if fd not in (None, -1):
+                        os.close(fd)
+            except BaseException as exc:
+                self._undo_fd(moved, created, dest, staged, backup[0])
+                if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+                    raise OutputError(f"cannot write: {exc.strerror or exc}",
+                                      path=str(current)) from None
+                raise
+            finally:
+                dest.close()
+                if backup[0] is not None:
+                    os.close(backup[0])
+            self.committed = True
+
+    def _to_backup(self, dir_fd: int, name: str, backup_name: str, path: Path,
+                   backup: List[Optional[int]], folder_ok: bool = False) -> Optional[str]:
+        """Move what is at ``name`` in ``dir_fd`` (never following a link) to the backup; its name
+        there, or None when nothing is there (or, with ``folder_ok``, a folder is)."""
+        try:
+            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        if stat.S_ISDIR(st.st_mode):
+            if folder_ok:
+                return None
+            raise OutputError("is a folder; cannot replace it with a file", path=str(path))
+        if backup[0] is None:
+            assert self._staging_fd is not None
+            os.mkdir(".replaced", 0o700, dir_fd=self._staging_fd)
+            backup[0] = os.open(".replaced", _O_DIR, dir_fd=self._staging_fd)
+        os.rename(name, backup_name, src_dir_fd=dir_fd, dst_dir_fd=backup[0])
+        return backup_name
+
+    def _undo_fd(self, moved: List[Tuple[Tuple[str, ...], str, bool, Optional[str]]],
+                 created: List[Path], dest: _FdChain, staged: _FdChain,
+                 backup_fd: Optional[int]) -> None:
+        for parent, name, from_staging, old in reversed(moved):
+            try:
+                if dest.reach(parent) < len(parent):
+                    continue
+                if from_staging:
+                    staged.reach(parent)
+                    os.rename(name, name, src_dir_fd=dest.fd, dst_dir_fd=staged.fd)
+                if old is not None and backup_fd is not None:
+                    os.rename(old, name, src_dir_fd=backup_fd, dst_dir_fd=dest.fd)
+            except (OSError, OutputError):
+                pass
+        for folder in reversed(created):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+
+    def _commit_by_path(self) -> None:
+        """``commit`` where folders cannot be opened by fd (Windows): paths checked with lstat."""
         assert self.root is not None and self.staging is not None
         walker = _DirWalker(self.root)
         backup = self.staging / ".replaced"

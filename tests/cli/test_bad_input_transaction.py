@@ -108,32 +108,17 @@ def test_inside_problem():
 def test_disk_full_half_way_leaves_nothing(tmp_path, monkeypatch, capsys):
     cfg = _job(tmp_path)
     out = tmp_path / "out"
-    real_fdopen = os.fdopen
+    real_write = os.write
     calls = {"n": 0}
 
-    class _Full:
-        def __init__(self, fh):
-            self.fh = fh
+    def write(fd, data):  # the 6th staged file: half of it goes to disk, then the disk is full
+        calls["n"] += 1
+        if calls["n"] == 6:
+            real_write(fd, data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *a):
-            self.fh.close()
-
-        def write(self, data):
-            self.fh.write(data[: len(data) // 2])
-            raise OSError(errno.ENOSPC, "No space left on device", self.fh.name)
-
-    def fdopen(fd, mode="r", *a, **k):
-        fh = real_fdopen(fd, mode, *a, **k)
-        if "w" in mode and "b" in mode:
-            calls["n"] += 1
-            if calls["n"] == 6:
-                return _Full(fh)
-        return fh
-
-    monkeypatch.setattr(fileio.os, "fdopen", fdopen)
+    monkeypatch.setattr(fileio.os, "write", write)
     rc = main(["build", str(cfg), "-o", str(out)])
     err = _err(capsys)
     assert calls["n"] >= 6
@@ -292,19 +277,16 @@ def test_epochs_1e300_writes_nothing(tmp_path, capsys):
 def test_farm_disk_full_leaves_nothing(tmp_path, monkeypatch, capsys):
     cfg = _job(tmp_path)
     out = tmp_path / "farm"
-    real_fdopen = os.fdopen
+    real_write = os.write
     calls = {"n": 0}
 
-    def fdopen(fd, mode="r", *a, **k):
-        fh = real_fdopen(fd, mode, *a, **k)
-        if "w" in mode and "b" in mode:
-            calls["n"] += 1
-            if calls["n"] == 3:
-                fh.close()
-                raise OSError(errno.ENOSPC, "No space left on device", "x")
-        return fh
+    def write(fd, data):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", "x")
+        return real_write(fd, data)
 
-    monkeypatch.setattr(fileio.os, "fdopen", fdopen)
+    monkeypatch.setattr(fileio.os, "write", write)
     rc = main(["farm", str(cfg), "-o", str(out), "--shot", "SH010"])
     err = _err(capsys)
     assert rc == 1 and "No space left" in err
