@@ -273,57 +273,56 @@ def _open_dir_at(parent_fd: int, name: str, path: Path) -> int:
 
 
 class _FdChain:
-    """Open folder fds from a root fd down to the folder last asked for (POSIX, dir_fd).
+    """Open folder fds below a root fd, kept for reuse (POSIX, dir_fd).
 
-    Consecutive files in one folder, or in neighbouring folders, reuse the fds of the folders they
-    share instead of walking from the root again; only the chain of one folder is open at a time,
-    so a build of thousands of folders never holds more than a few fds. Every folder is opened
-    relative to its parent with O_NOFOLLOW: no symbolic link is followed. With ``made`` (the
-    staging tree, which only this transaction writes to), a folder not in ``made`` is created
-    first, without asking whether it exists; ``made`` is updated."""
+    Every folder is opened relative to its parent with O_NOFOLLOW: no symbolic link is followed.
+    Files in one folder, or in folders sharing a parent, reuse the fds of the folders already open
+    instead of walking from the root again; the ``limit`` most recently used stay open, so a build
+    of thousands of folders holds a few dozen fds at most. With ``made`` (the staging tree, which
+    only this transaction writes to), a folder not in ``made`` is created first, without asking
+    whether it exists; ``made`` is updated."""
 
     def __init__(self, root_fd: int, root: Path,
-                 made: Optional[Set[Tuple[str, ...]]] = None) -> None:
+                 made: Optional[Set[Tuple[str, ...]]] = None, limit: int = 32) -> None:
         self.root_fd = root_fd
         self.root = root
         self.made = made
-        self.names: List[str] = []
-        self.fds: List[int] = []
-
-    @property
-    def fd(self) -> int:
-        """The fd of the deepest folder reached."""
-        return self.fds[-1] if self.fds else self.root_fd
+        self.limit = max(1, limit)
+        self.open: Dict[Tuple[str, ...], int] = {}  # insertion order = least recently used first
+        self.fd = root_fd  # the deepest folder the last reach() got to
 
     def reach(self, parts: Sequence[str]) -> int:
         """Open root/parts as deep as it exists; returns how many components exist (all of them:
         ``len(parts)``), the deepest one being ``self.fd``."""
-        k, n = 0, min(len(self.names), len(parts))
-        while k < n and self.names[k] == parts[k]:
-            k += 1
-        self._pop(k)
-        for i in range(k, len(parts)):
-            part = parts[i]
-            if self.made is not None:
-                key = tuple(parts[:i + 1])
-                if key not in self.made:
-                    os.mkdir(part, 0o777, dir_fd=self.fd)
-                    self.made.add(key)
+        key = tuple(parts)
+        have = len(key)
+        while have and key[:have] not in self.open:
+            have -= 1
+        fd = self.root_fd
+        if have:
+            fd = self.open.pop(key[:have])
+            self.open[key[:have]] = fd  # most recently used
+        for i in range(have, len(key)):
+            sub = key[:i + 1]
+            if self.made is not None and sub not in self.made:
+                os.mkdir(key[i], 0o777, dir_fd=fd)
+                self.made.add(sub)
             try:
-                fd = _open_dir_at(self.fd, part, self.root.joinpath(*parts[:i + 1]))
+                fd = _open_dir_at(fd, key[i], self.root.joinpath(*sub))
             except FileNotFoundError:
+                self.fd = fd
                 return i
-            self.names.append(part)
-            self.fds.append(fd)
-        return len(parts)
-
-    def _pop(self, keep: int) -> None:
-        while len(self.fds) > keep:
-            self.names.pop()
-            os.close(self.fds.pop())
+            self.open[sub] = fd
+            if len(self.open) > self.limit:  # never the fd just opened: it is the newest
+                os.close(self.open.pop(next(iter(self.open))))
+        self.fd = fd
+        return len(key)
 
     def close(self) -> None:
-        self._pop(0)
+        fds, self.open = list(self.open.values()), {}
+        self.fd = self.root_fd
+        for fd in fds:
+            os.close(fd)
 
 
 def _write_fd(fd: int, raw: bytes) -> None:
@@ -436,7 +435,7 @@ class OutputTransaction:
         self.root: Optional[Path] = None
         self.staging: Optional[Path] = None
         self.lock: Optional[Path] = None
-        self.files: List[Tuple[List[str], Optional[int]]] = []
+        self.files: List[Tuple[List[str], Optional[int], bool]] = []  # (parts, mode, replace)
         self._staged_folders: Set[Tuple[str, ...]] = set()  # created in staging by write()
         # POSIX: the output and staging folders stay open; files and folders are made relative
         # to them (dir_fd), each staging folder once, without following any symbolic link.
@@ -598,8 +597,12 @@ class OutputTransaction:
         assert self.root is not None
         return read_inside(self.root, rel)
 
-    def write(self, rel: str, data: Union[str, bytes], mode: Optional[int] = None) -> Path:
-        """Stage ``data`` for root/rel (``mode``: permission bits, e.g. 0o755 for scripts)."""
+    def write(self, rel: str, data: Union[str, bytes], mode: Optional[int] = None,
+              replace: bool = True) -> Path:
+        """Stage ``data`` for root/rel (``mode``: permission bits, e.g. 0o755 for scripts).
+
+        With ``replace=False`` the commit refuses (OutputExistsError, nothing lands) when root/rel
+        exists by then: checked immediately before the file is moved into place."""
         assert self.staging is not None, "write() outside the with block"
         parts = _parts(rel)
         raw = data.encode("utf-8") if isinstance(data, str) else data
@@ -621,7 +624,7 @@ class OutputTransaction:
                 os.close(fd)
         else:
             self._write_by_path(parts, rel, raw, perm, mode)
-        self.files.append((parts, mode))
+        self.files.append((parts, mode, replace))
         if self._delay:
             time.sleep(self._delay)
         return self.out / "/".join(parts)
@@ -681,7 +684,7 @@ class OutputTransaction:
         with deferred_signals():
             try:
                 landed: Set[Tuple[str, ...]] = set()  # folders moved into place whole
-                for k, (parts, _mode) in enumerate(self.files):
+                for k, (parts, _mode, replace) in enumerate(self.files):
                     parent = tuple(parts[:-1])
                     if any(parent[:i] in landed for i in range(1, len(parent) + 1)):
                         continue  # in a folder moved into place whole, with it
@@ -691,12 +694,16 @@ class OutputTransaction:
                         top = parent[:depth + 1]
                         current = self.root.joinpath(*top)
                         staged.reach(top[:-1])
+                        st = os.stat(top[-1], dir_fd=staged.fd, follow_symlinks=False)
+                        if not stat.S_ISDIR(st.st_mode):  # a link planted in the staging
+                            raise _refuse_link(self.staging.joinpath(*top))
                         os.rename(top[-1], top[-1], src_dir_fd=staged.fd, dst_dir_fd=dest.fd)
                         moved.append((top[:-1], top[-1], True, None))
                         landed.add(top)
                         continue
                     name = parts[-1]
-                    old = self._to_backup(dest.fd, name, str(k), current, backup)
+                    old = self._to_backup(dest.fd, name, str(k), current, backup,
+                                          replace=replace)
                     staged.reach(parent)
                     try:
                         os.rename(name, name, src_dir_fd=staged.fd, dst_dir_fd=dest.fd)
@@ -733,13 +740,16 @@ class OutputTransaction:
             self.committed = True
 
     def _to_backup(self, dir_fd: int, name: str, backup_name: str, path: Path,
-                   backup: List[Optional[int]], folder_ok: bool = False) -> Optional[str]:
+                   backup: List[Optional[int]], folder_ok: bool = False,
+                   replace: bool = True) -> Optional[str]:
         """Move what is at ``name`` in ``dir_fd`` (never following a link) to the backup; its name
         there, or None when nothing is there (or, with ``folder_ok``, a folder is)."""
         try:
             st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         except FileNotFoundError:
             return None
+        if not replace:
+            raise OutputExistsError("exists; use --force to overwrite", path=str(path))
         if stat.S_ISDIR(st.st_mode):
             if folder_ok:
                 return None
@@ -786,7 +796,7 @@ class OutputTransaction:
                     if fd not in (None, -1):
                         os.close(fd)
                 landed: Dict[Tuple[str, ...], bool] = {}  # parent folder -> moved in whole
-                for k, (parts, _mode) in enumerate(self.files):
+                for k, (parts, _mode, replace) in enumerate(self.files):
                     parent = tuple(parts[:-1])
                     if parent not in landed:
                         landed[parent] = self._land_new_folder(parent, walker, moved, landed)
@@ -795,6 +805,9 @@ class OutputTransaction:
                     dest = self.root.joinpath(*parts)
                     old: Optional[Path] = None
                     if os.path.lexists(dest):
+                        if not replace:
+                            raise OutputExistsError("exists; use --force to overwrite",
+                                                    path=str(dest))
                         if os.path.isdir(dest) and not os.path.islink(dest):
                             raise OutputError("is a folder; cannot replace it with a file",
                                               path=str(dest))

@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     paths = build_to_dir(cfg, out, shots=shots, force=args.force, dry_run=args.dry_run,
                          built_out=built)
     stages_seen = set()
+    lines = []  # printed at once: one write for thousands of lines, even unbuffered
     for b in built:
         for t in b.metadata.get("extended", {}).get("training", []):
             key = (b.unit, b.procedure, t["stage"])
@@ -58,11 +59,11 @@ def run(args: argparse.Namespace) -> int:
                     f"batch {t['batch_size']}, crop {t['crop_size']} -> {t['epochs']} epochs = "
                     f"{t['steps']} steps")
             logger.info(line)
-            print(line)
+            lines.append(line)
     nk = [p for p in paths if p.suffix == ".nk"]
     verb = "would write" if args.dry_run else "wrote"
-    for p in nk:
-        print(f"{verb} {p}")
-    print(f"{verb} {len(nk)} validated script(s) and {len(paths) - len(nk)} other file(s) "
-          f"in {out}")
+    lines.extend(f"{verb} {p}" for p in nk)
+    lines.append(f"{verb} {len(nk)} validated script(s) and {len(paths) - len(nk)} other "
+                 f"file(s) in {out}")
+    print("\n".join(lines))
     return 0

@@ -6,7 +6,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from .. import __version__
 from ..config import JobConfig, Procedure
@@ -520,7 +520,10 @@ def build_to_dir(config: JobConfig, outdir: os.PathLike, shots: Optional[Sequenc
         built = _build_checked(config, shots, out, force, validate, tx.exists)
         if built_out is not None:
             built_out.extend(built)
-        written = [tx.write(rel, text) for rel, text in _planned(built)]
+        # A script is never put over a file without --force, checked again as it lands.
+        scripts = {b.relpath for b in built}
+        written = [tx.write(rel, text, replace=force or rel not in scripts)
+                   for rel, text in _planned(built)]
         # The pipeline folder layout, and model weights kept out of git.
         for folder in PIPELINE.values():
             tx.mkdir(folder)
@@ -549,6 +552,17 @@ def _build_checked(config: JobConfig, shots: Optional[Sequence[str]], out: Path,
                    validate: bool, exists) -> List[BuiltScript]:
     built = build_scripts(config, shots, outdir=out)
     if not force:
+        absent: Set[str] = set()  # paths seen free under the lock: not asked about twice
+
+        def exists_once(rel: str, _exists=exists) -> bool:
+            if rel in absent:
+                return False
+            if _exists(rel):
+                return True
+            absent.add(rel)
+            return False
+
+        exists = exists_once
         versions = _free_versions(built, exists)
         if any(v != 1 for v in versions.values()):
             built = build_scripts(config, shots, outdir=out, versions=versions)
