@@ -28,6 +28,19 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..nk.gcpause import collector_paused
+
+    # The cyclic collector is paused for the whole command (build_to_dir pauses it too): the
+    # scripts stay alive until their lines are printed, and the one collection when it resumes
+    # runs after _build has returned and dropped them, so it never re-scans them.
+    with collector_paused():
+        text = _build(args)
+    print(text)
+    return 0
+
+
+def _build(args: argparse.Namespace) -> str:
+    """The command's work; returns its printed lines."""
     from ..config import load_config
     from ..config.footage import check_footage, clips_for_shots
     from ..recipes import build_to_dir
@@ -65,5 +78,4 @@ def run(args: argparse.Namespace) -> int:
     lines.extend(f"{verb} {p}" for p in nk)
     lines.append(f"{verb} {len(nk)} validated script(s) and {len(paths) - len(nk)} other "
                  f"file(s) in {out}")
-    print("\n".join(lines))
-    return 0
+    return "\n".join(lines)

@@ -685,6 +685,10 @@ def _replay_ok(top: Graph) -> bool:
     return state is not None and not state[0]
 
 
+class _Cross(Exception):
+    """A variable crosses graphs (``_replay_state``)."""
+
+
 def _replay_state(top: Graph) -> Optional[Tuple[Set[int], Set[str]]]:
     """Which graphs still fit their recorded commands.
 
@@ -696,9 +700,6 @@ def _replay_state(top: Graph) -> Optional[Tuple[Set[int], Set[str]]]:
     owner_of: Dict[str, int] = {}  # variable -> id of the graph that set it
     dirty: Set[int] = set()
     names: Set[str] = set()
-
-    class _Cross(Exception):
-        pass
 
     def sim(graph: Graph) -> bool:
         layout = graph.layout

@@ -509,7 +509,16 @@ def build_to_dir(config: JobConfig, outdir: os.PathLike, shots: Optional[Sequenc
     stays inside ``outdir`` and no symbolic link inside it is followed. Returns the written (or,
     with ``dry_run``, planned) paths; ``built_out``, when given, receives the BuiltScripts.
     """
-    out = Path(outdir)
+    # The collector stays paused for the whole build, not only while building: validating and
+    # staging keep every script alive, so its collections would only re-scan that growing heap
+    # (1,000 shots: 157 collections, 0.6 s); refcounting frees the rest as before.
+    with collector_paused():
+        return _build_to_dir(config, Path(outdir), shots, force, dry_run, validate, built_out)
+
+
+def _build_to_dir(config: JobConfig, out: Path, shots: Optional[Sequence[str]], force: bool,
+                  dry_run: bool, validate: bool,
+                  built_out: Optional[List[BuiltScript]]) -> List[Path]:
     if dry_run:
         built = _build_checked(config, shots, out, force, validate, _exists_in(out))
         if built_out is not None:
