@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from nuke_restore.framemap import FrameMap, FrameMatch  # noqa: E402
 from nuke_restore.imaging import conform as cf  # noqa: E402
 from nuke_restore.imaging import conform_synth as cs  # noqa: E402
-from nuke_restore.imaging.conform_features import find_active, read_luma, read_pixels  # noqa: E402
+from nuke_restore.imaging.conform_features import find_active, read_for_luma, read_luma  # noqa: E402
 from nuke_restore.imaging.sequence import FrameSequence  # noqa: E402
 
 
@@ -236,7 +236,7 @@ def report(cases, window: int) -> int:
         for pattern in (case.source, case.reference):
             seq = FrameSequence.from_path(pattern)
             for f in seq.frames:
-                read_pixels(seq.path(f), f)
+                read_for_luma(seq.path(f), f)
     dec = time.process_time() - c0
     print(f"decoding alone: {n_src / dec:7.1f} source frames per CPU second "
           f"({1000 * dec / n_src:.1f} ms a source frame; ours spends "
