@@ -194,16 +194,37 @@ class Sampler:
     def __call__(self, arr: np.ndarray, linear: bool) -> np.ndarray:
         a = self.active
         if arr.shape[:2] != (a.height, a.width):
-            raise ImagingError(f"frame is {arr.shape[1]}x{arr.shape[0]}, the sequence's first "
-                               f"frame is {a.width}x{a.height}")
+            self._wrong_size(arr.shape[1], arr.shape[0])
+        # whole rows first (contiguous copies), then the columns: two 1-D gathers cost a fraction
+        # of one 2-D fancy index; every field in one go
+        return self._cells(np.take(np.take(arr, self._all_rows(), axis=0), self.cols, axis=1),
+                           linear)
+
+    def from_file(self, path: str) -> Optional[np.ndarray]:
+        """The same from an RGB DPX file, reading only the sampled rows (:mod:`.dpx_rows`);
+        None when the file's layout is not one that module reads."""
+        from . import dpx_rows
+
+        lay = dpx_rows.layout(path)
+        if lay is None:
+            return None
+        if (lay.height, lay.width) != (self.active.height, self.active.width):
+            self._wrong_size(lay.width, lay.height)
+        px = dpx_rows.read_rows(path, lay, self._all_rows(), self.cols)
+        return None if px is None else self._cells(px, False)
+
+    def _wrong_size(self, w: int, h: int):
+        a = self.active
+        raise ImagingError(f"frame is {w}x{h}, the sequence's first frame is {a.width}x{a.height}")
+
+    def _all_rows(self) -> np.ndarray:
+        return self.rows[0] if len(self.rows) == 1 else np.concatenate(self.rows)
+
+    def _cells(self, samples: np.ndarray, linear: bool) -> np.ndarray:
         sw, sh = self.size
         k = self.k
         nf = len(self.rows)
-        # whole rows first (contiguous copies), then the columns: two 1-D gathers cost a fraction
-        # of one 2-D fancy index; every field in one go
-        rows = self.rows[0] if nf == 1 else np.concatenate(self.rows)
-        y = to_luma(np.take(np.take(arr, rows, axis=0), self.cols, axis=1), linear)
-        y = y.reshape(nf, sh * k, sw * k)
+        y = to_luma(samples, linear).reshape(nf, sh * k, sw * k)
         acc = y[:, 0::k]
         for r in range(1, k):
             acc = acc + y[:, r::k]
@@ -263,7 +284,13 @@ def read_small(seq, frames: Sequence[int], grid: Optional[Tuple[int, int]], grid
         f = frames[i]
         try:
             arr = decoded.pop(f, None)
-            out[i] = sampler(read_for_luma(seq.path(f), f) if arr is None else arr, linear)
+            path = seq.path(f)
+            cells = None
+            if arr is None and path.lower().endswith(".dpx"):
+                cells = sampler.from_file(path)     # the sampled rows only
+            if cells is None:
+                cells = sampler(read_for_luma(path, f) if arr is None else arr, linear)
+            out[i] = cells
         except ImagingError as exc:
             if exc.path:
                 raise
