@@ -113,12 +113,13 @@ def read_for_luma(path: str, frame: Optional[int] = None) -> np.ndarray:
 def to_luma(arr: np.ndarray, linear: bool) -> np.ndarray:
     """float32 luma of native pixels (integers scaled to 0..1; linear data square-rooted)."""
     scale = {np.dtype(np.uint8): 1 / 255.0, np.dtype(np.uint16): 1 / 65535.0}.get(arr.dtype, 1.0)
-    a = arr.astype(np.float32)
-    if a.shape[2] >= 3:
-        y = a[..., 0] * (_LUMA[0] * scale) + a[..., 1] * (_LUMA[1] * scale) + \
-            a[..., 2] * (_LUMA[2] * scale)
+    if arr.shape[2] >= 3:
+        # one matrix-vector product over the pixels (the weights carry the integer scale)
+        y = arr[..., :3].astype(np.float32) @ (_LUMA * np.float32(scale))
     else:
-        y = a[..., 0] * np.float32(scale)
+        y = arr[..., 0].astype(np.float32)
+        if scale != 1.0:
+            y *= np.float32(scale)
     if linear:
         np.sqrt(np.clip(y, 0.0, None, out=y), out=y)
     return y
