@@ -35,6 +35,7 @@ from typing import Dict, Optional, Tuple, Union
 import numpy as np
 
 from ..errors import ImagingError
+from .buffers import empty_top_down
 
 logger = logging.getLogger(__name__)
 
@@ -100,15 +101,19 @@ def _cv2_transform(arr: np.ndarray, mat: np.ndarray) -> Optional[np.ndarray]:
     """OpenCV's ``cv2.transform`` of every pixel of ``arr`` (..., 3) by ``mat`` (k x 3 or k x 4),
     as an (N, 1, k) array; None when OpenCV is missing or the frame is too large for it.
 
-    One SIMD pass: 1.1-1.6x a plain copy of a 2K float32 frame on one thread (the same as OpenCV's
-    own cvtColor; most of it is allocating the output), against 3-4x for numpy's einsum and
-    2.3-3x for chunked matmul (bench/bench_ycbcr.py). The callers fall back to einsum.
+    One SIMD pass, written into an output from :func:`buffers.empty_top_down`: into its own fresh
+    output OpenCV took 1.4-1.6x a plain copy of a 2K float32 frame on one thread, almost all of it
+    the kernel zeroing the new pages in an order that front-to-back writers pay for and
+    ``numpy.copy`` does not (see buffers.py; bench/bench_ycbcr.py prints the decomposition).
+    numpy's einsum takes 3-4x, chunked matmul 2.3-3x. The callers fall back to einsum.
     """
     cv2 = _cv2()
     flat = np.ascontiguousarray(arr).reshape(-1, 1, 3)
     if cv2 is None or not 0 < flat.shape[0] < 2 ** 31:
         return None
-    return cv2.transform(flat, np.ascontiguousarray(mat, np.float32))
+    mat = np.ascontiguousarray(mat, np.float32)
+    out = empty_top_down((flat.shape[0], 1, mat.shape[0]), np.float32)
+    return cv2.transform(flat, mat, dst=out)
 
 
 @functools.lru_cache(maxsize=1)
