@@ -20,7 +20,10 @@ none; matches onto field-mixed or blended reference frames (false); cadence phas
 sequences included), against the nearest-neighbour matcher (every source frame against reference
 frames in a window of +-W around the frame the true rate and first offset predict - generous to
 it - by normalised correlation of full-resolution luma on the reference's raster; none below a
-correlation threshold). Both run with one BLAS thread (OPENBLAS_NUM_THREADS=1 unless set). Usage:
+correlation threshold). Both run on one core: one BLAS thread (OPENBLAS_NUM_THREADS=1 unless set) and conform's reading on
+one thread (``threads=1``; the command reads on two, which shortens wall time but costs CPU time in
+hand-offs), with the allocator setting of the `nuke-restore` command, and with every module
+imported before the clock starts. Usage:
 
     .venv/bin/python bench/bench_conform.py [--width 960] [--shot 28] [--seed 3] [--window 8]
 """
@@ -42,11 +45,16 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from nuke_restore._allocator import keep_frame_buffers  # noqa: E402
 from nuke_restore.framemap import FrameMap, FrameMatch  # noqa: E402
+from nuke_restore.imaging import align as _align  # noqa: E402,F401 - conform imports it lazily
 from nuke_restore.imaging import conform as cf  # noqa: E402
 from nuke_restore.imaging import conform_synth as cs  # noqa: E402
-from nuke_restore.imaging.conform_features import find_active, read_luma, read_pixels  # noqa: E402
+from nuke_restore.imaging.conform_features import find_active, read_for_luma, read_luma  # noqa: E402
 from nuke_restore.imaging.sequence import FrameSequence  # noqa: E402
+
+# as `nuke-restore` itself runs (nuke_restore/_allocator.py), for both methods
+keep_frame_buffers()
 
 
 def build_cases(root: Path, width: int, shot: int, seed: int):
@@ -181,7 +189,7 @@ def report(cases, window: int) -> int:
             for f in seq.frames:
                 Path(seq.path(f)).read_bytes()
         t0, c0 = time.perf_counter(), time.process_time()
-        res = cf.conform(src, ref)
+        res = cf.conform(src, ref, options=cf.ConformOptions(threads=1))
         t_ours, c_ours = time.perf_counter() - t0, time.process_time() - c0
         c0 = time.process_time()
         nn_map, t_nn = nearest_neighbour(case, window)
@@ -236,7 +244,7 @@ def report(cases, window: int) -> int:
         for pattern in (case.source, case.reference):
             seq = FrameSequence.from_path(pattern)
             for f in seq.frames:
-                read_pixels(seq.path(f), f)
+                read_for_luma(seq.path(f), f)
     dec = time.process_time() - c0
     print(f"decoding alone: {n_src / dec:7.1f} source frames per CPU second "
           f"({1000 * dec / n_src:.1f} ms a source frame; ours spends "

@@ -34,6 +34,7 @@ from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 
+from .._optional import optional
 from ..errors import ImagingError
 from . import buffers
 
@@ -118,13 +119,9 @@ def _cv2_transform(arr: np.ndarray, mat: np.ndarray) -> Optional[np.ndarray]:
     return cv2.transform(flat, mat, dst=buffers.empty_top_down((flat.shape[0], 1, mat.shape[0])))
 
 
-@functools.lru_cache(maxsize=1)
 def _cv2():
-    try:
-        import cv2
-    except ImportError:  # opencv is in the imaging extra; a bare numpy install still works
-        return None
-    return cv2
+    # opencv is in the imaging extra; a bare numpy install still works
+    return optional("cv2")
 
 
 def rgb_to_ycbcr(rgb, matrix: str = "rec709", offset: float = 0.0,
