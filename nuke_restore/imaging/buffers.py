@@ -10,7 +10,7 @@ same kind of fresh array:
   in cache). A front-to-back writer first touches each 2 MB block at its bottom, so the block is
   zeroed top-down, which this machine streams badly: faulting in a fresh 38 MB array one byte per
   4 KB page, lowest first, took 3.9-5.5 ms; with the top byte of each 2 MB block touched first,
-  2.7-3.5 ms (ten runs of bench/bench_ycbcr.py, one thread, 2-core AMD EPYC VM, Linux 6.18,
+  2.6-3.5 ms (18 runs of bench/bench_ycbcr.py, one thread, 2-core AMD EPYC VM, Linux 6.18,
   glibc 2.36). ``numpy.copy`` never pays it: glibc's ``memmove`` copies back to front when source
   and destination sit at the same offset within a 4 KB page (to avoid 4K aliasing), and two numpy
   buffers from fresh mappings always do. The same copy from a source 2 KB further into its page
