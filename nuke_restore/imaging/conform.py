@@ -372,8 +372,10 @@ def _estimate_framing(path, states: _States, ev: _Evidence, src_small: np.ndarra
     if len(best) < 2:
         return None
     h, w = src_small.shape[-2:]
-    opts = AlignOptions(model="similarity", max_rotate=1.0, max_scale=1.12, residual=False,
-                        coarse_size=64, max_points=2000, iterations=(10, 4))
+    # transfers are scaled and shifted, not turned: no coarse rotation search (the similarity
+    # refinement still measures a small turn); few iterations suffice on 128x72 rasters
+    opts = AlignOptions(model="similarity", max_rotate=0.0, max_scale=1.12, residual=False,
+                        coarse_size=64, max_points=2000, iterations=(6, 3))
 
     def params(g):
         scale = float(np.sqrt(abs(np.linalg.det(g[:2, :2]))))

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -73,9 +74,12 @@ def layout(path: str) -> Optional[Layout]:
     return Layout(offset, width, height, bits, big, stride)
 
 
-def read_rows(path: str, lay: Layout, rows: np.ndarray, cols: np.ndarray) -> Optional[np.ndarray]:
-    """uint16 RGB (len(rows) x len(cols) x 3) at ``rows`` x ``cols`` (10-bit values scaled to 16
-    bits by bit replication, as OpenImageIO does); None when the file changed under us."""
+def read_rows(path: str, lay: Layout, rows: np.ndarray,
+              pick: Callable[[np.ndarray], np.ndarray]) -> Optional[np.ndarray]:
+    """uint16 RGB at ``rows`` and the columns ``pick`` takes from full-width rows (it gets an
+    n x width x 1-or-3 array of raw values and must only select elements, never compute: the
+    bytes are still in the file's order there); 10-bit values scaled to 16 bits by bit
+    replication, as OpenImageIO does. None when the file changed under us."""
     r0, r1 = int(rows.min()), int(rows.max()) + 1
     with open(path, "rb", buffering=0) as fh:
         if (r1 - r0) * lay.stride <= 16 << 20:
@@ -91,12 +95,13 @@ def read_rows(path: str, lay: Layout, rows: np.ndarray, cols: np.ndarray) -> Opt
                 fh.seek(lay.offset + int(r) * lay.stride)
                 if fh.readinto(data[k]) != lay.stride:
                     return None
-    e = ">" if lay.big_endian else "<"
+    swap = lay.big_endian != (sys.byteorder == "big")
     if lay.bits == 16:
-        px = data[:, : lay.width * 6].view(e + "u2").reshape(len(rows), lay.width, 3)
-        return np.take(px, cols, axis=1).astype(np.uint16)
-    words = data[:, : lay.width * 4].view(e + "u4").reshape(len(rows), lay.width)
-    w = np.take(words, cols, axis=1)
+        px = pick(data[:, : lay.width * 6].view(np.uint16).reshape(len(rows), lay.width, 3))
+        return px.byteswap() if swap else px
+    # 32-bit words as int32: OpenCV can select those (it has no unsigned 32-bit type)
+    w = pick(data[:, : lay.width * 4].view(np.int32).reshape(len(rows), lay.width, 1))
+    w = (w.byteswap() if swap else w).view(np.uint32).reshape(len(rows), -1)
     out = np.empty(w.shape + (3,), np.uint16)
     for c, shift in enumerate((22, 12, 2)):
         v = ((w >> shift) & 0x3FF).astype(np.uint16)
