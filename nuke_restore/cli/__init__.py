@@ -42,6 +42,7 @@ import logging  # noqa: E402
 from typing import Optional, Sequence  # noqa: E402
 
 from .. import __version__  # noqa: E402
+from .._allocator import keep_frame_buffers  # noqa: E402
 from ..errors import NukeRestoreError  # noqa: E402
 
 # Order is the order of `nuke-restore --help`.
@@ -156,6 +157,8 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 2
     _setup_logging(args.verbose, args.quiet)
+    if _as_command():
+        keep_frame_buffers()
     budget_env = "NUKE_RESTORE_MEMORY_BUDGET"
     old_budget = os.environ.get(budget_env)
     if args.memory_budget:

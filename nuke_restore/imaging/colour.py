@@ -34,7 +34,9 @@ from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 
+from .._optional import optional
 from ..errors import ImagingError
+from . import buffers
 
 logger = logging.getLogger(__name__)
 
@@ -100,24 +102,26 @@ def _cv2_transform(arr: np.ndarray, mat: np.ndarray) -> Optional[np.ndarray]:
     """OpenCV's ``cv2.transform`` of every pixel of ``arr`` (..., 3) by ``mat`` (k x 3 or k x 4),
     as an (N, 1, k) array; None when OpenCV is missing or the frame is too large for it.
 
-    One SIMD pass: 1.1-1.6x a plain copy of a 2K float32 frame on one thread (the same as OpenCV's
-    own cvtColor; most of it is allocating the output), against 3-4x for numpy's einsum and
-    2.3-3x for chunked matmul (bench/bench_ycbcr.py). The callers fall back to einsum.
+    One SIMD pass. An output of 32 MB or more (a 2K float RGB frame is 38 MB) comes from
+    :func:`buffers.empty_top_down`: into an output it allocates itself OpenCV took 1.4-1.6x a plain
+    copy of such a frame on one thread, the excess being the kernel zeroing the fresh pages in an
+    order that front-to-back writers pay for and ``numpy.copy`` does not (buffers.py says why;
+    bench/bench_ycbcr.py prints the decomposition); 0.8-1.0x now, bit for bit the same values.
+    numpy's einsum takes 3-4x, chunked matmul 2.3-3x. The callers fall back to einsum.
     """
     cv2 = _cv2()
     flat = np.ascontiguousarray(arr).reshape(-1, 1, 3)
     if cv2 is None or not 0 < flat.shape[0] < 2 ** 31:
         return None
-    return cv2.transform(flat, np.ascontiguousarray(mat, np.float32))
+    mat = np.ascontiguousarray(mat, np.float32)
+    if flat.shape[0] * mat.shape[0] * 4 < buffers.MIN_BYTES:  # OpenCV's own (heap) output
+        return cv2.transform(flat, mat)
+    return cv2.transform(flat, mat, dst=buffers.empty_top_down((flat.shape[0], 1, mat.shape[0])))
 
 
-@functools.lru_cache(maxsize=1)
 def _cv2():
-    try:
-        import cv2
-    except ImportError:  # opencv is in the imaging extra; a bare numpy install still works
-        return None
-    return cv2
+    # opencv is in the imaging extra; a bare numpy install still works
+    return optional("cv2")
 
 
 def rgb_to_ycbcr(rgb, matrix: str = "rec709", offset: float = 0.0,

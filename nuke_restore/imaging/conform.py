@@ -194,31 +194,37 @@ class _Evidence:
         self.none = opts.none_cost
         self.pad = pad
 
-    def _padded(self, corr_row: np.ndarray, shift: int = 0) -> np.ndarray:
+    def _padded(self, corr: np.ndarray) -> np.ndarray:
+        """Cost rows (one per row of ``corr``, n' x m) padded with the none cost both sides."""
         left, right = self.pad
-        out = np.full(left + self.m + right + 1, self.none, np.float64)
-        cost = np.minimum(1.0 - corr_row, self.cap)
-        out[left - shift: left - shift + self.m] = cost
+        out = np.full((corr.shape[0], left + self.m + right + 1), self.none, np.float64)
+        np.minimum(1.0 - corr, self.cap, out=out[:, left: left + self.m])
         return out
 
-    def rows(self, i: int) -> Dict[Any, np.ndarray]:
-        """Padded cost rows for source index i, keyed by position kind."""
-        out: Dict[Any, np.ndarray] = {"clean": self._padded(self.cframe[i])}
+    def rows(self, i0: int, i1: int, blends: Sequence[Tuple[int, float]]) -> Dict[Any, np.ndarray]:
+        """Padded cost rows for source indices ``i0 .. i1 - 1``, keyed by position kind: "clean",
+        ("fields", f0, f1), ("blend", delta, weight). A block of frames at a time: one numpy pass
+        per kind instead of one per frame and kind."""
+        out: Dict[Any, np.ndarray] = {"clean": self._padded(self.cframe[i0:i1])}
         for f0, f1 in ((1, 0), (0, 1)):
             # field f0 of frame j and field f1 of frame j + 1, indexed by j
-            row = np.full(self.m, -1.0)
-            row[: self.m - 1] = 0.5 * (self.cf[f0][i, :-1] + self.cf[f1][i, 1:])
+            row = np.full((i1 - i0, self.m), -1.0)
+            row[:, : self.m - 1] = 0.5 * (self.cf[f0][i0:i1, :-1] + self.cf[f1][i0:i1, 1:])
             out[("fields", f0, f1)] = self._padded(row)
+        idx = np.arange(i0, i1)
+        for delta, weight in blends:
+            k = idx + delta
+            inside = (k >= 0) & (k < self.n)
+            kk = np.clip(k, 0, self.n - 1)
+            rho = self.adj[np.clip(np.minimum(idx, kk), 0, max(0, self.n - 2))] if self.n > 1 \
+                else np.zeros(len(idx))
+            norm = np.sqrt((1 - weight) ** 2 + weight ** 2 + 2 * weight * (1 - weight) * rho)
+            corr = ((1 - weight) * self.cframe[i0:i1] + weight * self.cframe[kk]) / \
+                np.maximum(norm, 1e-6)[:, None]
+            # past either end there is no neighbour to blend with: the clean correlation
+            corr[~inside] = self.cframe[i0:i1][~inside]
+            out[("blend", delta, weight)] = self._padded(corr)
         return out
-
-    def blend_row(self, i: int, delta: int, weight: float) -> np.ndarray:
-        k = i + delta
-        if not 0 <= k < self.n:
-            return self._padded(self.cframe[i])
-        rho = float(self.adj[min(i, k)])
-        norm = np.sqrt((1 - weight) ** 2 + weight ** 2 + 2 * weight * (1 - weight) * rho)
-        corr = ((1 - weight) * self.cframe[i] + weight * self.cframe[k]) / max(norm, 1e-6)
-        return self._padded(corr)
 
 
 def _viterbi(states: _States, ev: _Evidence, opts: ConformOptions, progress: bool
@@ -232,10 +238,14 @@ def _viterbi(states: _States, ev: _Evidence, opts: ConformOptions, progress: boo
     argmins = []
     cost = None
     bar = progress_bar(total=n, desc="align", enabled=progress)
-    blend_cache: Dict[Tuple[int, float], np.ndarray] = {}
+    blends = sorted({(p.delta, p.weight) for c in states.cadences for p in c.positions
+                     if p.kind == "blend"})
+    block = 32        # frames whose cost rows are computed together (bounded memory on long reels)
+    rows: Dict[Any, np.ndarray] = {}
     for i in range(n):
-        rows = ev.rows(i)
-        blend_cache.clear()
+        if i % block == 0:
+            rows = ev.rows(i, min(n, i + block), blends)
+        r = i % block
         emis[0] = opts.none_cost
         for ci, a, start, bmin, count in states.blocks:
             cad = states.cadences[ci]
@@ -245,12 +255,9 @@ def _viterbi(states: _States, ev: _Evidence, opts: ConformOptions, progress: boo
             elif pos.kind == "fields":
                 row = rows[("fields",) + pos.fields]
             else:
-                key = (pos.delta, pos.weight)
-                if key not in blend_cache:
-                    blend_cache[key] = ev.blend_row(i, pos.delta, pos.weight)
-                row = blend_cache[key]
+                row = rows[("blend", pos.delta, pos.weight)]
             lo = left + base
-            emis[start: start + count] = row[lo: lo + count]
+            emis[start: start + count] = row[r, lo: lo + count]
         if cost is None:
             cost = emis.copy()
             switched_bits.append(np.packbits(np.zeros(states.size, bool)))
@@ -365,8 +372,10 @@ def _estimate_framing(path, states: _States, ev: _Evidence, src_small: np.ndarra
     if len(best) < 2:
         return None
     h, w = src_small.shape[-2:]
-    opts = AlignOptions(model="similarity", max_rotate=1.0, max_scale=1.12, residual=False,
-                        coarse_size=64, max_points=2000, iterations=(10, 4))
+    # transfers are scaled and shifted, not turned: no coarse rotation search (the similarity
+    # refinement still measures a small turn); few iterations suffice on 128x72 rasters
+    opts = AlignOptions(model="similarity", max_rotate=0.0, max_scale=1.12, residual=False,
+                        coarse_size=64, max_points=2000, iterations=(6, 3))
 
     def params(g):
         scale = float(np.sqrt(abs(np.linalg.det(g[:2, :2]))))
@@ -400,9 +409,16 @@ def _estimate_framing(path, states: _States, ev: _Evidence, src_small: np.ndarra
                     best_key, best_set = key, agree
         return len(have), best_set or []
 
-    # the first pass's own frames first: when (nearly) all agree, that is the framing
-    for p in range(len(sure)):
+    # the first pass's own frames first: when (nearly) all agree, that is the framing. Spread
+    # over the source (first, last, middle, ...); once three registered pairs from three parts
+    # of the source agree exactly, the others would only confirm it (each costs ~7 ms).
+    order = sorted(range(len(sure)), key=lambda p: (p % 2, p) if p % 2 == 0 else (1, -p))
+    for done, p in enumerate(order, 1):
         register(p, 0)
+        if done >= 3:
+            n_pairs, best_set = consensus()
+            if n_pairs == done and len(best_set) == n_pairs:
+                break
     n_pairs, best_set = consensus()
     if n_pairs < 2:
         return None

@@ -117,3 +117,23 @@ def test_fast_matrix_path_equals_the_textbook_product(shape, offset, opencv, mon
     np.testing.assert_allclose(got, want, atol=2e-7)
     np.testing.assert_allclose(colour.ycbcr_to_rgb(got, "rec709", offset), rgb, atol=5e-7)
     np.testing.assert_allclose(colour.luma(rgb), want[..., 0], atol=2e-7)
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.5])
+def test_large_frame_output_is_bit_identical_to_opencvs_own_output(offset):
+    # Outputs of 32 MB and more are written into buffers.empty_top_down (page-aligned for the
+    # kernel's huge pages, first touched top-down). Only the cost of the first write may change:
+    # every bit must equal cv2.transform into an output OpenCV allocates itself.
+    cv2 = pytest.importorskip("cv2")
+    rgb = np.random.default_rng(5).random((1400, 2001, 3), dtype=np.float32) * 1.5 - 0.25
+    fwd = colour.ycbcr_matrix("rec709").astype(np.float32)
+    mat = np.concatenate([fwd, np.array([[0.0], [offset], [offset]], np.float32)], axis=1)
+    want = cv2.transform(rgb.reshape(-1, 1, 3), mat).reshape(rgb.shape)
+    got = colour.rgb_to_ycbcr(rgb, "rec709", offset)
+    assert got.ctypes.data % (2 << 20) == 0  # the large-output path was taken
+    assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
+    y = cv2.transform(rgb.reshape(-1, 1, 3), fwd[:1]).reshape(rgb.shape[:-1])
+    assert np.array_equal(colour.luma(rgb).view(np.uint32), y.view(np.uint32))  # 11 MB: np.empty
+    # and the values are the textbook product
+    ref = np.einsum("...c,dc->...d", rgb[::37, ::41].astype(np.float64), fwd.astype(np.float64))
+    np.testing.assert_allclose(got[::37, ::41], ref + [0, offset, offset], atol=3e-7)

@@ -196,3 +196,87 @@ def test_sampler_fast_gather_equals_per_cell_sampling(fields, dtype):
     assert np.array_equal(got, np.stack(want))
     if fields:   # the two fields really sample different rows
         assert not np.array_equal(got[0], got[1])
+
+
+def _without_opencv(monkeypatch):
+    from nuke_restore.imaging import conform_features as fe
+
+    real = fe.optional
+    monkeypatch.setattr(fe, "optional", lambda m: None if m == "cv2" else real(m))
+
+
+def test_warp_opencv_and_numpy_paths_agree(monkeypatch):
+    """The reframing warp through OpenCV's remap and through the numpy fallback (no OpenCV) give
+    the same rasters to well below a descriptor's resolution."""
+    import numpy as np
+    from scipy import ndimage
+
+    from nuke_restore.imaging.conform_features import warp_small
+
+    pytest.importorskip("cv2")
+    rng = np.random.default_rng(4)
+    small = ndimage.gaussian_filter(rng.random((5, 2, 40, 64)), (0, 0, 1.5, 1.5)).astype(np.float32)
+    g = np.array([[1.05, 0.01, -1.7], [-0.01, 1.05, 0.9], [0.0, 0.0, 1.0]])
+    fast = warp_small(small, g)
+    _without_opencv(monkeypatch)
+    slow = warp_small(small, g)
+    assert fast.shape == slow.shape == small.shape
+    spread = float(small.max() - small.min())
+    assert np.abs(fast - slow).max() < 1e-3 * spread
+    assert np.abs(fast - small).max() > 0.05 * spread      # it did move the picture
+
+
+def test_cell_means_equal_reshape_mean():
+    import numpy as np
+
+    from nuke_restore.imaging.conform_features import _cell_means
+
+    rng = np.random.default_rng(1)
+    for k in (2, 3, 4):
+        a = rng.random((3, 2, 6 * k, 5 * k)).astype(np.float32)
+        want = a.reshape(3, 2, 6, k, 5, k).mean(axis=(3, 5))
+        np.testing.assert_allclose(_cell_means(a, k), want, rtol=0, atol=1e-6)
+
+
+def test_jpeg_luma_plane_and_damaged_jpeg(tmp_path):
+    """A JPEG's luma is read as its Y' plane alone; a truncated file goes through OpenImageIO,
+    which names it."""
+    import numpy as np
+    import OpenImageIO as oiio
+
+    from nuke_restore.errors import ImagingError
+    from nuke_restore.imaging.conform_features import read_for_luma, read_pixels
+
+    pytest.importorskip("cv2")
+    film = cs.render_film([3], (96, 64), seed=1)
+    path = str(tmp_path / "ref.0001.jpg")
+    out = oiio.ImageOutput.create(path)
+    out.open(path, oiio.ImageSpec(96, 64, 3, "uint8"))
+    out.write_image((np.clip(film[0], 0, 1) * 255).astype(np.uint8))
+    out.close()
+    y = read_for_luma(path, 1)
+    assert y.shape == (64, 96, 1) and y.dtype == np.uint8
+    rgb = read_pixels(path, 1).astype(np.float32)
+    y601 = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    diff = np.abs(y[..., 0] - y601)
+    # Y' of the decoded RGB, rounding apart (and where decoding to RGB clips a saturated colour)
+    assert np.percentile(diff, 99) <= 2.0 and diff.mean() < 0.8
+    data = open(path, "rb").read()
+    cut = tmp_path / "cut.0001.jpg"
+    cut.write_bytes(data[: len(data) // 2])
+    try:
+        arr = read_for_luma(str(cut), 1)
+    except ImagingError as exc:
+        assert "cut.0001.jpg" in str(exc.path or exc)
+    else:   # OpenImageIO decoded what was there: then it came from OpenImageIO, all channels
+        assert arr.shape[2] == 3
+
+
+def test_conform_without_opencv(film, root, monkeypatch):
+    """Every OpenCV fast path has a numpy/OpenImageIO fallback that conforms the same way."""
+    _without_opencv(monkeypatch)
+    case = cs.make_conform_case(root, "pal-nocv", film, range(3, 40), cs.one_to_one(range(42)),
+                                REFRAMED)
+    res = _run(case)
+    _exact(case, res)
+    assert res.stats["framing"] is not None

@@ -1,0 +1,109 @@
+"""Selected rows of an uncompressed RGB DPX, read straight from the file.
+
+The temporal conform samples a frame on a lattice of about 150 rows; a scan frame has 540 to 3,112.
+OpenImageIO decodes the whole frame (every row, byte-swapped and unpacked into a new buffer); this
+reads only the bytes of the rows asked for and unpacks only the columns asked for. Measured on
+960x540 16-bit frames (bench/bench_conform.py's sources): 0.35 ms a frame against 0.75 ms for the
+OpenImageIO read plus the same sampling; the gap grows with the frame (a 4K 10-bit frame is 50 MB,
+of which the lattice needs ~3 MB).
+
+Only the layouts scanners and Nuke write for RGB film scans are read here: one image element,
+RGB (descriptor 50), no run-length encoding, orientation left to right and top to bottom, 10-bit
+filled to 32-bit words (method A) or 16-bit, either byte order. :func:`layout` returns None for
+anything else and the caller reads the file with OpenImageIO, which also reports damaged files.
+The header fields are those of SMPTE ST 268 (the DPX standard): file header at byte 0 (magic,
+offset to the image data), image header at byte 768 (orientation, element count, width, height),
+image element 1 at byte 780 (descriptor at +20, bit size at +23, packing at +24, encoding at +26,
+data offset at +28, end-of-line padding at +32).
+"""
+from __future__ import annotations
+
+import os
+import struct
+import sys
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Layout:
+    offset: int      # first byte of the image data
+    width: int
+    height: int
+    bits: int        # 10 (method A words) or 16
+    big_endian: bool
+    stride: int      # bytes from one row to the next
+
+
+def layout(path: str) -> Optional[Layout]:
+    """The image layout of an RGB DPX this module can read, or None."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(816)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError:
+        return None
+    if len(head) < 816 or head[:4] not in (b"SDPX", b"XPDS"):
+        return None
+    big = head[:4] == b"SDPX"
+    e = ">" if big else "<"
+    (offset,) = struct.unpack(e + "I", head[4:8])
+    orientation, elements = struct.unpack(e + "HH", head[768:772])
+    width, height = struct.unpack(e + "II", head[772:780])
+    descriptor, bits = head[800], head[803]
+    packing, encoding = struct.unpack(e + "HH", head[804:808])
+    data_offset, eol = struct.unpack(e + "II", head[808:816])
+    if orientation != 0 or elements < 1 or encoding != 0 or descriptor != 50:
+        return None
+    if not (0 < width <= 1 << 16 and 0 < height <= 1 << 16):
+        return None
+    if bits == 16:
+        stride = width * 6
+    elif bits == 10 and packing == 1:
+        stride = width * 4
+    else:
+        return None
+    if eol not in (0, 0xFFFFFFFF):
+        stride += eol
+    if data_offset not in (0, 0xFFFFFFFF):
+        offset = data_offset
+    if offset < 768 or offset + stride * height > size:
+        return None      # truncated or inconsistent: OpenImageIO says what is wrong
+    return Layout(offset, width, height, bits, big, stride)
+
+
+def read_rows(path: str, lay: Layout, rows: np.ndarray,
+              pick: Callable[[np.ndarray], np.ndarray]) -> Optional[np.ndarray]:
+    """uint16 RGB at ``rows`` and the columns ``pick`` takes from full-width rows (it gets an
+    n x width x 1-or-3 array of raw values and must only select elements, never compute: the
+    bytes are still in the file's order there); 10-bit values scaled to 16 bits by bit
+    replication, as OpenImageIO does. None when the file changed under us."""
+    r0, r1 = int(rows.min()), int(rows.max()) + 1
+    with open(path, "rb", buffering=0) as fh:
+        if (r1 - r0) * lay.stride <= 16 << 20:
+            # one read of the span: cheaper than a read per row while the rows are close
+            buf = np.empty((r1 - r0) * lay.stride, np.uint8)
+            fh.seek(lay.offset + r0 * lay.stride)
+            if fh.readinto(buf) != buf.size:
+                return None
+            data = buf.reshape(r1 - r0, lay.stride)[rows - r0]
+        else:
+            data = np.empty((len(rows), lay.stride), np.uint8)
+            for k, r in enumerate(rows):
+                fh.seek(lay.offset + int(r) * lay.stride)
+                if fh.readinto(data[k]) != lay.stride:
+                    return None
+    swap = lay.big_endian != (sys.byteorder == "big")
+    if lay.bits == 16:
+        px = pick(data[:, : lay.width * 6].view(np.uint16).reshape(len(rows), lay.width, 3))
+        return px.byteswap() if swap else px
+    # 32-bit words as int32: OpenCV can select those (it has no unsigned 32-bit type)
+    w = pick(data[:, : lay.width * 4].view(np.int32).reshape(len(rows), lay.width, 1))
+    w = (w.byteswap() if swap else w).view(np.uint32).reshape(len(rows), -1)
+    out = np.empty(w.shape + (3,), np.uint16)
+    for c, shift in enumerate((22, 12, 2)):
+        v = ((w >> shift) & 0x3FF).astype(np.uint16)
+        out[..., c] = (v << 6) | (v >> 4)
+    return out
