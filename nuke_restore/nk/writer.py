@@ -557,6 +557,7 @@ class _Writer:
                     digits = name[1:]
                 self.used.add(name)
                 table[key] = name
+        walk = None  # type: ignore[assignment]  # the closure refers to itself: no cycle left
 
     # -- regenerate: emit ----------------------------------------------------------------------------
     def _emit(self, graph: Graph, plans: Dict[int, list], depth: int) -> None:
@@ -787,4 +788,6 @@ def _replay_state(top: Graph) -> Optional[Tuple[Set[int], Set[str]]]:
             return None
     except _Cross:
         return None
+    finally:
+        sim = None  # type: ignore[assignment]  # the closure refers to itself: no cycle left
     return dirty, names

@@ -143,8 +143,10 @@ def _stacks(script: Graph) -> Dict[str, Dict[str, Node]]:
     """{stage prefix: {'SRC': AppendClip, 'REF': AppendClip}} for the training stacks."""
     out: Dict[str, Dict[str, Node]] = {}
     for n in _all(script):
+        if n.cls != "AppendClip":
+            continue
         m = re.match(r"^(S\d+_)?AppendClip_(SRC|REF)$", n.name or "")
-        if n.cls == "AppendClip" and m:
+        if m:
             out.setdefault(m.group(1) or "", {})[m.group(2)] = n
     return out
 
@@ -399,11 +401,16 @@ def rule_write_settings(script: Graph) -> Iterator[Diagnostic]:
                                 script=script)
 
 
+_PATH_KNOBS = ("file", "dataDirectory", "modelFile", "customOCIOConfigPath")
+
+
 def rule_relative_paths(script: Graph) -> Iterator[Diagnostic]:
     """File paths in a built script are relative: no /abs, C:/, \\\\server or ~."""
     for n in _all(script):
-        for knob in ("file", "dataDirectory", "modelFile", "customOCIOConfigPath"):
-            v = n.knob(knob)
+        # One pass over the knobs (the last line of a name counts, as Node.knob reads it).
+        values = {k.name: k.value for k in n.knobs if k.name in _PATH_KNOBS}
+        for knob in _PATH_KNOBS:
+            v = values.get(knob)
             if v is None:
                 continue
             text = parse_word(v)
