@@ -9,8 +9,11 @@ Two figures, both printed against the limit:
   process; also checks that two builds give identical bytes.
 
 On a shared machine (load average above the core count) wall time measures the neighbours, so the
-verdict uses CPU time and the load average is printed with it; system time (file creation) swings
-most with other processes' disk traffic.
+verdict uses CPU time and the load average is printed with it. System time is almost all file and
+folder creation, and swings with deletions: ext4 mounted without a journal (as on this VM) will not
+reuse an inode freed in the last 5-10 minutes, and finding a free one walks past every such inode
+of the block group (``perf``: ``recently_deleted`` under ``ext4_create``), so a build right after
+~10^4 files were deleted near its output pays 2-7 s of system time instead of ~0.4 s.
 Usage: .venv/bin/python bench/bench_build.py [--shots 1000] [--procedure chroma] [--runs 2]
 """
 from __future__ import annotations
@@ -19,7 +22,6 @@ import argparse
 import hashlib
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -83,7 +85,9 @@ def whole_command(data: dict, runs: int):
             digests.add(h.hexdigest())
             if best is None or user + system < best[0] + best[1]:
                 best = (user, system, wall, len(names))
-            shutil.rmtree(out)
+            # Outputs are removed at the end, not between runs: on ext4 without a journal,
+            # creating a file skips every inode deleted nearby in the last minutes, so deleting a
+            # run's 6,000 files would bill the next run for them (system time 0.4 -> 2-7 s).
     return best, digests
 
 
