@@ -1,4 +1,4 @@
-"""OutputTransaction on POSIX works relative to open folder fds (issue 14: fewer syscalls per file).
+"""OutputTransaction on POSIX works relative to open folder fds (fewer system calls per file).
 
 Folders are opened once and reused for every file in them; these tests check that reuse never
 weakens a guarantee: a symbolic link planted in a folder the transaction holds open is still
