@@ -54,7 +54,9 @@ def test_link_swapped_into_the_staging_is_never_written_through_nor_landed(tmp_p
     assert not out.exists() or _tree(out) == []
 
 
-def test_script_appearing_before_commit_is_not_replaced(tmp_path):
+@pytest.mark.parametrize("dir_fd", [True, False], ids=["dir_fd", "lstat-fallback"])
+def test_script_appearing_before_commit_is_not_replaced(tmp_path, monkeypatch, dir_fd):
+    monkeypatch.setattr(fileio, "_DIR_FD", dir_fd)
     out = tmp_path / "out"
     with pytest.raises(OutputExistsError, match="--force"):
         with fileio.OutputTransaction(out) as tx:
