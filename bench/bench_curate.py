@@ -35,6 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from nuke_restore._allocator import keep_frame_buffers  # noqa: E402
 from nuke_restore.imaging import curate as curate_mod  # noqa: E402
 from nuke_restore.imaging import samples, sequence  # noqa: E402
 from nuke_restore.imaging.colour import srgb_to_linear  # noqa: E402
@@ -90,6 +91,8 @@ def run_peer(pattern: str) -> float:
 
 
 def main(argv=None) -> int:
+    # as the `nuke-restore` command runs (nuke_restore/_allocator.py), for both pipelines
+    keep_frame_buffers()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--width", type=int, default=960)
