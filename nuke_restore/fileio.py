@@ -12,8 +12,15 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
 
+from .dirfd import DIR_FD as _DIR_FD  # read at call time: tests switch the fd path off here
+from .dirfd import O_CLOEXEC as _O_CLOEXEC
+from .dirfd import O_DIR as _O_DIR
+from .dirfd import O_NEW as _O_NEW
+from .dirfd import DirWalker, FdCache
+from .dirfd import refuse_link as _refuse_link
+from .dirfd import write_fd as _write_fd
 from .errors import OutputError, OutputExistsError
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -177,167 +184,12 @@ def _parts(rel: str) -> List[str]:
     return [p for p in rel.split("/") if p not in ("", ".")]
 
 
-_DIR_FD = os.open in os.supports_dir_fd and os.mkdir in os.supports_dir_fd and \
-    os.rename in os.supports_dir_fd and os.stat in os.supports_dir_fd and \
-    os.stat in os.supports_follow_symlinks and hasattr(os, "O_NOFOLLOW") and \
-    hasattr(os, "O_DIRECTORY")
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-# A folder opened without following a link in its place; a new file that must not exist yet.
-_O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | _O_CLOEXEC
-_O_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | _O_CLOEXEC
-
-
-def _refuse_link(path: Path) -> OutputError:
-    return OutputError("is a symbolic link inside the output folder; refusing to follow it "
-                       "(remove it)", path=str(path))
-
-
-class _DirWalker:
-    """Opens folders under ``root`` one component at a time without following symbolic links."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def open_dir(self, parts: Sequence[str], create: bool,
-                 created: Optional[List[Path]] = None) -> Optional[int]:
-        """A file descriptor of root/parts (POSIX), None where dir_fd is unsupported (checked
-        with lstat instead), or raises OutputError. ``create`` makes missing folders (listed in
-        ``created``, shallowest first). Returns -1 when a folder is missing and not created."""
-        here = self.root
-        if not _DIR_FD:
-            for part in parts:
-                here = here / part
-                try:
-                    st = os.lstat(here)
-                except FileNotFoundError:
-                    if not create:
-                        return -1
-                    os.mkdir(here)
-                    if created is not None:
-                        created.append(here)
-                    continue
-                if stat.S_ISLNK(st.st_mode):
-                    raise _refuse_link(here)
-                if not stat.S_ISDIR(st.st_mode):
-                    raise OutputError(f"cannot create: {here} is a file, not a folder",
-                                      path=str(here))
-            return None
-        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
-        fd = os.open(str(self.root), os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            for part in parts:
-                here = here / part
-                try:
-                    nfd = os.open(part, flags, dir_fd=fd)
-                except FileNotFoundError:
-                    if not create:
-                        os.close(fd)
-                        return -1
-                    os.mkdir(part, 0o777, dir_fd=fd)
-                    if created is not None:
-                        created.append(here)
-                    nfd = os.open(part, flags, dir_fd=fd)
-                except OSError as exc:
-                    if os.path.islink(here):
-                        raise _refuse_link(here) from None
-                    if exc.errno == errno.ENOTDIR:
-                        raise OutputError(f"cannot create: {here} is a file, not a folder",
-                                          path=str(here)) from None
-                    raise
-                os.close(fd)
-                fd = nfd
-        except BaseException:
-            os.close(fd)
-            raise
-        return fd
-
-
-def _open_dir_at(parent_fd: int, name: str, path: Path) -> int:
-    """The fd of folder ``name`` in ``parent_fd`` (FileNotFoundError when missing); a symbolic
-    link or a file in its place raises OutputError. ``path`` is only for the message."""
-    try:
-        return os.open(name, _O_DIR, dir_fd=parent_fd)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        try:
-            st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
-        except OSError:
-            raise exc from None
-        if stat.S_ISLNK(st.st_mode):
-            raise _refuse_link(path) from None
-        if not stat.S_ISDIR(st.st_mode):
-            raise OutputError(f"cannot create: {path} is a file, not a folder",
-                              path=str(path)) from None
-        raise
-
-
-class _FdChain:
-    """Open folder fds below a root fd, kept for reuse (POSIX, dir_fd).
-
-    Every folder is opened relative to its parent with O_NOFOLLOW: no symbolic link is followed.
-    Files in one folder, or in folders sharing a parent, reuse the fds of the folders already open
-    instead of walking from the root again; the ``limit`` most recently used stay open, so a build
-    of thousands of folders holds a few dozen fds at most. With ``made`` (the staging tree, which
-    only this transaction writes to), a folder not in ``made`` is created first, without asking
-    whether it exists; ``made`` is updated."""
-
-    def __init__(self, root_fd: int, root: Path,
-                 made: Optional[Set[Tuple[str, ...]]] = None, limit: int = 32) -> None:
-        self.root_fd = root_fd
-        self.root = root
-        self.made = made
-        self.limit = max(1, limit)
-        self.open: Dict[Tuple[str, ...], int] = {}  # insertion order = least recently used first
-        self.fd = root_fd  # the deepest folder the last reach() got to
-
-    def reach(self, parts: Sequence[str]) -> int:
-        """Open root/parts as deep as it exists; returns how many components exist (all of them:
-        ``len(parts)``), the deepest one being ``self.fd``."""
-        key = tuple(parts)
-        have = len(key)
-        while have and key[:have] not in self.open:
-            have -= 1
-        fd = self.root_fd
-        if have:
-            fd = self.open.pop(key[:have])
-            self.open[key[:have]] = fd  # most recently used
-        for i in range(have, len(key)):
-            sub = key[:i + 1]
-            if self.made is not None and sub not in self.made:
-                os.mkdir(key[i], 0o777, dir_fd=fd)
-                self.made.add(sub)
-            try:
-                fd = _open_dir_at(fd, key[i], self.root.joinpath(*sub))
-            except FileNotFoundError:
-                self.fd = fd
-                return i
-            self.open[sub] = fd
-            if len(self.open) > self.limit:  # never the fd just opened: it is the newest
-                os.close(self.open.pop(next(iter(self.open))))
-        self.fd = fd
-        return len(key)
-
-    def close(self) -> None:
-        fds, self.open = list(self.open.values()), {}
-        self.fd = self.root_fd
-        for fd in fds:
-            os.close(fd)
-
-
-def _write_fd(fd: int, raw: bytes) -> None:
-    """All of ``raw`` to ``fd`` with os.write (no buffered file object: no isatty/lseek/fstat)."""
-    view = memoryview(raw)
-    while view:
-        view = view[os.write(fd, view):]
-
-
 def read_inside(root: PathLike, rel: str) -> Optional[bytes]:
     """The bytes of root/rel, or None when it does not exist; no symbolic link is followed
     (OutputError), and only a regular file is read."""
     root = Path(root)
     parts = _parts(rel)
-    walker = _DirWalker(root)
+    walker = DirWalker(root, _DIR_FD)
     fd = walker.open_dir(parts[:-1], create=False)
     if fd == -1:
         return None
@@ -441,7 +293,7 @@ class OutputTransaction:
         # to them (dir_fd), each staging folder once, without following any symbolic link.
         self._root_fd: Optional[int] = None
         self._staging_fd: Optional[int] = None
-        self._staged: Optional[_FdChain] = None
+        self._staged: Optional[FdCache] = None
         self._umask = 0o022
         self.folders: List[List[str]] = []
         self.removals: List[List[str]] = []
@@ -476,7 +328,7 @@ class OutputTransaction:
                     self._root_fd = os.open(str(self.root), os.O_RDONLY | os.O_DIRECTORY
                                             | _O_CLOEXEC)
                     self._staging_fd = os.open(self.staging.name, _O_DIR, dir_fd=self._root_fd)
-                    self._staged = _FdChain(self._staging_fd, self.staging, self._staged_folders)
+                    self._staged = FdCache(self._staging_fd, self.staging, self._staged_folders)
         except BaseException:
             self._close_fds()
             self._discard_staging()
@@ -673,7 +525,7 @@ class OutputTransaction:
             self._commit_by_path()
             return
         assert self._root_fd is not None and self._staging_fd is not None
-        dest = _FdChain(self._root_fd, self.root)
+        dest = FdCache(self._root_fd, self.root)
         staged = self._staged
         staged.made = None  # landing only opens staged folders, it never makes one
         backup: List[Optional[int]] = [None]  # fd of staging/.replaced, made when first needed
@@ -721,7 +573,7 @@ class OutputTransaction:
                                           folder_ok=True)
                     if old is not None:
                         moved.append((parent, parts[-1], False, old))
-                walker = _DirWalker(self.root)
+                walker = DirWalker(self.root, _DIR_FD)
                 for parts in self.folders:
                     current = self.root.joinpath(*parts)
                     fd = walker.open_dir(parts, create=True, created=created)
@@ -762,7 +614,7 @@ class OutputTransaction:
         return backup_name
 
     def _undo_fd(self, moved: List[Tuple[Tuple[str, ...], str, bool, Optional[str]]],
-                 created: List[Path], dest: _FdChain, staged: _FdChain,
+                 created: List[Path], dest: FdCache, staged: FdCache,
                  backup_fd: Optional[int]) -> None:
         for parent, name, from_staging, old in reversed(moved):
             try:
@@ -784,7 +636,7 @@ class OutputTransaction:
     def _commit_by_path(self) -> None:
         """``commit`` where folders cannot be opened by fd (Windows): paths checked with lstat."""
         assert self.root is not None and self.staging is not None
-        walker = _DirWalker(self.root)
+        walker = DirWalker(self.root, _DIR_FD)
         backup = self.staging / ".replaced"
         created: List[Path] = []
         # (staged or None for a removal, dest, backup of what dest was)
@@ -842,7 +694,7 @@ class OutputTransaction:
                 raise
             self.committed = True
 
-    def _land_new_folder(self, parent: Tuple[str, ...], walker: _DirWalker,
+    def _land_new_folder(self, parent: Tuple[str, ...], walker: DirWalker,
                          moved: List[Tuple[Optional[Path], Path, Optional[Path]]],
                          landed: Dict[Tuple[str, ...], bool]) -> bool:
         """Move the shallowest folder on the way to ``parent`` that the output lacks into place

@@ -11,7 +11,7 @@ echo "== ruff"
 echo "== vermin (code that runs inside Nuke must run on Python 3.9)"
 "$here/.venv/bin/vermin" --no-tips --violations -t=3.9- --backport dataclasses --eval-annotations \
   init.py menu.py nuke_restore/__init__.py nuke_restore/errors.py nuke_restore/_optional.py \
-  nuke_restore/fileio.py nuke_restore/nk nuke_restore/nukeside nuke_restore/recipes nuke_restore/config
+  nuke_restore/fileio.py nuke_restore/dirfd.py nuke_restore/nk nuke_restore/nukeside nuke_restore/recipes nuke_restore/config
 if ! command -v tclsh >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   # Debian's tclsh is the oracle of the untrusted-script tests (tests/tcl_oracle.py); they skip without it.
   echo "== apt-get install tcl (for the TCL oracle)"
