@@ -627,11 +627,7 @@ class OutputTransaction:
                     os.rename(old, name, src_dir_fd=backup_fd, dst_dir_fd=dest.fd)
             except (OSError, OutputError):
                 pass
-        for folder in reversed(created):
-            try:
-                os.rmdir(folder)
-            except OSError:
-                pass
+        _remove_empty(created)
 
     def _commit_by_path(self) -> None:
         """``commit`` where folders cannot be opened by fd (Windows): paths checked with lstat."""
@@ -727,8 +723,13 @@ class OutputTransaction:
                     os.rename(old, dest)
             except OSError:
                 pass
-        for folder in reversed(created):
-            try:
-                os.rmdir(folder)
-            except OSError:
-                pass
+        _remove_empty(created)
+
+
+def _remove_empty(folders) -> None:
+    """Remove the folders a failed landing created, newest first (those still empty)."""
+    for folder in reversed(folders):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
