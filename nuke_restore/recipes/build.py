@@ -19,7 +19,7 @@ from ..nk.writer import write_script
 from . import provenance as pv
 from .chains import PIPELINE, Ctx, Paths, StageInfo
 from .graph import Builder
-from .knobdefs import ROOT_OCIO_LUTS
+from .knobdefs import ROOT_OCIO_LUTS, monitor_lut_for
 from .units import Unit, make_units
 
 logger = logging.getLogger(__name__)
@@ -144,8 +144,10 @@ def _new_ctx(cfg: JobConfig, proc: Procedure, unit: Unit, paths: Paths, version:
     root_knobs.append(("workingSpaceLUT", p.working_space))
     # Viewer and file LUTs Nuke writes on save in OCIO mode: the same values in every real
     # Nuke-saved OCIO script of the test corpus (6 of 6; OCIO roles, so valid in any ACES config).
-    # monitorLut/monitorOutLUT are left out: real files hold only aces_1.x display names
-    # ("sRGB (ACES)"); how Nuke names an OCIO v2 config's display/view there is not evidenced.
+    # monitorLut only where evidenced (knobdefs.monitor_lut_for: Nuke's ACES 1.x configs)
+    monitor = None if p.ocio_config_path else monitor_lut_for(p.ocio_config)
+    if monitor:
+        root_knobs.append(monitor)
     root_knobs += [(k, v) for k, v in ROOT_OCIO_LUTS if k != "workingSpaceLUT"]
     script = Script.new(check_text(p.nuke_version, "version", "project.nuke_version"))
     root = script.root

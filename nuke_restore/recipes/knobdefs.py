@@ -81,6 +81,19 @@ ROOT_OCIO_LUTS: Tuple[Tuple[str, str], ...] = (
     ("int8Lut", "matte_paint"), ("int16Lut", "texture_paint"), ("logLut", "compositing_log"),
     ("floatLut", "scene_linear"),
 )
+# Root `monitorLut` under Nuke's own ACES 1.x configs (`aces_1.0.3`, `aces_1.1`, `aces_1.2`): 5 of 5
+# corpus scripts with such a config write `monitorLut "sRGB (ACES)"` (the config's display "ACES",
+# view "sRGB"). Not written for other configs: no real file shows how Nuke names the display and
+# view of the OCIO v2 configs there, so Nuke's own default view applies. `monitorOutLUT` is not
+# written for any: the corpus has both "sRGB (ACES)" and "Rec.709 (ACES)" (a user's choice).
+ACES1_MONITOR_LUT = ("monitorLut", "sRGB (ACES)")
+
+
+def monitor_lut_for(ocio_config: str) -> Optional[Tuple[str, str]]:
+    """The Root ``monitorLut`` knob Nuke writes for ``ocio_config``, or None where not evidenced."""
+    return ACES1_MONITOR_LUT if ocio_config.startswith("aces_1.") else None
+
+
 # Read `file_type` from the file's suffix. Nuke 13 and later write it on every Read with a file
 # (corpus: `input_seq_####.jpg` -> `file_type jpeg`, .png -> png, .exr -> exr); the value must be an
 # item of the 17.0v3 Read file_type menu, where `.jpg`/`.tif` are `jpeg`/`tiff`.

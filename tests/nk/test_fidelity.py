@@ -216,6 +216,37 @@ def test_root_ocio_lut_knobs(corpus_nodes, golden_nodes):
         assert [k for k in names if k in common] == common
 
 
+def test_monitor_lut_only_where_real_files_show_it(corpus_nodes):
+    """Under an ACES 1.x config every real OCIO Root writes monitorLut "sRGB (ACES)", between
+    workingSpaceLUT and int8Lut; ours writes the same there, and nothing for other configs."""
+    from nuke_restore.config import config_from_dict
+    from nuke_restore.recipes import build_scripts
+
+    aces1 = [n for _f, n in corpus_nodes if n.cls == "Root" and n.knob("colorManagement") == "OCIO"
+             and "(ACES)" in (n.knob("monitorOutLUT") or "")]
+    assert len(aces1) >= 4
+    assert {parse_word(n.knob("monitorLut")) for n in aces1} == {"sRGB (ACES)"}
+
+    def root_for(ocio_config):
+        data = {"project": {"name": "T", "format": {"width": 256, "height": 144},
+                            "ocio_config": ocio_config},
+                "clips": {"main": {"source": "p/S_####.exr", "reference": "p/R_####.exr",
+                                   "first": 1001, "last": 1004}},
+                "procedures": ["chroma"]}
+        text = build_scripts(config_from_dict(data, path="t.yaml"))[0].text
+        return next(n for n in parse_bytes(text.encode()).walk() if n.cls == "Root")
+
+    root = root_for("aces_1.2")
+    assert parse_word(root.knob("monitorLut")) == "sRGB (ACES)"
+    assert root.knob("monitorOutLUT") is None
+    names = _knobs(root)
+    for real in aces1:
+        order = [k for k in _knobs(real) if k in names and k in
+                 ("workingSpaceLUT", "monitorLut", "int8Lut")]
+        assert order == [k for k in names if k in order]
+    assert root_for("fn-nuke_studio-config-v1.0.0_aces-v1.3_ocio-v2.1").knob("monitorLut") is None
+
+
 def test_read_file_type_from_suffix(corpus_nodes):
     """Nuke 13 and later write file_type on every Read with a file; ours derives it the same way."""
     checked = 0
