@@ -8,7 +8,6 @@ writing into open, so thousands of files cost one open per folder, not a walk pe
 """
 from __future__ import annotations
 
-import errno
 import os
 import stat
 from pathlib import Path
@@ -29,6 +28,10 @@ O_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | O_
 def refuse_link(path: Path) -> OutputError:
     return OutputError("is a symbolic link inside the output folder; refusing to follow it "
                        "(remove it)", path=str(path))
+
+
+def not_a_folder(path: Path) -> OutputError:
+    return OutputError(f"cannot create: {path} is a file, not a folder", path=str(path))
 
 
 class DirWalker:
@@ -59,16 +62,14 @@ class DirWalker:
                 if stat.S_ISLNK(st.st_mode):
                     raise refuse_link(here)
                 if not stat.S_ISDIR(st.st_mode):
-                    raise OutputError(f"cannot create: {here} is a file, not a folder",
-                                      path=str(here))
+                    raise not_a_folder(here)
             return None
-        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
-        fd = os.open(str(self.root), os.O_RDONLY | os.O_DIRECTORY)
+        fd = os.open(str(self.root), os.O_RDONLY | os.O_DIRECTORY | O_CLOEXEC)
         try:
             for part in parts:
                 here = here / part
                 try:
-                    nfd = os.open(part, flags, dir_fd=fd)
+                    nfd = open_dir_at(fd, part, here)
                 except FileNotFoundError:
                     if not create:
                         os.close(fd)
@@ -76,14 +77,7 @@ class DirWalker:
                     os.mkdir(part, 0o777, dir_fd=fd)
                     if created is not None:
                         created.append(here)
-                    nfd = os.open(part, flags, dir_fd=fd)
-                except OSError as exc:
-                    if os.path.islink(here):
-                        raise refuse_link(here) from None
-                    if exc.errno == errno.ENOTDIR:
-                        raise OutputError(f"cannot create: {here} is a file, not a folder",
-                                          path=str(here)) from None
-                    raise
+                    nfd = open_dir_at(fd, part, here)
                 os.close(fd)
                 fd = nfd
         except BaseException:
@@ -107,8 +101,7 @@ def open_dir_at(parent_fd: int, name: str, path: Path) -> int:
         if stat.S_ISLNK(st.st_mode):
             raise refuse_link(path) from None
         if not stat.S_ISDIR(st.st_mode):
-            raise OutputError(f"cannot create: {path} is a file, not a folder",
-                              path=str(path)) from None
+            raise not_a_folder(path) from None
         raise
 
 
