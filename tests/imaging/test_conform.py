@@ -64,6 +64,9 @@ def test_pal_offset_reframed(film, root):
     assert [s["kind"] for s in fm.cadence] == ["1:1"] and fm.breaks == []
     framing = res.stats["framing"]
     assert framing is not None and abs(framing["scale"] - 1 / 0.96) < 0.01
+    # the picture's centre: 2 % crop each side and 1 % shift right, as shares of the source
+    want_x, want_y = (0.5 - 0.03) / 0.96 - 0.5, 0.0
+    assert abs(framing["shift"][0] - want_x) < 0.004 and abs(framing["shift"][1] - want_y) < 0.004
     assert all(0.5 <= m.confidence <= 1.0 for _f, m in fm)
 
 
@@ -224,6 +227,24 @@ def test_warp_opencv_and_numpy_paths_agree(monkeypatch):
     spread = float(small.max() - small.min())
     assert np.abs(fast - slow).max() < 1e-3 * spread
     assert np.abs(fast - small).max() > 0.05 * spread      # it did move the picture
+
+
+def test_phase_shift_finds_subpixel_translation():
+    """The framing's shift measure: src(x) ~ ref(x + d), to a tenth of a pixel, either sign."""
+    import numpy as np
+    from scipy import ndimage
+
+    from nuke_restore.imaging.conform import _phase_shifts
+    from nuke_restore.imaging.conform_features import warp_small
+
+    rng = np.random.default_rng(7)
+    ref = ndimage.gaussian_filter(rng.random((72, 128)), 2.0).astype(np.float32)
+    for d in ((2.3, -1.6), (-4.7, 0.4), (0.0, 3.2)):
+        g = np.array([[1.0, 0.0, -d[0]], [0.0, 1.0, -d[1]], [0.0, 0.0, 1.0]])
+        src = warp_small(ref[None], g)[0]          # src(x) = ref(x - d)
+        ((du, dv, peak),) = _phase_shifts(src[None], ref[None])
+        assert abs(du + d[0]) < 0.15 and abs(dv + d[1]) < 0.15, (d, du, dv)
+        assert peak > 0.3
 
 
 def test_cell_means_equal_reshape_mean():
