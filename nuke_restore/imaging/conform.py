@@ -329,7 +329,11 @@ def conform(source, reference, source_frames: Optional[Sequence[int]] = None,
         framing = _estimate_framing(path1, states, ev1, src_small, ref_small)
         del ev1, path1     # its n x m matrices: not alive while the second pass builds its own
     if framing is not None:
-        ref_small = warp_small(ref_small, framing["sampling"])
+        # the source brought onto the reference's framing: src(x) ~ ref(G x), so the warped
+        # source src(G^-1 y) ~ ref(y). One raster a source frame instead of two (the fields) a
+        # reference frame.
+        src_desc = descriptors(warp_small(src_small, np.linalg.inv(framing["sampling"])),
+                               grid)[:, 0]
     ev = _Evidence(src_desc, descriptors(ref_small, grid), opts, (states.pad_left, states.pad_right))
     path, total = _viterbi(states, ev, opts, opts.progress)
     t2 = time.perf_counter()
