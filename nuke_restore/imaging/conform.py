@@ -194,37 +194,93 @@ class _Evidence:
         self.none = opts.none_cost
         self.pad = pad
 
-    def _padded(self, corr: np.ndarray) -> np.ndarray:
-        """Cost rows (one per row of ``corr``, n' x m) padded with the none cost both sides."""
-        left, right = self.pad
-        out = np.full((corr.shape[0], left + self.m + right + 1), self.none, np.float64)
-        np.minimum(1.0 - corr, self.cap, out=out[:, left: left + self.m])
-        return out
+    def fill(self, i0: int, i1: int, kinds: Sequence[Any], out: np.ndarray) -> None:
+        """Cost rows for source indices ``i0 .. i1 - 1`` into ``out[k, : i1 - i0]`` (kinds x
+        frames x padded width; the padding holds the none cost and is not touched), one kind of
+        position per ``kinds`` entry: "clean", ("fields", f0, f1), ("blend", delta, weight). A
+        block of frames at a time: one numpy pass per kind instead of one per frame and kind."""
+        count, m = i1 - i0, self.m
+        left = self.pad[0]
 
-    def rows(self, i0: int, i1: int, blends: Sequence[Tuple[int, float]]) -> Dict[Any, np.ndarray]:
-        """Padded cost rows for source indices ``i0 .. i1 - 1``, keyed by position kind: "clean",
-        ("fields", f0, f1), ("blend", delta, weight). A block of frames at a time: one numpy pass
-        per kind instead of one per frame and kind."""
-        out: Dict[Any, np.ndarray] = {"clean": self._padded(self.cframe[i0:i1])}
-        for f0, f1 in ((1, 0), (0, 1)):
-            # field f0 of frame j and field f1 of frame j + 1, indexed by j
-            row = np.full((i1 - i0, self.m), -1.0)
-            row[:, : self.m - 1] = 0.5 * (self.cf[f0][i0:i1, :-1] + self.cf[f1][i0:i1, 1:])
-            out[("fields", f0, f1)] = self._padded(row)
+        def put(k: int, corr: np.ndarray) -> None:
+            dst = out[k, :count, left: left + m]
+            np.subtract(1.0, corr, out=dst)
+            np.minimum(dst, self.cap, out=dst)
+
         idx = np.arange(i0, i1)
-        for delta, weight in blends:
-            k = idx + delta
-            inside = (k >= 0) & (k < self.n)
-            kk = np.clip(k, 0, self.n - 1)
-            rho = self.adj[np.clip(np.minimum(idx, kk), 0, max(0, self.n - 2))] if self.n > 1 \
-                else np.zeros(len(idx))
-            norm = np.sqrt((1 - weight) ** 2 + weight ** 2 + 2 * weight * (1 - weight) * rho)
-            corr = ((1 - weight) * self.cframe[i0:i1] + weight * self.cframe[kk]) / \
-                np.maximum(norm, 1e-6)[:, None]
-            # past either end there is no neighbour to blend with: the clean correlation
-            corr[~inside] = self.cframe[i0:i1][~inside]
-            out[("blend", delta, weight)] = self._padded(corr)
-        return out
+        for k, kind in enumerate(kinds):
+            if kind == "clean":
+                put(k, self.cframe[i0:i1])
+            elif kind[0] == "fields":
+                # field f0 of frame j and field f1 of frame j + 1, indexed by j
+                f0, f1 = kind[1:]
+                row = np.full((count, m), -1.0)
+                row[:, : m - 1] = 0.5 * (self.cf[f0][i0:i1, :-1] + self.cf[f1][i0:i1, 1:])
+                put(k, row)
+            else:
+                delta, weight = kind[1:]
+                j = idx + delta
+                inside = (j >= 0) & (j < self.n)
+                jj = np.clip(j, 0, self.n - 1)
+                rho = self.adj[np.clip(np.minimum(idx, jj), 0, max(0, self.n - 2))] \
+                    if self.n > 1 else np.zeros(len(idx))
+                norm = np.sqrt((1 - weight) ** 2 + weight ** 2 + 2 * weight * (1 - weight) * rho)
+                corr = ((1 - weight) * self.cframe[i0:i1] + weight * self.cframe[jj]) / \
+                    np.maximum(norm, 1e-6)[:, None]
+                # past either end there is no neighbour to blend with: the clean correlation
+                corr[~inside] = self.cframe[i0:i1][~inside]
+                put(k, corr)
+
+
+class _Gather:
+    """Where each state's emission cost sits in a block of cost rows: a state ``(cadence, a, b)``
+    reads row kind ``kind(i)`` at column ``left + base(i) + (b - bmin)``, and both repeat with
+    the cadence cycle. The block of frames is a whole number of cycles of every cadence, so one
+    index table (frames of a block x states) serves every block, moved on by a fixed step per
+    state: the emissions of a whole block of frames are one gather."""
+
+    def __init__(self, states: _States, kinds: Sequence[Any], left: int, width: int,
+                 target: int = 32):
+        cads = states.cadences
+        blocks = states.blocks
+        cycle = 1
+        for c in cads:
+            cycle = cycle * c.p // np.gcd(cycle, c.p)
+        self.cycle = cycle
+        self.frames = cycle * max(1, target // cycle)
+        kind_index = {k: n for n, k in enumerate(kinds)}
+        counts = np.array([c for *_x, c in blocks])
+        first = np.empty((self.frames, len(blocks)), np.intp)
+        step = np.empty(len(blocks), np.intp)
+        for n, (ci, a, _start, bmin, _count) in enumerate(blocks):
+            cad = cads[ci]
+            step[n] = cad.q * (cycle // cad.p)
+            for r in range(self.frames):
+                k, c = divmod(r + a, cad.p)
+                pos = cad.positions[c]
+                row = kind_index[_row_key(pos)] * self.frames + r
+                first[r, n] = row * width + left + cad.q * k + pos.offset + bmin
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        # state 0 ("none") reads the element after the stack, which holds the none cost
+        self.size = len(kinds) * self.frames * width + 1
+        self.first = np.empty((self.frames, states.size), np.intp)
+        self.first[:, 0] = self.size - 1
+        self.first[:, 1:] = first[:, np.repeat(np.arange(len(blocks)), counts)] + within
+        self.step = np.concatenate([[0], np.repeat(step, counts)])
+
+    def emissions(self, flat: np.ndarray, i0: int, count: int) -> np.ndarray:
+        """(count x states) emission costs of ``count`` frames from source index ``i0`` (a
+        multiple of ``frames``) from their stack of cost rows, flattened, and the none cost
+        after it (``size`` elements in all)."""
+        return np.take(flat, self.first[:count] + (i0 // self.cycle) * self.step)
+
+
+def _row_key(pos: Position) -> Any:
+    if pos.kind == "clean":
+        return "clean"
+    if pos.kind == "fields":
+        return ("fields",) + pos.fields
+    return ("blend", pos.delta, pos.weight)
 
 
 def _viterbi(states: _States, ev: _Evidence, opts: ConformOptions, progress: bool
@@ -233,31 +289,26 @@ def _viterbi(states: _States, ev: _Evidence, opts: ConformOptions, progress: boo
 
     n = ev.n
     left = states.pad_left
-    emis = np.empty(states.size, np.float64)
     switched_bits = []
     argmins = []
     cost = None
     bar = progress_bar(total=n, desc="align", enabled=progress)
     blends = sorted({(p.delta, p.weight) for c in states.cadences for p in c.positions
                      if p.kind == "blend"})
-    block = 32        # frames whose cost rows are computed together (bounded memory on long reels)
-    rows: Dict[Any, np.ndarray] = {}
+    kinds = ["clean", ("fields", 1, 0), ("fields", 0, 1)] + [("blend",) + b for b in blends]
+    width = left + ev.m + states.pad_right + 1
+    # frames whose cost rows and emissions are computed together (bounded memory on long reels)
+    gather = _Gather(states, kinds, left, width)
+    block = gather.frames
+    flat = np.full(gather.size, opts.none_cost, np.float64)    # the padding keeps it
+    stack = flat[:-1].reshape(len(kinds), block, width)
     for i in range(n):
-        if i % block == 0:
-            rows = ev.rows(i, min(n, i + block), blends)
         r = i % block
-        emis[0] = opts.none_cost
-        for ci, a, start, bmin, count in states.blocks:
-            cad = states.cadences[ci]
-            pos, base = _where(cad, a, bmin, i)
-            if pos.kind == "clean":
-                row = rows["clean"]
-            elif pos.kind == "fields":
-                row = rows[("fields",) + pos.fields]
-            else:
-                row = rows[("blend", pos.delta, pos.weight)]
-            lo = left + base
-            emis[start: start + count] = row[r, lo: lo + count]
+        if r == 0:
+            count = min(n, i + block) - i
+            ev.fill(i, i + count, kinds, stack)
+            block_emis = gather.emissions(flat, i, count)
+        emis = block_emis[r]
         if cost is None:
             cost = emis.copy()
             switched_bits.append(np.packbits(np.zeros(states.size, bool)))

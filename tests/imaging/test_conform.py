@@ -301,3 +301,44 @@ def test_conform_without_opencv(film, root, monkeypatch):
     res = _run(case)
     _exact(case, res)
     assert res.stats["framing"] is not None
+
+
+def test_viterbi_emission_table_equals_per_state_lookup():
+    """The one-gather emission table reads, for every frame and state, the cost the state's
+    cadence position names (checked against a lookup state by state, frame by frame)."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n, m = 47, 61
+    src = rng.standard_normal((n, 20))
+    ref = rng.standard_normal((m, 2, 20))
+    src /= np.linalg.norm(src, axis=1, keepdims=True)
+    ref /= np.linalg.norm(ref, axis=2, keepdims=True)
+    opts = cf.ConformOptions()
+    states = cf._States(list(cf.CADENCES), n, m)
+    ev = cf._Evidence(src, ref, opts, (states.pad_left, states.pad_right))
+    blends = sorted({(p.delta, p.weight) for c in cf.CADENCES for p in c.positions
+                     if p.kind == "blend"})
+    kinds = ["clean", ("fields", 1, 0), ("fields", 0, 1)] + [("blend",) + b for b in blends]
+    width = states.pad_left + m + states.pad_right + 1
+    gather = cf._Gather(states, kinds, states.pad_left, width)
+    flat = np.full(gather.size, opts.none_cost)
+    stack = flat[:-1].reshape(len(kinds), gather.frames, width)
+    checked = 0
+    for i0 in range(0, n, gather.frames):
+        count = min(n, i0 + gather.frames) - i0
+        ev.fill(i0, i0 + count, kinds, stack)
+        got = gather.emissions(flat, i0, count)
+        for r in range(count):
+            i = i0 + r
+            assert got[r, 0] == opts.none_cost
+            for s in range(1, states.size, 7):
+                ci, a, b = states.decode(s)
+                pos, j = cf._where(states.cadences[ci], a, b, i)
+                if not 0 <= j < m:
+                    want = opts.none_cost
+                else:
+                    want = stack[kinds.index(cf._row_key(pos)), r, states.pad_left + j]
+                assert got[r, s] == want, (i, s)
+                checked += 1
+    assert checked > 10000
