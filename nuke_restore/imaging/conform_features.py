@@ -169,20 +169,24 @@ def _blur_matrix(n: int, sigma: float) -> np.ndarray:
 class Sampler:
     """Luma of a frame's active picture on a small raster (``size`` = (w, h)), per field or whole.
 
-    ``k`` x ``k`` pixels are sampled per small cell on a regular lattice over the active picture
-    (no full-size float copy is made: a 960x540 frame costs about a millisecond).
+    ``k`` columns by ``k_rows`` rows (default ``k``) are sampled per small cell on a regular
+    lattice over the active picture (no full-size float copy is made: a 960x540 frame costs about
+    a millisecond). A source read from a DPX pays for every row it samples and hardly for columns,
+    so it is sampled 4 x 1: as many samples a cell, half the rows of 2 x 2.
     """
 
-    def __init__(self, active: Active, size: Tuple[int, int], fields: bool, k: int = 2):
+    def __init__(self, active: Active, size: Tuple[int, int], fields: bool, k: int = 2,
+                 k_rows: Optional[int] = None):
         self.active = active
         self.size = size
         self.fields = fields
         self.k = k
+        self.k_rows = kr = k_rows or k
         sw, sh = size
         a = active
         self.cols = np.clip(np.floor(a.left + (np.arange(sw * k) + 0.5) * (a.right - a.left)
                                      / (sw * k)).astype(np.intp), 0, a.width - 1)
-        pos = a.top + (np.arange(sh * k) + 0.5) * (a.bottom - a.top) / (sh * k)
+        pos = a.top + (np.arange(sh * kr) + 0.5) * (a.bottom - a.top) / (sh * kr)
         if fields:
             self.rows = []
             for par in (0, 1):
@@ -224,12 +228,19 @@ class Sampler:
         None when the file's layout is not one that module reads."""
         from . import dpx_rows
 
-        lay = dpx_rows.layout(path)
-        if lay is None:
-            return None
-        if (lay.height, lay.width) != (self.active.height, self.active.width):
-            self._wrong_size(lay.width, lay.height)
-        px = dpx_rows.read_rows(path, lay, self._all_rows(), self._pick_cols)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except OSError:
+            return None      # OpenImageIO says what is wrong
+        try:       # one open for the header and the rows
+            lay = dpx_rows.layout(fd)
+            if lay is None:
+                return None
+            if (lay.height, lay.width) != (self.active.height, self.active.width):
+                self._wrong_size(lay.width, lay.height)
+            px = dpx_rows.read_rows(fd, lay, self._all_rows(), self._pick_cols)
+        finally:
+            os.close(fd)
         return None if px is None else self._cells(px, False)
 
     def _wrong_size(self, w: int, h: int):
@@ -240,12 +251,12 @@ class Sampler:
         return self.rows[0] if len(self.rows) == 1 else np.concatenate(self.rows)
 
     def _cells(self, samples: np.ndarray, linear: bool) -> np.ndarray:
-        """Means of ``k`` x ``k`` samples: the small raster (fields x h x w), float32 luma."""
+        """Means of ``k`` x ``k_rows`` samples: the small raster (fields x h x w), float32 luma."""
         sw, sh = self.size
-        k = self.k
+        k, kr = self.k, self.k_rows
         nf = len(self.rows)
         area = optional("cv2")
-        if area is not None and len(samples) == nf * sh * k:
+        if area is not None and len(samples) == nf * sh * kr:
             scale = None
             if samples.shape[2] == 1 and samples.dtype.kind == "u" and not linear:
                 # one luma channel as stored: the integer scale is applied to the means (a
@@ -254,22 +265,22 @@ class Sampler:
                 scale = np.float32(1.0 / np.iinfo(samples.dtype).max)
             else:
                 y = to_luma(samples, linear)
-            # OpenCV's area resize by a whole factor is the mean of each k x k block (it never
+            # OpenCV's area resize by whole factors is the mean of each block (it never
             # straddles two fields: each field's rows are a whole number of cells): 2.5x the
             # strided adds below
             out = area.resize(y, (sw, nf * sh), interpolation=area.INTER_AREA)
             if scale is not None:
                 out *= scale
             return out.reshape(nf, sh, sw)
-        y = to_luma(samples, linear).reshape(nf, sh * k, sw * k)
-        acc = y[:, 0::k]
-        for r in range(1, k):
-            acc = acc + y[:, r::k]
+        y = to_luma(samples, linear).reshape(nf, sh * kr, sw * k)
+        acc = y[:, 0::kr]
+        for r in range(1, kr):
+            acc = acc + y[:, r::kr]
         acc = acc.reshape(nf, sh, sw, k)
         cell = acc[..., 0]
         for c in range(1, k):
             cell = cell + acc[..., c]
-        return cell * np.float32(1.0 / (k * k))
+        return cell * np.float32(1.0 / (k * kr))
 
 
 def grid_for(active: Active, grid_width: int, fields: bool = True) -> Tuple[int, int]:
@@ -314,7 +325,7 @@ def read_small(seq, frames: Sequence[int], grid: Optional[Tuple[int, int]], grid
     grid = grid or grid_for(active, grid_width, fields)
     gw, gh = grid
     f = small_factor(grid)
-    sampler = Sampler(active, (f * gw, f * gh), fields)
+    sampler = Sampler(active, (f * gw, f * gh), fields, *((2,) if fields else (4, 1)))
     out = np.empty((len(frames), 2 if fields else 1, f * gh, f * gw), np.float32)
 
     def one(i):

@@ -22,7 +22,7 @@ import os
 import struct
 import sys
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import numpy as np
 
@@ -37,12 +37,18 @@ class Layout:
     stride: int      # bytes from one row to the next
 
 
-def layout(path: str) -> Optional[Layout]:
-    """The image layout of an RGB DPX this module can read, or None."""
+def layout(path: Union[str, int]) -> Optional[Layout]:
+    """The image layout of an RGB DPX this module can read (a path, or a file descriptor open
+    for reading), or None."""
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(816)
-            size = os.fstat(fh.fileno()).st_size
+        if isinstance(path, int):
+            head = bytearray(816)
+            head = bytes(head[: _pread_into(path, np.frombuffer(head, np.uint8), 0)])
+            size = os.fstat(path).st_size
+        else:
+            with open(path, "rb") as fh:
+                head = fh.read(816)
+                size = os.fstat(fh.fileno()).st_size
     except OSError:
         return None
     if len(head) < 816 or head[:4] not in (b"SDPX", b"XPDS"):
@@ -74,29 +80,23 @@ def layout(path: str) -> Optional[Layout]:
     return Layout(offset, width, height, bits, big, stride)
 
 
-def read_rows(path: str, lay: Layout, rows: np.ndarray,
+def read_rows(path: Union[str, int], lay: Layout, rows: np.ndarray,
               pick: Callable[[np.ndarray], np.ndarray]) -> Optional[np.ndarray]:
     """uint16 RGB at ``rows`` and the columns ``pick`` takes from full-width rows (it gets an
     n x width x 1-or-3 array of raw values and must only select elements, never compute: the
     bytes are still in the file's order there); 10-bit values scaled to 16 bits by bit
-    replication, as OpenImageIO does. None when the file changed under us."""
-    r0, r1 = int(rows.min()), int(rows.max()) + 1
-    with open(path, "rb", buffering=0) as fh:
-        if 4 * len(rows) >= r1 - r0:
-            # one read of the span while the rows are dense (1 in 4 or more): cheaper than a read
-            # per row then; a 2K scan sampled at 144 of 1,556 rows reads row by row (0.85 ms
-            # against 2.1-2.6 ms for the span)
-            buf = np.empty((r1 - r0) * lay.stride, np.uint8)
-            fh.seek(lay.offset + r0 * lay.stride)
-            if fh.readinto(buf) != buf.size:
-                return None
-            data = buf.reshape(r1 - r0, lay.stride)[rows - r0]
-        else:
-            data = np.empty((len(rows), lay.stride), np.uint8)
-            for k, r in enumerate(rows):
-                fh.seek(lay.offset + int(r) * lay.stride)
-                if fh.readinto(data[k]) != lay.stride:
-                    return None
+    replication, as OpenImageIO does. ``path`` may be a file descriptor open for reading (as
+    :func:`layout` was given). None when the file changed under us."""
+    if isinstance(path, int):
+        data = _read(path, lay, rows)
+    else:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            data = _read(fd, lay, rows)
+        finally:
+            os.close(fd)
+    if data is None:
+        return None
     swap = lay.big_endian != (sys.byteorder == "big")
     if lay.bits == 16:
         px = pick(data[:, : lay.width * 6].view(np.uint16).reshape(len(rows), lay.width, 3))
@@ -109,3 +109,48 @@ def read_rows(path: str, lay: Layout, rows: np.ndarray,
         v = ((w >> shift) & 0x3FF).astype(np.uint16)
         out[..., c] = (v << 6) | (v >> 4)
     return out
+
+
+def _read(fd: int, lay: Layout, rows: np.ndarray) -> Optional[np.ndarray]:
+    """The raw bytes of ``rows`` (n x stride), or None when the file is shorter than its layout."""
+    r0, r1 = int(rows.min()), int(rows.max()) + 1
+    if 4 * len(rows) >= r1 - r0:
+        # one read of the span while the rows are dense (1 in 4 or more): cheaper than a read
+        # per row then; a 2K scan sampled at 144 of 1,556 rows reads row by row (0.85 ms
+        # against 2.1-2.6 ms for the span)
+        buf = np.empty((r1 - r0) * lay.stride, np.uint8)
+        if _pread_into(fd, buf, lay.offset + r0 * lay.stride) != buf.size:
+            return None
+        return buf.reshape(r1 - r0, lay.stride)[rows - r0]
+    data = np.empty((len(rows), lay.stride), np.uint8)
+    for k, off in enumerate((lay.offset + rows * lay.stride).tolist()):
+        if _pread_into(fd, data[k], off) != lay.stride:
+            return None
+    return data
+
+
+def _pread_into(fd: int, buf: np.ndarray, offset: int) -> int:
+    """Bytes read into ``buf`` from ``offset`` (one positioned read where the system has it:
+    a row costs one system call, not a seek and a read)."""
+    if _PREADV is not None:
+        got = 0
+        view = memoryview(buf).cast("B")
+        while got < len(view):
+            n = _PREADV(fd, [view[got:]], offset + got)
+            if n <= 0:
+                break
+            got += n
+        return got
+    os.lseek(fd, offset, os.SEEK_SET)
+    view = memoryview(buf).cast("B")
+    got = 0
+    while got < len(view):
+        chunk = os.read(fd, len(view) - got)
+        if not chunk:
+            break
+        view[got: got + len(chunk)] = chunk
+        got += len(chunk)
+    return got
+
+
+_PREADV = getattr(os, "preadv", None)

@@ -1,6 +1,8 @@
 """Reading sampled rows of a DPX straight from the file gives OpenImageIO's pixels exactly."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 np = pytest.importorskip("numpy")
@@ -20,9 +22,12 @@ def _write(path, img, bits, endian):
     out.close()
 
 
+@pytest.mark.parametrize("positioned", [True, False])
 @pytest.mark.parametrize("bits", [10, 16])
 @pytest.mark.parametrize("endian", ["little", "big"])
-def test_rows_equal_openimageio(tmp_path, bits, endian):
+def test_rows_equal_openimageio(tmp_path, bits, endian, positioned, monkeypatch):
+    if not positioned:     # as on a system without os.preadv (Windows): seek and read
+        monkeypatch.setattr(dpx_rows, "_PREADV", None)
     rng = np.random.default_rng(bits)
     img = (rng.integers(0, 1 << bits, (23, 41, 3)) << (16 - bits)).astype(np.uint16)
     path = tmp_path / "scan.1001.dpx"
@@ -34,6 +39,15 @@ def test_rows_equal_openimageio(tmp_path, bits, endian):
     full = read_pixels(str(path))
     got = dpx_rows.read_rows(str(path), lay, rows, lambda a: np.take(a, cols, axis=1))
     assert got.dtype == np.uint16 and np.array_equal(got, full[rows][:, cols])
+    # sparse rows are read one by one, through an open file descriptor as the sampler does
+    fd = os.open(str(path), os.O_RDONLY)
+    try:
+        assert dpx_rows.layout(fd) == lay
+        sparse = np.array([1, 21])
+        got = dpx_rows.read_rows(fd, lay, sparse, lambda a: a)
+    finally:
+        os.close(fd)
+    assert np.array_equal(got, full[sparse])
     # and the conform sampler gives the same cells either way, letterboxed, per field
     s = Sampler(Active(2, 21, 1, 40, 41, 23), (8, 4), fields=True)
     assert np.array_equal(s.from_file(str(path)), s(full, False))
