@@ -398,8 +398,24 @@ def warp_small(small: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 
 def _cell_means(small: np.ndarray, k: int) -> np.ndarray:
-    """Means of ``k`` x ``k`` cells of the last two axes: strided adds, 4x faster than
-    ``reshape(..., k, ..., k).mean(axis=(-3, -1))`` (a reduction over two short, strided axes)."""
+    """Means of ``k`` x ``k`` cells of the last two axes (each a whole number of cells).
+
+    OpenCV's area resize by a whole factor, over a few thousand rasters stacked as one image
+    (blocks never straddle two rasters): 3x the strided adds of the fallback, which are 4x
+    ``reshape(..., k, ..., k).mean(axis=(-3, -1))`` (a reduction over two short, strided axes).
+    """
+    cv2 = optional("cv2")
+    h, w = small.shape[-2:]
+    if cv2 is not None and small.dtype == np.float32 and h % k == 0 and w % k == 0:
+        flat = np.ascontiguousarray(small).reshape(-1, h, w)
+        out = np.empty((len(flat), h // k, w // k), np.float32)
+        step = max(1, (1 << 20) // (h * w))     # rasters per call: a million values at most
+        for i in range(0, len(flat), step):
+            part = flat[i: i + step]
+            out[i: i + step] = cv2.resize(part.reshape(-1, w), (w // k, len(part) * h // k),
+                                          interpolation=cv2.INTER_AREA).reshape(len(part),
+                                                                                h // k, w // k)
+        return out.reshape(small.shape[:-2] + (h // k, w // k))
     rows = small[..., 0::k, :]
     for r in range(1, k):
         rows = rows + small[..., r::k, :]

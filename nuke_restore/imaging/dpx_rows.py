@@ -130,12 +130,15 @@ def _read(fd: int, lay: Layout, rows: np.ndarray) -> Optional[np.ndarray]:
 
 
 def _pread_into(fd: int, buf: np.ndarray, offset: int) -> int:
-    """Bytes read into ``buf`` from ``offset`` (one positioned read where the system has it:
-    a row costs one system call, not a seek and a read)."""
+    """Bytes read into ``buf`` (contiguous) from ``offset``: one positioned read where the system
+    has it (a row costs one system call, not a seek and a read), more only after a short read."""
+    size = buf.nbytes
     if _PREADV is not None:
-        got = 0
+        got = _PREADV(fd, [buf], offset)       # the common case: all of it at once
+        if got == size or got <= 0:
+            return max(got, 0)
         view = memoryview(buf).cast("B")
-        while got < len(view):
+        while got < size:
             n = _PREADV(fd, [view[got:]], offset + got)
             if n <= 0:
                 break
@@ -144,8 +147,8 @@ def _pread_into(fd: int, buf: np.ndarray, offset: int) -> int:
     os.lseek(fd, offset, os.SEEK_SET)
     view = memoryview(buf).cast("B")
     got = 0
-    while got < len(view):
-        chunk = os.read(fd, len(view) - got)
+    while got < size:
+        chunk = os.read(fd, size - got)
         if not chunk:
             break
         view[got: got + len(chunk)] = chunk

@@ -253,15 +253,18 @@ def test_phase_shift_finds_subpixel_translation():
         assert peak > 0.3
 
 
-def test_cell_means_equal_reshape_mean():
+@pytest.mark.parametrize("opencv", [True, False])
+def test_cell_means_equal_reshape_mean(opencv, monkeypatch):
     import numpy as np
 
     from nuke_restore.imaging.conform_features import _cell_means
 
+    if not opencv:
+        _without_opencv(monkeypatch)
     rng = np.random.default_rng(1)
-    for k in (2, 3, 4):
-        a = rng.random((3, 2, 6 * k, 5 * k)).astype(np.float32)
-        want = a.reshape(3, 2, 6, k, 5, k).mean(axis=(3, 5))
+    for k, n in ((2, 3), (3, 3), (4, 3), (2, 700)):      # 700 x 2 rasters: several OpenCV calls
+        a = rng.random((n, 2, 6 * k, 5 * k)).astype(np.float32)
+        want = a.reshape(n, 2, 6, k, 5, k).mean(axis=(3, 5))
         np.testing.assert_allclose(_cell_means(a, k), want, rtol=0, atol=1e-6)
 
 
