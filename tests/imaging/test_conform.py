@@ -351,3 +351,16 @@ def test_viterbi_emission_table_equals_per_state_lookup():
                 assert got[r, s] == want, (i, s)
                 checked += 1
     assert checked > 10000
+
+
+@pytest.mark.parametrize("shape,dtype", [((8, 10, 3), "uint16"), ((8, 10, 1), "uint8"),
+                                         ((8, 10, 3), "float32"), ((8, 10, 3), "float16"),
+                                         ((7, 10, 3), "uint16"), ((8, 9, 1), "uint8")])
+def test_every_other_pixel_equals_strided_slice(shape, dtype):
+    import numpy as np
+
+    from nuke_restore.imaging.conform_features import _every_other
+
+    arr = (np.random.default_rng(5).random(shape) * 1000).astype(dtype)
+    got = _every_other(arr)
+    assert got.shape == arr[::2, ::2].shape and np.array_equal(got, arr[::2, ::2])
