@@ -40,6 +40,7 @@ import numpy as np
 from ..errors import ImagingError
 from ..framemap import FrameMap, FrameMatch
 from .conform_features import descriptors, read_small, warp_small
+from .conform_framing import estimate_framing
 
 logger = logging.getLogger(__name__)
 
@@ -377,7 +378,7 @@ def conform(source, reference, source_frames: Optional[Sequence[int]] = None,
                         descriptors(ref_small, half, highpass=2.0, smooth=0.75), coarse,
                         (states.pad_left, states.pad_right))
         path1, _ = _viterbi(states, ev1, coarse, False)
-        framing = _estimate_framing(path1, states, ev1, src_small, ref_small)
+        framing = estimate_framing(_sure_pairs(path1, states, ev1), src_small, ref_small)
         del ev1, path1     # its n x m matrices: not alive while the second pass builds its own
     if framing is not None:
         # the source brought onto the reference's framing: src(x) ~ ref(G x), so the warped
@@ -397,24 +398,10 @@ def conform(source, reference, source_frames: Optional[Sequence[int]] = None,
     return ConformResult(fmap, sf, rf, stats)
 
 
-def _estimate_framing(path, states: _States, ev: _Evidence, src_small: np.ndarray,
-                      ref_small: np.ndarray, pairs: int = 6, reach: int = 1,
-                      tolerance: float = 0.6) -> Optional[Dict[str, Any]]:
-    """Scale and offset of the reference's picture against the source's.
-
-    One sure clean pair of the first pass is taken from each of ``pairs`` stretches of the
-    source. A pan is itself a shift of the picture, so one pair cannot tell a reframed reference
-    from a neighbouring frame; but the framing is the same in every shot and the motion is not,
-    so the framing is the one most pairs agree on (within ``tolerance`` small-raster pixels).
-
-    The scale is measured by registering pairs (:func:`.align.estimate`, similarity, on the
-    small rasters) until two from different stretches agree; a pan does not change it. At that
-    scale every pair's reference frame and its ``reach`` neighbours either side are then placed
-    by phase correlation (a fraction of a registration's cost), and the shift most pairs share
-    is kept. None when nothing needs correcting or nothing agrees.
-    """
-    from .align import AlignOptions, estimate
-
+def _sure_pairs(path, states: _States, ev: _Evidence, stretches: int = 6
+                ) -> List[Tuple[int, int]]:
+    """(source index, reference index): the best-correlated clean pair of ``path`` in each of
+    ``stretches`` stretches of the source (correlation 0.5 or more)."""
     n = len(path)
     best: Dict[int, Tuple[float, int, int]] = {}
     for i, s in enumerate(path):
@@ -425,118 +412,10 @@ def _estimate_framing(path, states: _States, ev: _Evidence, src_small: np.ndarra
         pos, j = _where(cad, st[1], st[2], i)
         if pos.kind == "clean" and 0 <= j < ev.m:
             corr = float(ev.cframe[i, j])
-            chunk = i * pairs // n
+            chunk = i * stretches // n
             if corr >= 0.5 and (chunk not in best or corr > best[chunk][0]):
                 best[chunk] = (corr, i, j)
-    if len(best) < 2:
-        return None
-    h, w = src_small.shape[-2:]
-    half_size = max(w, h) / 2
-    # transfers are scaled and shifted, not turned: no coarse rotation search (the similarity
-    # refinement still measures a small turn); few iterations suffice on 128x72 rasters
-    opts = AlignOptions(model="similarity", max_rotate=0.0, max_scale=1.12, residual=False,
-                        coarse_size=64, max_points=2000, iterations=(6, 3))
-    sure = [best[k][1:] for k in sorted(best)]
-
-    # 1. the scale: registered pairs, every other stretch first, until two agree
-    scales: List[float] = []
-    scale = None
-    for p in list(range(0, len(sure), 2)) + list(range(1, len(sure), 2))[::-1]:
-        i, j = sure[p]
-        try:
-            res = estimate(src_small[i, 0].astype(np.float64),
-                           ref_small[j].mean(axis=0).astype(np.float64), opts)
-        except ImagingError:
-            continue
-        s = float(np.sqrt(abs(np.linalg.det(res.sampling[:2, :2]))))
-        close = [x for x in scales if abs(x - s) * half_size <= tolerance]
-        if close:
-            scale = float(np.median(close + [s]))
-            break
-        scales.append(s)
-    if scale is None:
-        return None
-
-    # 2. the shift: every pair and its neighbours at that scale, the shift most pairs share
-    centre = np.array([w / 2.0, h / 2.0])
-    g0 = np.eye(3)
-    g0[:2, :2] *= scale
-    g0[:2, 2] = centre - scale * centre
-    picks = [(p, d) for p, (i, j) in enumerate(sure) for d in range(-reach, reach + 1)
-             if 0 <= j + d < ev.m]
-    refs = warp_small(np.stack([ref_small[sure[p][1] + d].mean(axis=0) for p, d in picks]), g0)
-    shifts = _phase_shifts(np.stack([src_small[sure[p][0], 0] for p, _d in picks]), refs)
-    found: List[List[Tuple[int, np.ndarray, float]]] = [[] for _ in sure]
-    for (p, d), (du, dv, peak) in zip(picks, shifts):
-        # src(x) ~ warped(x + d) = ref(g0 (x + d)): the shift seen from the centre
-        found[p].append((abs(d), scale * np.array([du, dv]), float(peak)))
-    have = [q for q in found if q]
-    best_key, best_set = None, []
-    for mine in have:
-        for d, shift, peak in mine:
-            agree = [min(q, key=lambda x: np.abs(x[1] - shift).max()) for q in have]
-            agree = [x for x in agree if np.abs(x[1] - shift).max() <= tolerance]
-            key = (len(agree), -d, peak)
-            if best_key is None or key > best_key:
-                best_key, best_set = key, agree
-    if len(best_set) < max(2, (len(have) + 1) // 2):
-        return None
-    shift = np.median(np.stack([x[1] for x in best_set]), axis=0)
-    g = g0.copy()
-    g[:2, 2] += shift
-    par = np.array([(scale - 1.0) * half_size, shift[0], shift[1]])
-    # below a tenth of a descriptor cell (a small raster pixel is half a cell or less): no change
-    if float(np.abs(par).max()) < 0.2:
-        return None
-    return {"sampling": g, "scale": round(scale, 4),
-            "shift": [round(float(shift[0]) / w, 4), round(float(shift[1]) / h, 4)],
-            "pairs": len(best_set), "of": len(have),
-            "peak": round(float(np.median([x[2] for x in best_set])), 3)}
-
-
-def _phase_shifts(srcs: np.ndarray, refs: np.ndarray) -> np.ndarray:
-    """Rows (du, dv, peak), one per raster pair: ``srcs[k](x) ~ refs[k](x + (du, dv))``, by phase
-    correlation (Hann window), all pairs in one batch of FFTs.
-
-    The normalised cross-power spectrum is tapered by a Gaussian, so the correlation peak is a
-    Gaussian of about one pixel: a parabola through the logarithms of the peak and its
-    neighbours then finds its centre to a fraction of a pixel without the pull towards whole
-    pixels that a parabola through a sharp phase-correlation peak has. ``peak`` is 1 for a
-    perfect match.
-    """
-    from scipy import fft as sfft
-
-    k, h, w = srcs.shape
-    win = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
-
-    def spectrum(a):
-        # single precision, as the aligner's phase correlation: plenty for a ~100 px raster
-        a = np.asarray(a, np.float32)
-        return sfft.rfft2((a - a.mean(axis=(1, 2), keepdims=True)) * win, workers=1)
-
-    cross = spectrum(srcs) * np.conj(spectrum(refs))
-    cross /= np.abs(cross) + 1e-12
-    wy = sfft.fftfreq(h)[:, None]
-    wx = sfft.rfftfreq(w)[None, :]
-    taper = np.exp(-2.0 * np.pi ** 2 * (wx * wx + wy * wy))      # a Gaussian of 1 pixel
-    cross *= taper.astype(np.float32)
-    corr = sfft.irfft2(cross, s=(h, w), workers=1) / sfft.irfft2(taper, s=(h, w))[0, 0]
-    out = np.empty((k, 3))
-    for n, c in enumerate(corr):
-        iv, iu = np.unravel_index(int(np.argmax(c)), c.shape)
-        peak = float(c[iv, iu])
-
-        def vertex(a, b, cc):
-            a, b, cc = (np.log(max(x, 1e-6 * b)) for x in (a, b, cc))
-            den = a - 2 * b + cc
-            return 0.0 if den >= 0 else float(np.clip(0.5 * (a - cc) / den, -0.5, 0.5))
-
-        fu = vertex(c[iv, iu - 1], peak, c[iv, (iu + 1) % w])
-        fv = vertex(c[iv - 1, iu], peak, c[(iv + 1) % h, iu])
-        # the correlation peaks at -(du, dv), modulo the raster's size
-        out[n] = (-(iu + fu if iu <= w // 2 else iu + fu - w),
-                  -(iv + fv if iv <= h // 2 else iv + fv - h), peak)
-    return out
+    return [best[k][1:] for k in sorted(best)]
 
 
 def _read_out(path: List[int], states: _States, ev: _Evidence, sf: List[int], rf: List[int],

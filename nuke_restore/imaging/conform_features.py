@@ -188,9 +188,12 @@ class Sampler:
                                      / (sw * k)).astype(np.intp), 0, a.width - 1)
         pos = a.top + (np.arange(sh * kr) + 0.5) * (a.bottom - a.top) / (sh * kr)
         if fields:
+            # per field, the row of that parity whose centre (r + 0.5) is nearest the lattice
+            # position: rounding down to the parity would sample each field half a row high,
+            # which the framing would then report as a vertical offset of the transfer
             self.rows = []
             for par in (0, 1):
-                fr = np.floor((pos - par) / 2.0).astype(np.intp)
+                fr = np.floor((pos - 0.5 - par) / 2.0 + 0.5).astype(np.intp)
                 rows = np.clip(2 * fr + par, par, a.height - 1 - ((a.height - 1 - par) % 2))
                 self.rows.append(rows)
         else:

@@ -240,8 +240,8 @@ def test_phase_shift_finds_subpixel_translation():
     import numpy as np
     from scipy import ndimage
 
-    from nuke_restore.imaging.conform import _phase_shifts
     from nuke_restore.imaging.conform_features import warp_small
+    from nuke_restore.imaging.conform_framing import _phase_shifts
 
     rng = np.random.default_rng(7)
     ref = ndimage.gaussian_filter(rng.random((72, 128)), 2.0).astype(np.float32)
@@ -364,3 +364,82 @@ def test_every_other_pixel_equals_strided_slice(shape, dtype):
     arr = (np.random.default_rng(5).random(shape) * 1000).astype(dtype)
     got = _every_other(arr)
     assert got.shape == arr[::2, ::2].shape and np.array_equal(got, arr[::2, ::2])
+
+
+def test_framing_lines_meet_at_the_framing():
+    """Pairs whose reference frame is off along their shot's motion still pin the framing: their
+    offsets lie on the motion line through it; a still pair is a point; a crooked pair is not
+    used; parallel lines alone do not decide it."""
+    import numpy as np
+
+    from nuke_restore.imaging.conform_framing import _where_lines_meet
+
+    framing = np.array([-1.33, 0.38])
+    motions = [np.array([0.74, -0.64]), np.array([-1.1, -0.2]), np.array([0.17, -0.7]),
+               np.array([-0.86, -0.59])]
+    rng = np.random.default_rng(0)
+    pairs = []
+    for v, off in zip(motions, (2.0, -1.4, 1.8, -1.6)):   # each pair 1.4-2 frames off
+        pairs.append([framing + v * (off + d) + rng.normal(0, 0.03, 2) for d in (-1, 0, 1)])
+    pairs.append([framing + rng.normal(0, 0.03, 2) for _d in range(3)])        # a still shot
+    pairs.append([np.array([3.0, 2.0]), np.array([-2.0, 0.5]), np.array([1.0, -3.0])])  # crooked
+    found, used = _where_lines_meet(pairs, 0.35)
+    assert np.abs(found - framing).max() < 0.1 and used == 5
+    # the old rule's answer (the offset most pairs share within 0.6 px) is not the framing here
+    parallel = [[framing + motions[0] * (off + d) for d in (-1, 0, 1)] for off in (2.0, -1.0)]
+    assert _where_lines_meet(parallel, 0.35) is None
+
+
+def test_framing_from_pairs_a_frame_or_two_off():
+    """estimate_framing on rasters of panning shots, reframed by a known scale and offset, with
+    every sure pair's reference frame one or two frames off (as a first pass on a blended
+    conversion gives them): the framing comes out within a fifth of a pixel."""
+    import numpy as np
+    from scipy import ndimage
+
+    from nuke_restore.imaging.conform_features import warp_small
+    from nuke_restore.imaging.conform_framing import estimate_framing
+
+    rng = np.random.default_rng(11)
+    h, w = 72, 128
+    texture = ndimage.gaussian_filter(rng.random((3 * h, 3 * w)), 2.5).astype(np.float32)
+    scale, shift = 1.04, np.array([-1.3, 0.6])
+    centre = np.array([w / 2, h / 2])
+    g = np.eye(3)
+    g[:2, :2] *= scale
+    g[:2, 2] = centre - scale * centre + shift
+
+    def view(x, y):   # the film: a window on the texture at (x, y)
+        return ndimage.shift(texture, (-y, -x), order=1)[h: 2 * h, w: 2 * w]
+
+    src, ref, sure = [], [], []
+    for shot, (vx, vy) in enumerate([(1.5, -0.4), (-0.3, 1.2), (-1.2, -0.9)]):
+        for k in range(6):
+            src.append(view(20 * shot + vx * k, 10 * shot + vy * k))
+            # the reference frame shows the film through the transfer's framing
+            film = view(20 * shot + vx * k, 10 * shot + vy * k)
+            ref.append(warp_small(film[None], np.linalg.inv(g))[0])
+        base = 6 * shot
+        sure.append((base + 2, base + 2 + (1 if shot % 2 else 2)))   # reference off by 1-2 frames
+    src_small = np.stack(src)[:, None]
+    ref_small = np.repeat(np.stack(ref)[:, None], 2, axis=1)
+    out = estimate_framing(sure, src_small, ref_small)
+    assert out is not None and out["method"] == "lines"
+    assert abs(out["scale"] - scale) < 0.01
+    got = np.array(out["shift"]) * [w, h]
+    assert np.abs(got - shift).max() < 0.2, got
+
+
+def test_field_rows_are_centred_on_the_lattice():
+    """Each field samples the row of its parity nearest each lattice position: no half-row bias
+    (which the framing would report as a vertical offset of the transfer)."""
+    import numpy as np
+
+    from nuke_restore.imaging.conform_features import Active, Sampler
+
+    s = Sampler(Active(0, 480, 0, 720, 720, 480), (128, 72), fields=True)
+    pos = (np.arange(72 * 2) + 0.5) * 480 / (72 * 2)
+    for par, rows in enumerate(s.rows):
+        assert np.all(rows % 2 == par)
+        err = rows + 0.5 - pos
+        assert np.abs(err).max() <= 1.0 and abs(float(err.mean())) < 0.1
