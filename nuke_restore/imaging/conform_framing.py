@@ -68,7 +68,8 @@ def estimate_framing(sure: Sequence[Tuple[int, int]], src_small: np.ndarray,
     picks = [(p, d) for p, (_i, j) in enumerate(sure) for d in range(-reach, reach + 1)
              if 0 <= j + d < m]
     refs = warp_small(np.stack([ref_small[sure[p][1] + d].mean(axis=0) for p, d in picks]), g0)
-    shifts = _phase_shifts(np.stack([src_small[sure[p][0], 0] for p, _d in picks]), refs)
+    shifts = _phase_shifts(np.stack([src_small[i, 0] for i, _j in sure]), refs,
+                           [p for p, _d in picks])
     found: List[List[Tuple[int, np.ndarray, float]]] = [[] for _ in sure]
     for (p, d), (du, dv, peak) in zip(picks, shifts):
         # src(x) ~ warped(x + d) = ref(g0 (x + d)): the shift seen from the centre
@@ -142,14 +143,21 @@ def _where_lines_meet(points: Sequence[Sequence[np.ndarray]], meet: float
             groups.append([(vt[1], float(vt[1] @ c))])
 
     def solve(gs):
-        rows = [r for g in gs for r in g]
-        a = np.array([n for n, _c in rows])
-        b = np.array([c for _n, c in rows])
-        gram = a.T @ a
+        # least squares over the rows n . F = c of the groups (a 2 x 2 system)
+        sxx = sxy = syy = bx = by = 0.0
+        for g in gs:
+            for (nx, ny), c in g:
+                sxx += nx * nx
+                sxy += nx * ny
+                syy += ny * ny
+                bx += nx * c
+                by += ny * c
         # unit normals: the smallest eigenvalue is the squared sine of the widest crossing
-        if np.linalg.eigvalsh(gram)[0] < CROSSING ** 2:
+        low = 0.5 * (sxx + syy) - float(np.hypot(0.5 * (sxx - syy), sxy))
+        if low < CROSSING ** 2:
             return None
-        return np.linalg.solve(gram, a.T @ b)
+        det = sxx * syy - sxy * sxy
+        return np.array([(syy * bx - sxy * by) / det, (sxx * by - sxy * bx) / det])
 
     def fits(g, f):
         return all(abs(n @ f - c) <= meet for n, c in g)
@@ -192,9 +200,11 @@ def _consensus(have, tolerance: float) -> Optional[Tuple[np.ndarray, int, float]
             float(np.median([x[2] for x in best_set])))
 
 
-def _phase_shifts(srcs: np.ndarray, refs: np.ndarray) -> np.ndarray:
-    """Rows (du, dv, peak), one per raster pair: ``srcs[k](x) ~ refs[k](x + (du, dv))``, by phase
-    correlation (Hann window), all pairs in one batch of FFTs.
+def _phase_shifts(srcs: np.ndarray, refs: np.ndarray, which: Optional[Sequence[int]] = None
+                  ) -> np.ndarray:
+    """Rows (du, dv, peak), one per raster of ``refs``: ``src(x) ~ ref(x + (du, dv))`` with
+    ``src = srcs[which[k]]`` (default ``srcs[k]``), by phase correlation (Hann window), all in
+    one batch of FFTs.
 
     The normalised cross-power spectrum is tapered by a Gaussian, so the correlation peak is a
     Gaussian of about one pixel: a parabola through the logarithms of the peak and its
@@ -204,7 +214,7 @@ def _phase_shifts(srcs: np.ndarray, refs: np.ndarray) -> np.ndarray:
     """
     from scipy import fft as sfft
 
-    k, h, w = srcs.shape
+    k, h, w = refs.shape
     win = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
 
     def spectrum(a):
@@ -212,26 +222,31 @@ def _phase_shifts(srcs: np.ndarray, refs: np.ndarray) -> np.ndarray:
         a = np.asarray(a, np.float32)
         return sfft.rfft2((a - a.mean(axis=(1, 2), keepdims=True)) * win, workers=1)
 
-    cross = spectrum(srcs) * np.conj(spectrum(refs))
+    fs = spectrum(srcs)
+    cross = (fs if which is None else fs[np.asarray(which)]) * np.conj(spectrum(refs))
     cross /= np.abs(cross) + 1e-12
     wy = sfft.fftfreq(h)[:, None]
     wx = sfft.rfftfreq(w)[None, :]
     taper = np.exp(-2.0 * np.pi ** 2 * (wx * wx + wy * wy))      # a Gaussian of 1 pixel
     cross *= taper.astype(np.float32)
     corr = sfft.irfft2(cross, s=(h, w), workers=1) / sfft.irfft2(taper, s=(h, w))[0, 0]
-    out = np.empty((k, 3))
+    # the peak and its four neighbours (wrapping round), all rasters at once
+    flat = corr.reshape(k, -1)
+    iv, iu = np.divmod(np.argmax(flat, axis=1), w)
+    n = np.arange(k)
+    peak = corr[n, iv, iu]
+    floor = 1e-6 * np.maximum(peak, 1e-12)
 
-    def vertex(a, b, c):
-        a, b, c = (np.log(max(x, 1e-6 * b)) for x in (a, b, c))
+    def vertex(a, c):
+        a, b, c = (np.log(np.maximum(x, floor)) for x in (a, peak, c))
         den = a - 2 * b + c
-        return 0.0 if den >= 0 else float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            off = np.clip(0.5 * (a - c) / den, -0.5, 0.5)
+        return np.where(den < 0, off, 0.0)
 
-    for n, c in enumerate(corr):
-        iv, iu = np.unravel_index(int(np.argmax(c)), c.shape)
-        peak = float(c[iv, iu])
-        fu = vertex(c[iv, iu - 1], peak, c[iv, (iu + 1) % w])
-        fv = vertex(c[iv - 1, iu], peak, c[(iv + 1) % h, iu])
-        # the correlation peaks at -(du, dv), modulo the raster's size
-        out[n] = (-(iu + fu if iu <= w // 2 else iu + fu - w),
-                  -(iv + fv if iv <= h // 2 else iv + fv - h), peak)
-    return out
+    fu = vertex(corr[n, iv, iu - 1], corr[n, iv, (iu + 1) % w])
+    fv = vertex(corr[n, iv - 1, iu], corr[n, (iv + 1) % h, iu])
+    # the correlation peaks at -(du, dv), modulo the raster's size
+    du = np.where(iu <= w // 2, iu + fu, iu + fu - w)
+    dv = np.where(iv <= h // 2, iv + fv, iv + fv - h)
+    return np.stack([-du, -dv, peak], axis=1)
