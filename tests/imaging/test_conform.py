@@ -451,3 +451,26 @@ def test_field_rows_are_centred_on_the_lattice():
         # no bias: none at all where the lattice is not in step with the rows, else a
         # pattern that the two fields cancel
         assert abs(sum(means)) < 1e-9 and max(abs(m) for m in means) < 0.2
+
+
+def test_find_active_bars_and_a_dark_frame():
+    """Letterbox and pillarbox bars are found from the frames together (a dark frame among them
+    does not widen them), as the per-axis mean and standard deviation define them."""
+    import numpy as np
+
+    from nuke_restore.imaging.conform_features import find_active
+
+    rng = np.random.default_rng(9)
+    frames = []
+    for k in range(6):
+        y = np.full((90, 160), 0.01, np.float32) + rng.normal(0, 0.002, (90, 160)).astype(
+            np.float32)
+        level = 0.02 if k == 2 else 0.5          # frame 2 is a dark shot
+        y[12:78, 20:140] = level + 0.3 * rng.random((66, 120)).astype(np.float32) * (k != 2)
+        frames.append(y)
+    a = find_active(frames)
+    # one row/column more each side than the bars (their edges are soft after scaling)
+    assert (a.top, a.bottom, a.left, a.right) == (13, 77, 21, 139)
+    assert (a.width, a.height) == (160, 90)
+    flat = find_active([np.full((90, 160), 0.01, np.float32)] * 3)   # all dark: not bars
+    assert (flat.top, flat.bottom, flat.left, flat.right) == (0, 90, 0, 160)
