@@ -20,13 +20,14 @@ none; matches onto field-mixed or blended reference frames (false); cadence phas
 sequences included), against the nearest-neighbour matcher (every source frame against reference
 frames in a window of +-W around the frame the true rate and first offset predict - generous to
 it - by normalised correlation of full-resolution luma on the reference's raster; none below a
-correlation threshold). Both run on one core: one BLAS thread (OPENBLAS_NUM_THREADS=1 unless set) and conform's reading on
-one thread (``threads=1``; the command reads on two, which shortens wall time but costs CPU time in
+correlation threshold). Both run on one core: one BLAS thread (OPENBLAS_NUM_THREADS=1 unless set), one
+OpenCV thread and conform's reading on one thread (``threads=1``; the command reads on two, which shortens wall time but costs CPU time in
 hand-offs), with the allocator setting of the `nuke-restore` command, and with every module
 imported before the clock starts. Each case runs both methods ``--repeat`` times (3), alternating;
 the fastest run of each counts. Usage:
 
-    .venv/bin/python bench/bench_conform.py [--width 960] [--shot 28] [--seed 3] [--window 8]
+    .venv/bin/python bench/bench_conform.py [--width 960] [--shots 48,96,72,120,64 | --shot 28]
+                                            [--seed 3] [--window 8]
 """
 from __future__ import annotations
 
@@ -57,13 +58,21 @@ from nuke_restore.imaging.sequence import FrameSequence  # noqa: E402
 
 # as `nuke-restore` itself runs (nuke_restore/_allocator.py), for both methods
 keep_frame_buffers()
-optional("cv2")      # imported on first use by both methods' readers: not by whichever runs first
+# imported on first use by both methods' readers: not by whichever runs first. One OpenCV thread:
+# both methods on one core (its pool would bill thread hand-offs on ~100 KB images to conform)
+_cv2 = optional("cv2")
+if _cv2 is not None:
+    _cv2.setNumThreads(1)
+
+#: Five shots of 2-5 seconds at 24 fps (the first release used 5 x 28 frames, shorter than real
+#: shots, which hid a failure of the blended case on longer shots; ``--shot 28`` runs that bench)
+DEFAULT_SHOTS = "48,96,72,120,64"
 
 
-def build_cases(root: Path, width: int, shot: int, seed: int):
+def build_cases(root: Path, width: int, shots, seed: int):
     height = int(round(width * 9 / 16))
     t0 = time.perf_counter()
-    film = cs.render_film([shot] * 5, (width, height), seed=seed)
+    film = cs.render_film(list(shots), (width, height), seed=seed)
     print(f"film: {len(film)} frames at {width}x{height} in {time.perf_counter() - t0:.1f} s",
           flush=True)
     n = len(film)
@@ -73,8 +82,8 @@ def build_cases(root: Path, width: int, shot: int, seed: int):
     pic = int(round(rw * 9 / 16))
     box = cs.RefLook(size=(rw, rh), letterbox=(rh - pic) // 2, gains=(0.95, 1.0, 1.1),
                      gamma=0.9, quality=60)
-    a, b, c = range(0, shot), range(shot, 2 * shot), range(2 * shot, 3 * shot)
-    e = range(4 * shot, 5 * shot)
+    starts = np.concatenate([[0], np.cumsum(shots)]).astype(int)
+    a, b, c, e = (range(starts[k], starts[k + 1]) for k in (0, 1, 2, 4))
     cases = []
 
     def add(name, src, refs, look, cadence):
@@ -149,7 +158,11 @@ def nearest_neighbour(case: cs.ConformCase, window: int, threshold: float = 0.8)
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--width", type=int, default=960)
-    ap.add_argument("--shot", type=int, default=28, help="frames per shot (5 shots)")
+    ap.add_argument("--shots", default=DEFAULT_SHOTS,
+                    help=f"frames of each of the 5 shots, comma-separated (default "
+                         f"{DEFAULT_SHOTS}: 2-5 seconds at 24 fps)")
+    ap.add_argument("--shot", type=int, help="every shot this long (28: the first release's "
+                    "bench)")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--window", type=int, default=8, help="nearest-neighbour search +-frames")
     ap.add_argument("--repeat", type=int, default=3,
@@ -166,11 +179,14 @@ def main(argv=None) -> int:
     try:
         import pickle
 
-        saved = root / f"cases-{args.width}-{args.shot}-{args.seed}.pickle"
+        shots = [args.shot] * 5 if args.shot else [int(x) for x in args.shots.split(",")]
+        if len(shots) != 5 or min(shots) < 20:
+            ap.error("--shots: five shot lengths of 20 frames or more")
+        saved = root / f"cases-{args.width}-{'_'.join(map(str, shots))}-{args.seed}.pickle"
         if saved.is_file():
             cases = pickle.loads(saved.read_bytes())
         else:
-            cases = build_cases(root, args.width, args.shot, args.seed)
+            cases = build_cases(root, args.width, shots, args.seed)
             if args.keep:
                 saved.write_bytes(pickle.dumps(cases))
         return report(cases, args.window, args.repeat)

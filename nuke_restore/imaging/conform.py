@@ -120,7 +120,12 @@ class ConformOptions:
     grid_width: int = 64
     none_cost: float = 0.3       # per frame "not in the reference" (1 - correlation units)
     poor_match: float = 0.5      # a clean match the path chose is refused below this correlation
-    break_cost: float = 1.0      # per change of cadence state
+    field_mismatch: float = 0.1  # ... and as field-mixed when its fields' correlations differ more
+    field_weight: float = 1.0    # a clean frame's evidence: the fields' mean correlation minus this
+    #                              times their difference
+    break_cost: float = 1.0      # per change of cadence state (offset or phase; into or out of none)
+    cadence_change_cost: float = 3.0   # per change from one cadence to another
+    gap_cost: float = 1.0        # per run of "not in the reference": half into it, half out of it
     cap: float = 0.9             # evidence of one frame is capped (a damaged frame cannot rule)
     cadences: Tuple[str, ...] = ("1:1", "2:3", "blend 4:5", "blend 5:6")
     reframe: bool = True         # measure and undo the reference's scale/offset against the source
@@ -193,6 +198,7 @@ class _Evidence:
         self.adj = np.einsum("ij,ij->i", src[:-1], src[1:]) if len(src) > 1 else np.zeros(0)
         self.cap = opts.cap
         self.none = opts.none_cost
+        self.field_weight = opts.field_weight
         self.pad = pad
 
     def fill(self, i0: int, i1: int, kinds: Sequence[Any], out: np.ndarray) -> None:
@@ -211,7 +217,10 @@ class _Evidence:
         idx = np.arange(i0, i1)
         for k, kind in enumerate(kinds):
             if kind == "clean":
-                put(k, self.cframe[i0:i1])
+                # both fields of a clean frame show the source's film frame: their disagreement
+                # is evidence against it (a woven frame cannot pose as clean in a slow shot)
+                put(k, self.cframe[i0:i1] - self.field_weight *
+                    np.abs(self.cf[0][i0:i1] - self.cf[1][i0:i1]))
             elif kind[0] == "fields":
                 # field f0 of frame j and field f1 of frame j + 1, indexed by j
                 f0, f1 = kind[1:]
@@ -286,12 +295,27 @@ def _row_key(pos: Position) -> Any:
 
 def _viterbi(states: _States, ev: _Evidence, opts: ConformOptions, progress: bool
              ) -> Tuple[List[int], float]:
+    """The cheapest path of states over the source frames, and its cost.
+
+    Staying in a state is free. Moving to another state of the same cadence (a splice, a dropped
+    or repeated frame, an edit) costs ``break_cost``; a run of "none" (frames the reference
+    lacks) costs ``gap_cost`` in all, half into it and half out of it: it is one event, and
+    charged as two breaks the path would rather run on through the missing frames with poor
+    matches and break once after them. Moving from one cadence to another costs
+    ``cadence_change_cost``: a transfer does not turn from 2:3 into a blended conversion within
+    a shot, and in a shot that barely moves a blended cadence can imitate 2:3 across a splice
+    (woven and blended frames then look alike) more cheaply than the splice's breaks. Per frame
+    the best way into every state is its own previous cost, the best of its cadence plus a break
+    (or none plus half a gap), or the best of all plus a cadence change.
+    """
     from .progress import progress_bar
 
     n = ev.n
     left = states.pad_left
     switched_bits = []
+    global_bits = []
     argmins = []
+    local_args = []
     cost = None
     bar = progress_bar(total=n, desc="align", enabled=progress)
     blends = sorted({(p.delta, p.weight) for c in states.cadences for p in c.positions
@@ -303,6 +327,24 @@ def _viterbi(states: _States, ev: _Evidence, opts: ConformOptions, progress: boo
     block = gather.frames
     flat = np.full(gather.size, opts.none_cost, np.float64)    # the padding keeps it
     stack = flat[:-1].reshape(len(kinds), block, width)
+    # the states of each cadence: one contiguous range each (state 0, none, is on its own)
+    groups: List[Tuple[int, int]] = []
+    for ci, _a, start, _b, count in states.blocks:
+        if groups and len(groups) > ci:
+            groups[ci] = (groups[ci][0], start + count)
+        else:
+            groups.append((start, start + count))
+    brk, change = opts.break_cost, max(opts.cadence_change_cost, opts.break_cost)
+    half_gap = 0.5 * opts.gap_cost
+    ng = len(groups)
+    # "none" is kept once per cadence, the one the path was in before it: leaving a run of none
+    # into another cadence is a cadence change too (else a gap would be a free way round it).
+    # In the main cost vector state 0 is unused; a path frame in none is decoded as state 0.
+    none = np.full(ng, opts.none_cost)
+    none_from: List[np.ndarray] = []      # per frame and cadence: previous state (-1 - g: none g)
+    jump = np.empty(states.size)
+    local = np.empty(ng, np.intp)
+    big = np.inf
     for i in range(n):
         r = i % block
         if r == 0:
@@ -312,25 +354,78 @@ def _viterbi(states: _States, ev: _Evidence, opts: ConformOptions, progress: boo
         emis = block_emis[r]
         if cost is None:
             cost = emis.copy()
-            switched_bits.append(np.packbits(np.zeros(states.size, bool)))
+            cost[0] = big
+            none_bits = np.packbits(np.zeros(states.size, bool))
+            switched_bits.append(none_bits)
+            global_bits.append(none_bits)
             argmins.append(0)
+            local_args.append(local.copy())
+            none_from.append(-1 - np.arange(ng))
         else:
-            best = int(np.argmin(cost))
-            jump = cost[best] + opts.break_cost
+            best = 1 + int(np.argmin(cost[1:]))
+            across = cost[best] + change
+            use_global = np.zeros(states.size, bool)
+            jump[0] = big
+            g_none = int(np.argmin(none))
+            new_none = none.copy()
+            came = -1 - np.arange(ng)
+            for g, (lo, hi) in enumerate(groups):
+                k = lo + int(np.argmin(cost[lo:hi]))
+                # into none after this cadence: half a gap
+                if cost[k] + half_gap < new_none[g]:
+                    new_none[g] = cost[k] + half_gap
+                    came[g] = k
+                within = cost[k] + brk
+                # out of none: half a gap back into the same cadence, a cadence change more into
+                # another (none rather than a state that maps outside the reference at the same
+                # cost)
+                out_same = none[g] + half_gap
+                out_other = none[g_none] + half_gap + (change - brk)
+                if out_same <= within and out_same <= out_other:
+                    k, within = -1 - g, out_same
+                elif out_other <= within:
+                    k, within = -1 - g_none, out_other
+                local[g] = k
+                if across < within:
+                    jump[lo:hi] = across
+                    use_global[lo:hi] = True
+                else:
+                    jump[lo:hi] = within
             sw = jump < cost
             argmins.append(best)
+            local_args.append(local.copy())
+            none_from.append(came)
             switched_bits.append(np.packbits(sw))
+            global_bits.append(np.packbits(use_global))
             np.minimum(cost, jump, out=cost)
             cost += emis
+            cost[0] = big
+            none = new_none + opts.none_cost
         bar.update(1)
     bar.close()
-    s = int(np.argmin(cost))
-    total = float(cost[s])
+    group_of = np.zeros(states.size, np.intp)
+    for g, (lo, hi) in enumerate(groups):
+        group_of[lo:hi] = g
+    # the end: none (of some cadence) wins ties, as the state 0 of a single none did
+    s = 1 + int(np.argmin(cost[1:]))
+    g = int(np.argmin(none))
+    if none[g] <= cost[s]:
+        node, total = -1 - g, float(none[g])
+    else:
+        node, total = s, float(cost[s])
     path = [0] * n
     for i in range(n - 1, -1, -1):
-        path[i] = s
-        if i and np.unpackbits(switched_bits[i], count=states.size)[s]:
-            s = argmins[i]
+        if node < 0:                      # none after cadence -1 - node
+            path[i] = 0
+            if i:
+                node = int(none_from[i][-1 - node])
+            continue
+        path[i] = node
+        if i and np.unpackbits(switched_bits[i], count=states.size)[node]:
+            if np.unpackbits(global_bits[i], count=states.size)[node]:
+                node = argmins[i]
+            else:
+                node = int(local_args[i][group_of[node]])
     return path, total
 
 
@@ -439,6 +534,13 @@ def _read_out(path: List[int], states: _States, ev: _Evidence, sf: List[int], rf
             corr = float(ev.cframe[i, j])
             if corr < opts.poor_match:
                 matches[src] = FrameMatch(None, 0.0, "poor-match")
+                continue
+            # the field-level check of the chosen frame: both fields of a clean frame show the
+            # source's film frame (their correlations differ by 0.02 at most on ConformBench); a
+            # woven frame's other field shows another film frame (0.25 where the path took one
+            # across a splice in a slow shot)
+            if abs(float(ev.cf[0][i, j] - ev.cf[1][i, j])) > opts.field_mismatch:
+                matches[src] = FrameMatch(None, 0.0, "field-mixed")
                 continue
             matches[src] = FrameMatch(rf[j], round(min(1.0, max(0.0, corr)), 4))
         elif pos.kind == "fields":

@@ -474,3 +474,60 @@ def test_find_active_bars_and_a_dark_frame():
     assert (a.width, a.height) == (160, 90)
     flat = find_active([np.full((90, 160), 0.01, np.float32)] * 3)   # all dark: not bars
     assert (flat.top, flat.bottom, flat.left, flat.right) == (0, 90, 0, 160)
+
+
+def _designed_evidence(src_film, ref_film):
+    """An _Evidence whose correlations are set by hand, as in a shot that barely moves: source
+    frame i shows film frame ``src_film[i]``, reference frame j ``ref_film[j]``; their correlation
+    is 0.97 for the same film frame, 0.88, 0.76, 0.62 for one, two, three frames apart, 0.3
+    beyond."""
+    import numpy as np
+
+    n, m = len(src_film), len(ref_film)
+    rng = np.random.default_rng(0)
+    ev = cf._Evidence(rng.standard_normal((n, 8)), rng.standard_normal((m, 2, 8)),
+                      cf.ConformOptions(), (0, 0))
+    apart = np.abs(np.subtract.outer(np.asarray(src_film), np.asarray(ref_film)))
+    c = np.where(apart < 4, np.array([0.97, 0.88, 0.76, 0.62])[np.minimum(apart, 3)], 0.3)
+    ev.cf = [c.copy(), c.copy()]
+    ev.cframe = c.copy()
+    ev.adj = np.full(n - 1, 0.88)
+    return ev
+
+
+def _path_of(ev, opts, cadences=("1:1",)):
+    cads = [c for c in cf.CADENCES if c.name in cadences]
+    states = cf._States(cads, ev.n, ev.m)
+    ev.pad = (states.pad_left, states.pad_right)
+    path, _cost = cf._viterbi(states, ev, opts, False)
+    return [None if s == 0 else states.decode(s) for s in path]
+
+
+def test_viterbi_a_gap_in_the_reference_is_one_event():
+    """Film frames the reference lacks, in a shot that barely moves: the path marks them none and
+    resumes with the offset moved on, rather than running on through them with near matches
+    (as it did when a gap cost two breaks)."""
+    src_film = list(range(40))
+    ref_film = [f for f in range(40) if not 20 <= f < 23]
+    path = _path_of(_designed_evidence(src_film, ref_film), cf.ConformOptions())
+    assert [i for i, st in enumerate(path) if st is None] == [20, 21, 22]
+    assert path[0][2] == 0 and path[-1][2] == -3       # offsets before and after the gap
+    old = _path_of(_designed_evidence(src_film, ref_film), cf.ConformOptions(gap_cost=2.0))
+    assert [i for i, st in enumerate(old) if st is None] != [20, 21, 22]
+
+
+def test_read_out_refuses_a_clean_match_whose_fields_disagree():
+    """The field-level check: a frame the path calls clean whose two fields correlate 0.25 apart
+    with the source is reported field-mixed, not matched."""
+    import numpy as np
+
+    n, m = 12, 12
+    ev = _designed_evidence(list(range(n)), list(range(m)))
+    ev.cf[0][5, 5], ev.cf[1][5, 5] = 0.95, 0.70        # source frame 5: its frame is woven
+    ev.cframe[5, 5] = 0.825
+    states = cf._States([cf.CADENCES[0]], n, m)
+    path = [states.blocks[0][2] - states.blocks[0][3]] * n       # offset 0 throughout
+    fmap = cf._read_out(path, states, ev, list(range(1001, 1001 + n)), list(range(1, m + 1)),
+                        cf.ConformOptions())
+    assert fmap.match(1006).reference is None and fmap.match(1006).reason == "field-mixed"
+    assert fmap.match(1005).reference == 5 and np.isclose(fmap.match(1005).confidence, 0.97)
