@@ -531,3 +531,16 @@ def test_read_out_refuses_a_clean_match_whose_fields_disagree():
                         cf.ConformOptions())
     assert fmap.match(1006).reference is None and fmap.match(1006).reason == "field-mixed"
     assert fmap.match(1005).reference == 5 and np.isclose(fmap.match(1005).confidence, 0.97)
+
+
+def test_a_real_cadence_change_is_still_found(film, root):
+    """A reference that changes cadence (1:1 for the first two shots, 2:3 after: a compilation)
+    pays the cadence-change cost once and is mapped exactly on both sides of the change."""
+    case = cs.make_conform_case(root, "change", film, range(2, 54),
+                                cs.one_to_one(range(0, 28)) + cs.telecine(range(28, 56), phase=0),
+                                LETTERBOX)
+    res = _run(case)
+    sc = cs.score(case, res.frame_map)
+    assert sc["right"] == sc["matchable"] and sc["none"] == sc["unmatchable"]
+    assert sc["false_mixed"] == 0
+    assert [s["kind"] for s in res.frame_map.cadence] == ["1:1", "2:3"]
