@@ -18,14 +18,17 @@ Method (the numbers behind the choices are in docs/conform.md):
    offset), 2:3 with either field first, and blended 4:5 (24 -> 30) and 5:6 (25 -> 30) are
    modelled. A state is (cadence, phase, offset); its mapping for source frame ``i`` is exact.
 4. **Global alignment**: a Viterbi pass over the source frames chooses one state per frame;
-   staying costs nothing, any change (a splice, a dropped or repeated frame, an edit, a cadence
-   change) costs ``break_cost``, and "not in the reference" costs ``none_cost`` per frame. The
+   staying costs nothing, a change within a cadence (a splice, a dropped or repeated frame, an
+   edit) costs ``break_cost``, a change of cadence ``cadence_change_cost``, a run of "not in
+   the reference" ``gap_cost`` plus ``none_cost`` per frame (see :func:`_viterbi`). The
    evidence for a state at frame ``i`` is the correlation of what the state says the reference
-   shows (a clean frame, two fields of woven frames, a blend with the neighbouring film frame)
-   with source frame ``i``. Dozens of frames vote for the phase and offset together, so frames
-   that barely move still land right, and a woven or blended frame is never taken for clean.
-5. **Read-out**: per source frame, the clean reference frame (checked again on its own) with a
-   confidence, or none with ``field-mixed``, ``blended``, ``not-in-reference``,
+   shows (a clean frame, less its fields' disagreement; two fields of woven frames; a blend with
+   the neighbouring film frame) with source frame ``i``. Dozens of frames vote for the phase and
+   offset together, so frames that barely move still land right, and a woven or blended frame is
+   not taken for clean.
+5. **Read-out**: per source frame, the clean reference frame (checked again on its own: its
+   correlation and its two fields' agreement) with a confidence, or none with ``field-mixed``,
+   ``blended``, ``not-in-reference``,
    ``outside-reference`` or ``poor-match``; the cadence segments (with the field matches of
    field-mixed frames) and the breaks between them.
 """
