@@ -465,7 +465,6 @@ def conform(source, reference, source_frames: Optional[Sequence[int]] = None,
     if not cads:
         raise ImagingError(f"no known cadence among {list(opts.cadences)}")
     states = _States(cads, len(sf), len(rf))
-    src_desc = descriptors(src_small, grid)[:, 0]
     framing = None
     if opts.reframe:
         # pass 1, blurred descriptors: only to find a few sure pairs for the framing
@@ -482,8 +481,8 @@ def conform(source, reference, source_frames: Optional[Sequence[int]] = None,
         # the source brought onto the reference's framing: src(x) ~ ref(G x), so the warped
         # source src(G^-1 y) ~ ref(y). One raster a source frame instead of two (the fields) a
         # reference frame.
-        src_desc = descriptors(warp_small(src_small, np.linalg.inv(framing["sampling"])),
-                               grid)[:, 0]
+        src_small = warp_small(src_small, np.linalg.inv(framing["sampling"]))
+    src_desc = descriptors(src_small, grid)[:, 0]
     ev = _Evidence(src_desc, descriptors(ref_small, grid), opts, (states.pad_left, states.pad_right))
     path, total = _viterbi(states, ev, opts, opts.progress)
     t2 = time.perf_counter()
