@@ -21,8 +21,9 @@ from __future__ import annotations
 import os
 import struct
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Optional, Union
+from typing import Callable, Iterator, Optional, Union
 
 import numpy as np
 
@@ -37,18 +38,30 @@ class Layout:
     stride: int      # bytes from one row to the next
 
 
+@contextmanager
+def opened(path: str) -> Iterator[int]:
+    """A file descriptor open for reading ``path``, closed on leaving (OSError if it cannot be
+    opened): one open for :func:`layout` and :func:`read_rows` of the same frame."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
 def layout(path: Union[str, int]) -> Optional[Layout]:
     """The image layout of an RGB DPX this module can read (a path, or a file descriptor open
     for reading), or None."""
+    if not isinstance(path, int):
+        try:
+            with opened(path) as fd:
+                return layout(fd)
+        except OSError:
+            return None
     try:
-        if isinstance(path, int):
-            head = bytearray(816)
-            head = bytes(head[: _pread_into(path, np.frombuffer(head, np.uint8), 0)])
-            size = os.fstat(path).st_size
-        else:
-            with open(path, "rb") as fh:
-                head = fh.read(816)
-                size = os.fstat(fh.fileno()).st_size
+        buf = np.empty(816, np.uint8)
+        head = buf[: _pread_into(path, buf, 0)].tobytes()
+        size = os.fstat(path).st_size
     except OSError:
         return None
     if len(head) < 816 or head[:4] not in (b"SDPX", b"XPDS"):
@@ -87,14 +100,10 @@ def read_rows(path: Union[str, int], lay: Layout, rows: np.ndarray,
     bytes are still in the file's order there); 10-bit values scaled to 16 bits by bit
     replication, as OpenImageIO does. ``path`` may be a file descriptor open for reading (as
     :func:`layout` was given). None when the file changed under us."""
-    if isinstance(path, int):
-        data = _read(path, lay, rows)
-    else:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        try:
-            data = _read(fd, lay, rows)
-        finally:
-            os.close(fd)
+    if not isinstance(path, int):
+        with opened(path) as fd:
+            return read_rows(fd, lay, rows, pick)
+    data = _read(path, lay, rows)
     if data is None:
         return None
     swap = lay.big_endian != (sys.byteorder == "big")
