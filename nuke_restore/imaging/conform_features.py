@@ -244,18 +244,15 @@ class Sampler:
         from . import dpx_rows
 
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+            with dpx_rows.opened(path) as fd:      # one open for the header and the rows
+                lay = dpx_rows.layout(fd)
+                if lay is None:
+                    return None
+                if (lay.height, lay.width) != (self.active.height, self.active.width):
+                    self._wrong_size(lay.width, lay.height)
+                px = dpx_rows.read_rows(fd, lay, self._all_rows(), self._pick_cols)
         except OSError:
             return None      # OpenImageIO says what is wrong
-        try:       # one open for the header and the rows
-            lay = dpx_rows.layout(fd)
-            if lay is None:
-                return None
-            if (lay.height, lay.width) != (self.active.height, self.active.width):
-                self._wrong_size(lay.width, lay.height)
-            px = dpx_rows.read_rows(fd, lay, self._all_rows(), self._pick_cols)
-        finally:
-            os.close(fd)
         return None if px is None else self._cells(px, False)
 
     def _wrong_size(self, w: int, h: int):
@@ -266,36 +263,11 @@ class Sampler:
         return self.rows[0] if len(self.rows) == 1 else np.concatenate(self.rows)
 
     def _cells(self, samples: np.ndarray, linear: bool) -> np.ndarray:
-        """Means of ``k`` x ``k_rows`` samples: the small raster (fields x h x w), float32 luma."""
+        """Means of ``k`` x ``k_rows`` samples: the small raster (fields x h x w), float32 luma
+        (each field's rows are a whole number of cells, so no mean straddles two fields)."""
         sw, sh = self.size
-        k, kr = self.k, self.k_rows
-        nf = len(self.rows)
-        area = optional("cv2")
-        if area is not None and len(samples) == nf * sh * kr:
-            scale = None
-            if samples.shape[2] == 1 and samples.dtype.kind == "u" and not linear:
-                # one luma channel as stored: the integer scale is applied to the means (a
-                # quarter of the values)
-                y = samples.reshape(len(samples), -1).astype(np.float32)
-                scale = np.float32(1.0 / np.iinfo(samples.dtype).max)
-            else:
-                y = to_luma(samples, linear)
-            # OpenCV's area resize by whole factors is the mean of each block (it never
-            # straddles two fields: each field's rows are a whole number of cells): 2.5x the
-            # strided adds below
-            out = area.resize(y, (sw, nf * sh), interpolation=area.INTER_AREA)
-            if scale is not None:
-                out *= scale
-            return out.reshape(nf, sh, sw)
-        y = to_luma(samples, linear).reshape(nf, sh * kr, sw * k)
-        acc = y[:, 0::kr]
-        for r in range(1, kr):
-            acc = acc + y[:, r::kr]
-        acc = acc.reshape(nf, sh, sw, k)
-        cell = acc[..., 0]
-        for c in range(1, k):
-            cell = cell + acc[..., c]
-        return cell * np.float32(1.0 / (k * kr))
+        y = to_luma(samples, linear).reshape(len(self.rows), sh * self.k_rows, sw * self.k)
+        return _cell_means(y, self.k, self.k_rows)
 
 
 def grid_for(active: Active, grid_width: int, fields: bool = True) -> Tuple[int, int]:
@@ -425,32 +397,34 @@ def warp_small(small: np.ndarray, g: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(out.T).reshape(small.shape)
 
 
-def _cell_means(small: np.ndarray, k: int) -> np.ndarray:
-    """Means of ``k`` x ``k`` cells of the last two axes (each a whole number of cells).
+def _cell_means(small: np.ndarray, k: int, k_rows: Optional[int] = None) -> np.ndarray:
+    """Means of cells ``k`` columns by ``k_rows`` rows (default ``k``) of the last two axes, each
+    a whole number of cells.
 
-    OpenCV's area resize by a whole factor, over a few thousand rasters stacked as one image
+    OpenCV's area resize by whole factors, over a few thousand rasters stacked as one image
     (blocks never straddle two rasters): 3x the strided adds of the fallback, which are 4x
     ``reshape(..., k, ..., k).mean(axis=(-3, -1))`` (a reduction over two short, strided axes).
     """
+    kr = k_rows or k
     cv2 = optional("cv2")
     h, w = small.shape[-2:]
-    if cv2 is not None and small.dtype == np.float32 and h % k == 0 and w % k == 0:
+    if cv2 is not None and small.dtype == np.float32 and h % kr == 0 and w % k == 0:
         flat = np.ascontiguousarray(small).reshape(-1, h, w)
-        out = np.empty((len(flat), h // k, w // k), np.float32)
+        out = np.empty((len(flat), h // kr, w // k), np.float32)
         step = max(1, (1 << 20) // (h * w))     # rasters per call: a million values at most
         for i in range(0, len(flat), step):
             part = flat[i: i + step]
-            out[i: i + step] = cv2.resize(part.reshape(-1, w), (w // k, len(part) * h // k),
+            out[i: i + step] = cv2.resize(part.reshape(-1, w), (w // k, len(part) * h // kr),
                                           interpolation=cv2.INTER_AREA).reshape(len(part),
-                                                                                h // k, w // k)
-        return out.reshape(small.shape[:-2] + (h // k, w // k))
-    rows = small[..., 0::k, :]
-    for r in range(1, k):
-        rows = rows + small[..., r::k, :]
+                                                                                h // kr, w // k)
+        return out.reshape(small.shape[:-2] + (h // kr, w // k))
+    rows = small[..., 0::kr, :]
+    for r in range(1, kr):
+        rows = rows + small[..., r::kr, :]
     cells = rows[..., 0::k]
     for c in range(1, k):
         cells = cells + rows[..., c::k]
-    return cells * np.float32(1.0 / (k * k))
+    return cells * np.float32(1.0 / (k * kr))
 
 
 def descriptors(small: np.ndarray, grid: Tuple[int, int], highpass: float = 4.0,

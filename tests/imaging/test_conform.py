@@ -266,6 +266,9 @@ def test_cell_means_equal_reshape_mean(opencv, monkeypatch):
         a = rng.random((n, 2, 6 * k, 5 * k)).astype(np.float32)
         want = a.reshape(n, 2, 6, k, 5, k).mean(axis=(3, 5))
         np.testing.assert_allclose(_cell_means(a, k), want, rtol=0, atol=1e-6)
+    a = rng.random((3, 1, 6, 5 * 4)).astype(np.float32)            # 4 columns x 1 row
+    want = a.reshape(3, 1, 6, 5, 4).mean(axis=4)
+    np.testing.assert_allclose(_cell_means(a, 4, 1), want, rtol=0, atol=1e-6)
 
 
 def test_jpeg_luma_plane_and_damaged_jpeg(tmp_path):
