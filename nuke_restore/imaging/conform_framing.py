@@ -57,7 +57,7 @@ def estimate_framing(sure: Sequence[Tuple[int, int]], src_small: np.ndarray,
         return None
     h, w = src_small.shape[-2:]
     half_size = max(w, h) / 2
-    scale = _scale(sure, src_small, ref_small, tolerance * 1.0 / half_size)
+    scale = _scale(sure, src_small, ref_small, tolerance / half_size)
     if scale is None:
         return None
     centre = np.array([w / 2.0, h / 2.0])
